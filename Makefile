@@ -1,0 +1,41 @@
+# plugrl developer commands. `make train` and `make test` set everything up themselves.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+DISTS := core plugins/exploration plugins/torch_backend plugins/ppo
+STAMP := $(VENV)/.installed
+CORE_VENV := .venv-core
+
+.PHONY: setup train test bench lint check-core clean
+
+setup: $(STAMP)
+
+# Reinstall only when a packaging file changes; editable installs pick up code changes.
+$(STAMP): constraints.txt $(foreach d,$(DISTS),$(d)/pyproject.toml) requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -c constraints.txt torch==2.13.0
+	$(PIP) install -c constraints.txt -r requirements-dev.txt $(foreach d,$(DISTS),-e $(d)) -e 'core[ray]'
+	touch $(STAMP)
+
+train: setup
+	$(VENV)/bin/plugrl train -f plugins/ppo/src/plugrl_ppo/tuned_examples/cartpole-ppo.yaml
+
+test: setup check-core
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) benchmarks/bench.py
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# The kernel alone: importable, lists its built-ins, and names the plugin to install.
+check-core:
+	test -x $(CORE_VENV)/bin/python || $(PYTHON) -m venv $(CORE_VENV)
+	$(CORE_VENV)/bin/python -m pip --disable-pip-version-check -q install -e core
+	$(CORE_VENV)/bin/python tests/check_core_only.py
+
+clean:
+	rm -rf $(VENV) $(CORE_VENV)

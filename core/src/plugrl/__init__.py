@@ -1,0 +1,66 @@
+"""plugrl: a reinforcement-learning framework built as a plugin system.
+
+The kernel (this package) holds the Trainer, the Policy base, rollout workers, optimizers,
+config, callbacks, checkpoints and the CLI. Algorithms, framework backends and explorations
+are separate distributions discovered through the ``plugrl`` entry-point group.
+
+Importing plugrl never imports torch, tensorflow or ray.
+"""
+
+from plugrl.callbacks import DefaultCallbacks, MultiCallbacks
+from plugrl.env.creator import EnvContext
+from plugrl.errors import (
+    CheckpointError,
+    ConfigError,
+    EnvError,
+    PlugrlError,
+    PluginError,
+    WorkerError,
+)
+from plugrl.evaluation.rollout_worker import RolloutWorker
+from plugrl.evaluation.worker_set import WorkerSet
+from plugrl.exploration import Exploration
+from plugrl.hookspecs import hookimpl
+from plugrl.models import ActionDistribution, ModelCatalog
+from plugrl.optimizers import MinibatchSGDOptimizer, PolicyOptimizer, SyncSamplesOptimizer
+from plugrl.plugins import get_plugin_manager, register_plugin, unregister_plugin
+from plugrl.policy import Policy
+from plugrl.postprocessing import Postprocessing, compute_advantages
+from plugrl.registry import get_trainer_class, register_env
+from plugrl.sample_batch import DEFAULT_POLICY_ID, SampleBatch
+from plugrl.trainer import Trainer, build_trainer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_POLICY_ID",
+    "ActionDistribution",
+    "CheckpointError",
+    "ConfigError",
+    "DefaultCallbacks",
+    "EnvContext",
+    "EnvError",
+    "Exploration",
+    "MinibatchSGDOptimizer",
+    "ModelCatalog",
+    "MultiCallbacks",
+    "PlugrlError",
+    "PluginError",
+    "Policy",
+    "PolicyOptimizer",
+    "Postprocessing",
+    "RolloutWorker",
+    "SampleBatch",
+    "SyncSamplesOptimizer",
+    "Trainer",
+    "WorkerError",
+    "WorkerSet",
+    "build_trainer",
+    "compute_advantages",
+    "get_plugin_manager",
+    "get_trainer_class",
+    "hookimpl",
+    "register_env",
+    "register_plugin",
+    "unregister_plugin",
+]

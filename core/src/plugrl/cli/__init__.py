@@ -1,0 +1,1 @@
+"""The plugrl command line."""

@@ -1,0 +1,222 @@
+"""Configuration: the common keys every trainer accepts, merging, and validation.
+
+Every key has a comment. An algorithm's ``DEFAULT_CONFIG`` is :data:`COMMON_CONFIG` updated
+with its own keys (:func:`with_common_config`); a user's config is deep-merged on top, and any
+unknown key, at any level that has a schema, is an error naming the closest valid keys.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from plugrl.errors import ConfigError, did_you_mean
+
+MODEL_DEFAULTS: dict[str, Any] = {
+    # Sizes of the hidden layers of the default fully connected network.
+    "fcnet_hiddens": [256, 256],
+    # Activation of those layers: "tanh", "relu", "elu", "swish" or "linear".
+    "fcnet_activation": "tanh",
+    # Share the hidden layers between the policy and the value function (one trunk, two heads).
+    "vf_share_layers": False,
+    # For Box actions: learn the log std as free variables instead of model outputs.
+    "free_log_std": False,
+    # Don't add a final linear layer: the last hidden layer is the output.
+    "no_final_linear": False,
+    # Name of a model registered with ModelCatalog.register_custom_model or a plugin.
+    "custom_model": None,
+    # Extra keyword arguments for the custom model (free-form).
+    "custom_model_config": {},
+    # Name of a custom action distribution class registered like a custom model.
+    "custom_action_dist": None,
+    # Recurrent models are not provided by the default catalog; kept for config portability.
+    "use_lstm": False,
+    # Maximum sequence length for recurrent custom models.
+    "max_seq_len": 20,
+}
+
+COMMON_CONFIG: dict[str, Any] = {
+    # === Rollouts ===
+    # Number of remote rollout workers (Ray actors). 0 samples in the driver process.
+    "num_workers": 0,
+    # Envs stepped together by each worker, with one batched policy call per step.
+    "num_envs_per_worker": 1,
+    # Steps collected per env for each sample() call (a fragment; may cross episodes).
+    "rollout_fragment_length": 200,
+    # "truncate_episodes": fragments of exactly rollout_fragment_length steps per env;
+    # "complete_episodes": only whole episodes, at least rollout_fragment_length steps per env.
+    "batch_mode": "truncate_episodes",
+    # === Training ===
+    # GPUs the driver's policy uses (torch backend: the model moves to cuda:0 when > 0).
+    "num_gpus": 0,
+    # Size of the batch each optimizer step learns on.
+    "train_batch_size": 200,
+    # Model options, see MODEL_DEFAULTS.
+    "model": MODEL_DEFAULTS,
+    # Extra keyword arguments for the policy optimizer (free-form).
+    "optimizer": {},
+    # Discount factor.
+    "gamma": 0.99,
+    # Learning rate.
+    "lr": 1e-4,
+    # === Environment ===
+    # The env: a registered name, a gymnasium id, a dotted class path, a class or a callable.
+    "env": None,
+    # Keyword arguments for the env creator (gymnasium.make kwargs for gymnasium ids).
+    "env_config": {},
+    # Cut episodes after this many steps (truncated, with bootstrapping); None = env's limit.
+    "horizon": None,
+    # Rescale policy outputs in [-1, 1] to a Box action space's bounds.
+    "normalize_actions": False,
+    # None or False: rewards as given; True: sign of the reward; a float c: clip to [-c, c].
+    "clip_rewards": None,
+    # Clip Box actions to the action space's bounds before stepping the env.
+    "clip_actions": True,
+    # === Debugging ===
+    # Log level of the "plugrl" logger: DEBUG, INFO, WARN or ERROR.
+    "log_level": "WARN",
+    # Callbacks: a class with @hookimpl methods, a DefaultCallbacks subclass, a list of either,
+    # or the legacy dict {"on_episode_end": fn(info), ...}.
+    "callbacks": None,
+    # Carry on with the healthy remote workers when one fails.
+    "ignore_worker_failures": False,
+    # Replace a failed remote worker with a new actor holding the current weights.
+    "recreate_failed_workers": False,
+    # === Framework ===
+    # Deep-learning backend plugin: "torch" (plugrl-torch) or "tf" (plugrl-tf).
+    "framework": "torch",
+    # TF backend only: trace the action and learn paths with tf.function.
+    "eager_tracing": False,
+    # === Exploration ===
+    # Whether compute_action(s) explores by default (overridable per call).
+    "explore": True,
+    # The Exploration: "type" is a registered name, a dotted path or a class; other keys are
+    # its constructor arguments.
+    "exploration_config": {"type": "StochasticSampling"},
+    # === Evaluation ===
+    # Evaluate every N train() calls; None turns evaluation off.
+    "evaluation_interval": None,
+    # Episodes per evaluation round.
+    "evaluation_num_episodes": 10,
+    # Set on evaluation workers; True while evaluating.
+    "in_evaluation": False,
+    # Config overrides for evaluation workers, e.g. {"explore": False}.
+    "evaluation_config": {},
+    # Remote workers for evaluation; 0 evaluates in the driver.
+    "evaluation_num_workers": 0,
+    # fn(trainer, eval_workers) -> metrics dict, replacing the default evaluation.
+    "custom_eval_function": None,
+    # === Advanced rollouts ===
+    # Sample in a background thread of the worker (algorithms that support it).
+    "sample_async": False,
+    # "NoFilter" or "MeanStdFilter" (running mean/std of observations, synced across workers).
+    "observation_filter": "NoFilter",
+    # Merge the workers' filter statistics into the driver's after each iteration.
+    "synchronize_filters": True,
+    # Seconds to wait for remote workers' metrics.
+    "collect_metrics_timeout": 180,
+    # Episode metrics are averaged over this many most recent completed episodes.
+    "metrics_smoothing_episodes": 100,
+    # Each train() call runs optimizer steps for at least this many seconds.
+    "min_iter_time_s": 0,
+    # Each train() call samples at least this many env steps.
+    "timesteps_per_iteration": 0,
+    # Seed for numpy, random, the framework and the envs (worker i uses seed + 1000 * i).
+    "seed": None,
+    # === Resources ===
+    # CPUs reserved for each remote worker.
+    "num_cpus_per_worker": 1,
+    # GPUs reserved for each remote worker.
+    "num_gpus_per_worker": 0,
+    # CPUs reserved for the driver.
+    "num_cpus_for_driver": 1,
+    # Address of a running Ray cluster to join; None starts a local one when needed.
+    "ray_address": None,
+}
+
+# Keys whose values are free-form dicts: any sub-key is accepted.
+FREE_FORM = frozenset({"env_config", "optimizer", "custom_model_config"})
+
+
+def with_common_config(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """COMMON_CONFIG updated with an algorithm's own keys (which may add new keys)."""
+    return merge_dicts(COMMON_CONFIG, extra, allow_new=True)
+
+
+def merge_dicts(base: Mapping, override: Mapping, allow_new: bool = False, _path: str = "") -> dict:
+    """Deep-merge ``override`` onto a copy of ``base``, refusing unknown keys unless allowed.
+
+    ``exploration_config`` is replaced wholesale when its ``"type"`` changes.
+    """
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        path = f"{_path}{key}"
+        if key not in merged:
+            if not allow_new and _path.rstrip(".") not in FREE_FORM:
+                raise ConfigError(_unknown_key_message(path, key, merged))
+            merged[key] = copy.deepcopy(value)
+            continue
+        old = merged[key]
+        if key == "exploration_config" and isinstance(value, Mapping):
+            if "type" in value and value["type"] != old.get("type"):
+                merged[key] = copy.deepcopy(dict(value))
+            else:
+                merged[key] = {**old, **copy.deepcopy(dict(value))}
+        elif key == "evaluation_config" and isinstance(value, Mapping):
+            merged[key] = copy.deepcopy(dict(value))  # validated against the top level later
+        elif isinstance(old, Mapping) and isinstance(value, Mapping) and key not in FREE_FORM:
+            merged[key] = merge_dicts(old, value, allow_new, _path=f"{path}.")
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _unknown_key_message(path: str, key: str, valid: Mapping) -> str:
+    where = "config key" if "." not in path else f"key in {path.rsplit('.', 1)[0]!r}"
+    return (
+        f"Unknown {where} {key!r}.{did_you_mean(key, valid)}"
+        f" Valid keys: {', '.join(sorted(valid))}."
+    )
+
+
+def merge_trainer_config(default: Mapping, user: Mapping | None) -> dict[str, Any]:
+    """Merge a user config onto a trainer's defaults and check what can be checked without
+    plugins: unknown keys (top level, ``model``, ``evaluation_config``) and batch sizes."""
+    user = dict(user or {})
+    config = merge_dicts(default, user)
+    for key in config["evaluation_config"]:
+        if key not in default:
+            raise ConfigError(
+                f"Unknown key {key!r} in 'evaluation_config'.{did_you_mean(key, default)}"
+                " It takes the same keys as the top-level config."
+            )
+    check_batch_sizes(config)
+    return config
+
+
+def check_batch_sizes(config: Mapping[str, Any]) -> None:
+    """Check that the sampling and training batch sizes fit together."""
+    for key in ("num_workers", "num_envs_per_worker", "rollout_fragment_length",
+                "train_batch_size"):
+        value, minimum = config[key], 0 if key == "num_workers" else 1
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise ConfigError(f"Config key {key!r} must be an integer >= {minimum}, got {value!r}.")
+    if config["batch_mode"] not in ("truncate_episodes", "complete_episodes"):
+        raise ConfigError(
+            "Config key 'batch_mode' must be 'truncate_episodes' or 'complete_episodes', "
+            f"got {config['batch_mode']!r}."
+        )
+    per_sample = config["rollout_fragment_length"] * config["num_envs_per_worker"]
+    per_round = per_sample * max(1, config["num_workers"])
+    train = config["train_batch_size"]
+    if config["batch_mode"] == "truncate_episodes" and train % per_round and train > per_round:
+        rounds = -(-train // per_round)
+        warnings.warn(
+            f"train_batch_size={train} is not a multiple of rollout_fragment_length x "
+            f"num_envs_per_worker x max(1, num_workers) = {per_round}; each train batch "
+            f"will hold {rounds * per_round} steps.",
+            UserWarning,
+            stacklevel=3,
+        )

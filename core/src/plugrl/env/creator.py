@@ -1,0 +1,82 @@
+"""Turn an ``env`` config value into a creator ``fn(env_context) -> gymnasium.Env``.
+
+Accepted: a name registered with ``register_env`` or a plugin, a gymnasium id, a dotted path
+``"pkg.module:Class"``/``"pkg.module.Class"``, an env class, or a callable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+
+from plugrl.errors import EnvError, did_you_mean
+from plugrl.plugins import import_object
+from plugrl.registry import registry
+
+
+class EnvContext(dict):
+    """The ``env_config`` dict, plus which worker and which vector slot the env is for."""
+
+    def __init__(self, env_config: dict, worker_index: int = 0, vector_index: int = 0,
+                 num_workers: int = 0):
+        super().__init__(env_config)
+        self.worker_index = worker_index
+        self.vector_index = vector_index
+        self.num_workers = num_workers
+
+    def copy_with_overrides(self, **kwargs: Any) -> EnvContext:
+        fields = {"worker_index": self.worker_index, "vector_index": self.vector_index,
+                  "num_workers": self.num_workers, **kwargs}
+        return EnvContext(dict(self), **fields)
+
+
+EnvCreator = Callable[[EnvContext], gym.Env]
+
+
+def make_env_creator(env: Any) -> EnvCreator:
+    """The creator for ``env``, or an :class:`EnvError` saying what was wrong."""
+    if env is None:
+        raise EnvError("No env given: set config['env'] (or --env), e.g. 'CartPole-v1'.")
+    if isinstance(env, type):
+        return lambda ctx: env(ctx)
+    if callable(env):
+        return env
+    if not isinstance(env, str):
+        raise EnvError(f"config['env'] must be a name, class or callable, got {env!r}.")
+    if env in registry("envs"):
+        return registry("envs").get(env)
+    if env in gym.registry:
+        return _gymnasium_creator(env)
+    if ":" in env or ("." in env and "-v" not in env):
+        try:
+            return make_env_creator(import_object(env))
+        except (ImportError, AttributeError) as exc:
+            raise EnvError(f"Env {env!r} looks like an import path but cannot be imported: "
+                           f"{exc}.") from None
+    known = list(registry("envs").names()) + list(gym.registry)
+    raise EnvError(
+        f"Unknown env {env!r}: not registered with register_env and not a gymnasium id."
+        f"{did_you_mean(env, known)} Register it with plugrl.register_env(name, creator), or "
+        "pass a class, a callable or a 'module:Class' path."
+    )
+
+
+def _gymnasium_creator(env_id: str) -> EnvCreator:
+    def create(ctx: EnvContext) -> gym.Env:
+        try:
+            return gym.make(env_id, **dict(ctx))
+        except TypeError as exc:
+            raise EnvError(f"gymnasium.make({env_id!r}, **env_config) failed: {exc}. "
+                           "Check config['env_config'].") from None
+
+    create.__name__ = f"make_{env_id}"
+    return create
+
+
+def env_name(env: Any) -> str:
+    """A short name for results folders and logs."""
+    if isinstance(env, str):
+        return env.rsplit(":", 1)[-1].rsplit(".", 1)[-1] if "-v" not in env else env
+    return getattr(env, "__name__", type(env).__name__)

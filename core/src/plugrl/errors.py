@@ -1,0 +1,39 @@
+"""User-facing errors: each says what was wrong, the value seen, and what to do.
+
+The CLI prints a :class:`PlugrlError` as one line; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class PlugrlError(Exception):
+    """Base class of every error caused by user input rather than by a bug."""
+
+
+class ConfigError(PlugrlError, ValueError):
+    """An unknown, mistyped or inconsistent config value."""
+
+
+class PluginError(PlugrlError):
+    """A plugin, algorithm, framework or other registered name that is missing or broken."""
+
+
+class EnvError(PlugrlError):
+    """An environment that cannot be created, or whose spaces are not supported."""
+
+
+class CheckpointError(PlugrlError):
+    """A checkpoint that is missing, corrupt, or of an unknown format version."""
+
+
+class WorkerError(PlugrlError):
+    """A rollout worker failed; the message names the worker and the original exception."""
+
+
+def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
+    """Return ' Did you mean: a, b?' for the closest choices, or '' when nothing is close."""
+    close = difflib.get_close_matches(name, list(choices), n=n, cutoff=0.6)
+    return f" Did you mean: {', '.join(repr(c) for c in close)}?" if close else ""

@@ -1,0 +1,171 @@
+"""Exploration: how a policy turns an action distribution into actions.
+
+Subclasses override ``get_exploration_action(*, action_distribution, timestep, explore=True)``
+and return ``(actions, logp)``. Both call forms work: the keyword form, and the older
+positional ``(distribution_inputs, action_dist_class, model=None, explore=True, timestep=None)``
+(as callers and as a subclass's own signature).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any
+
+import gymnasium as gym
+
+from plugrl.errors import ConfigError, did_you_mean
+from plugrl.plugins import import_object
+from plugrl.registry import registry
+
+_OLD_FORM = ("distribution_inputs", "action_dist_class", "model", "explore", "timestep")
+
+
+class Exploration:
+    """Base class of explorations; the default behaviour samples from the distribution."""
+
+    def __init__(
+        self,
+        action_space: gym.Space,
+        *,
+        framework: str,
+        policy_config: dict,
+        model: Any,
+        num_workers: int = 0,
+        worker_index: int = 0,
+    ):
+        self.action_space = action_space
+        self.framework = framework
+        self.policy_config = policy_config
+        self.model = model
+        self.num_workers = num_workers
+        self.worker_index = worker_index
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        method = cls.__dict__.get("get_exploration_action")
+        if method is not None:
+            cls.get_exploration_action = _accept_both_forms(method)
+
+    def before_compute_actions(self, *, timestep: int | None = None, explore: bool | None = None,
+                               **kwargs: Any) -> None:
+        """Called before each batched action computation."""
+
+    def get_exploration_action(self, *, action_distribution: Any, timestep: int | None,
+                               explore: bool = True) -> tuple[Any, Any]:
+        """``(actions, logp)`` for a batch; ``explore=False`` gives the deterministic action."""
+        raise NotImplementedError
+
+    def on_episode_start(self, policy: Any, *, environment: Any = None, episode: Any = None,
+                         **kwargs: Any) -> None:
+        """Called when an episode starts on the worker holding ``policy``."""
+
+    def on_episode_end(self, policy: Any, *, environment: Any = None, episode: Any = None,
+                       **kwargs: Any) -> None:
+        """Called when an episode ends on the worker holding ``policy``."""
+
+    def postprocess_trajectory(self, policy: Any, sample_batch: Any, **kwargs: Any) -> Any:
+        """Change a trajectory before the policy's own postprocessing; identity by default."""
+        return sample_batch
+
+    def get_info(self) -> dict[str, Any]:
+        """Values to report in the learner stats (e.g. the current epsilon)."""
+        return {}
+
+    def get_state(self) -> dict[str, Any]:
+        """JSON-able state (schedule position) so a restored policy continues it."""
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`get_state` returned."""
+
+
+def _accept_both_forms(method):
+    params = list(inspect.signature(method).parameters)[1:]
+    old_style = bool(params) and params[0] == "distribution_inputs"
+
+    @functools.wraps(method)
+    def get_exploration_action(self, *args: Any, **kwargs: Any):
+        if args:  # older positional call form
+            kwargs.update(zip(_OLD_FORM, args, strict=False))
+        if old_style:
+            if "action_distribution" in kwargs:
+                dist = kwargs.pop("action_distribution")
+                kwargs.update(distribution_inputs=dist.inputs, action_dist_class=type(dist),
+                              model=dist.model)
+            return method(self, **kwargs)
+        if "distribution_inputs" in kwargs:
+            dist_class = kwargs.pop("action_dist_class")
+            model = kwargs.pop("model", None)
+            kwargs["action_distribution"] = dist_class(kwargs.pop("distribution_inputs"), model)
+        kwargs.setdefault("timestep", None)
+        return method(self, **kwargs)
+
+    return get_exploration_action
+
+
+def resolve_exploration_class(type_: Any) -> type:
+    """The Exploration class for an ``exploration_config["type"]``: name, dotted path or class."""
+    if isinstance(type_, type):
+        return type_
+    if not isinstance(type_, str):
+        raise ConfigError(f"exploration_config['type'] must be a name, dotted path or class, "
+                          f"got {type_!r}.")
+    if type_ in registry("explorations"):
+        return registry("explorations").get(type_)
+    if "." in type_ or ":" in type_:
+        try:
+            return import_object(type_)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"exploration_config['type'] {type_!r} cannot be imported: {exc}.")
+    return registry("explorations").get(type_)  # raises, naming the distribution
+
+
+def check_exploration_config(exploration_config: dict) -> type:
+    """Resolve the type and refuse keys its constructor does not take."""
+    cls = resolve_exploration_class(exploration_config.get("type"))
+    accepted = _constructor_args(cls)
+    if accepted is not None:
+        for key in exploration_config:
+            if key != "type" and key not in accepted:
+                raise ConfigError(
+                    f"Unknown key {key!r} in 'exploration_config' for type "
+                    f"{cls.__name__}.{did_you_mean(key, accepted)} "
+                    f"It takes: {', '.join(sorted(accepted)) or 'no arguments'}."
+                )
+    return cls
+
+
+_BASE_ARGS = {"action_space", "framework", "policy_config", "model", "num_workers", "worker_index"}
+
+
+def _constructor_args(cls: type) -> set[str] | None:
+    """Keyword arguments ``cls`` accepts beyond the base ones; None if it takes ``**kwargs``
+    that it does not pass to a checked parent."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        names |= {p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+        if not any(p.kind == p.VAR_KEYWORD for p in params) or klass is Exploration:
+            break
+    return names - _BASE_ARGS - {"self"}
+
+
+def build_exploration(
+    exploration_config: dict,
+    action_space: gym.Space,
+    *,
+    framework: str,
+    policy_config: dict,
+    model: Any,
+    num_workers: int,
+    worker_index: int,
+) -> Exploration:
+    """Create the exploration ``exploration_config`` describes."""
+    cls = check_exploration_config(exploration_config)
+    kwargs = {k: v for k, v in exploration_config.items() if k != "type"}
+    return cls(action_space, framework=framework, policy_config=policy_config, model=model,
+               num_workers=num_workers, worker_index=worker_index, **kwargs)

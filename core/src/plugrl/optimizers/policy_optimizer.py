@@ -1,0 +1,103 @@
+"""PolicyOptimizer: the base of every optimizer, with counters and episode metrics."""
+
+from __future__ import annotations
+
+import collections
+import time
+from typing import Any
+
+from plugrl import plugins
+from plugrl.evaluation.metrics import RolloutMetrics, summarize_episodes
+from plugrl.evaluation.worker_set import WorkerSet
+
+
+class Timer:
+    """Accumulates wall time of a repeated section (``with timer: ...``)."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.count = 0
+        self._start = 0.0
+
+    def __enter__(self) -> Timer:
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.total += time.perf_counter() - self._start
+        self.count += 1
+
+    @property
+    def mean_ms(self) -> float:
+        return 1000 * self.total / self.count if self.count else 0.0
+
+
+class PolicyOptimizer:
+    """Runs one unit of sampling and learning per :meth:`step`.
+
+    Subclasses implement :meth:`_step` and update ``num_steps_sampled`` and
+    ``num_steps_trained``; ``learner_stats`` holds the latest ``{policy_id: stats}``.
+    """
+
+    def __init__(self, workers: WorkerSet):
+        self.workers = workers
+        self.config = workers.local_worker().config
+        self.num_steps_sampled = 0
+        self.num_steps_trained = 0
+        self.learner_stats: dict[str, Any] = {}
+        self.timers: dict[str, Timer] = collections.defaultdict(Timer)
+        self.episode_history: collections.deque[RolloutMetrics] = collections.deque(
+            maxlen=self.config["metrics_smoothing_episodes"]
+        )
+        self._new_episodes: list[RolloutMetrics] = []
+
+    def step(self) -> Any:
+        """Sample and learn once; returns the learner stats (``fetches``)."""
+        hook = plugins.get_plugin_manager().hook
+        hook.before_optimizer_step(optimizer=self)
+        fetches = self._step()
+        hook.after_optimizer_step(optimizer=self, fetches=fetches)
+        return fetches
+
+    def _step(self) -> Any:
+        raise NotImplementedError
+
+    def stats(self) -> dict[str, Any]:
+        """Counters and timers for the ``info`` section of a result."""
+        out: dict[str, Any] = {
+            "num_steps_sampled": self.num_steps_sampled,
+            "num_steps_trained": self.num_steps_trained,
+        }
+        for name, timer in self.timers.items():
+            out[f"{name}_time_ms"] = round(timer.mean_ms, 3)
+        return out
+
+    def collect_metrics(
+        self,
+        timeout_seconds: float = 180,
+        min_history: int = 100,
+        selected_workers: list | None = None,
+    ) -> dict[str, Any]:
+        """Episode metrics over the smoothing window, plus ``info`` with this optimizer's stats."""
+        local = self.workers.local_worker()
+        episodes = list(local.get_metrics())
+        remotes = self.workers.remote_workers() if selected_workers is None else selected_workers
+        for worker_episodes in self.workers.get([w.get_metrics.remote() for w in remotes],
+                                                remotes):
+            episodes.extend(worker_episodes)
+        self.episode_history.extend(episodes)
+        result = summarize_episodes(list(self.episode_history), episodes)
+        result["sampler_perf"] = local.get_perf_stats()
+        result["info"] = {"learner": self.learner_stats, **self.stats()}
+        return result
+
+    def save(self) -> dict[str, Any]:
+        return {"num_steps_sampled": self.num_steps_sampled,
+                "num_steps_trained": self.num_steps_trained}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.num_steps_sampled = int(state["num_steps_sampled"])
+        self.num_steps_trained = int(state["num_steps_trained"])
+
+    def stop(self) -> None:
+        """Release resources the optimizer owns (threads, queues)."""

@@ -1,0 +1,72 @@
+"""SyncSamplesOptimizer: sample from every worker in parallel, learn on the local policy,
+broadcast the new weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plugrl.evaluation.worker_set import WorkerSet
+from plugrl.optimizers.policy_optimizer import PolicyOptimizer
+from plugrl.sample_batch import SampleBatch
+
+
+def collect_samples(workers: WorkerSet, min_steps: int) -> SampleBatch:
+    """Sample until at least ``min_steps`` rows: from the remote workers in parallel when
+    there are any, else from the local worker."""
+    batches: list[SampleBatch] = []
+    count = 0
+    remotes = workers.remote_workers()
+    while count < min_steps:
+        if remotes:
+            new = workers.get([w.sample.remote() for w in remotes], remotes)
+        else:
+            new = [workers.local_worker().sample()]
+        batches.extend(new)
+        count += sum(b.count for b in new)
+    return SampleBatch.concat_samples(batches)
+
+
+class SyncSamplesOptimizer(PolicyOptimizer):
+    """Synchronous sampling, then ``num_sgd_iter`` passes of ``learn_on_batch`` on the whole
+    batch (or on shuffled minibatches when ``sgd_minibatch_size`` is set)."""
+
+    def __init__(
+        self,
+        workers: WorkerSet,
+        num_sgd_iter: int = 1,
+        train_batch_size: int = 1,
+        sgd_minibatch_size: int = 0,
+        standardize_fields: tuple[str, ...] | frozenset = (),
+    ):
+        super().__init__(workers)
+        self.num_sgd_iter = num_sgd_iter
+        self.train_batch_size = train_batch_size
+        self.sgd_minibatch_size = sgd_minibatch_size
+        self.standardize_fields = tuple(standardize_fields)
+
+    def _step(self) -> Any:
+        workers = self.workers
+        if workers.remote_workers():
+            with self.timers["sync_weights"]:
+                workers.sync_weights(workers.local_worker().get_global_vars())
+        with self.timers["sample"]:
+            batch = collect_samples(workers, self.train_batch_size)
+        with self.timers["learn"]:
+            fetches = self.learn(batch)
+        self.num_steps_sampled += batch.count
+        self.num_steps_trained += batch.count * self.num_sgd_iter
+        workers.local_worker().set_global_vars({"timestep": self.num_steps_sampled})
+        self.learner_stats = fetches
+        return fetches
+
+    def learn(self, batch: SampleBatch) -> dict[str, Any]:
+        """Learn on one collected batch; returns ``{policy_id: stats}``."""
+        local = self.workers.local_worker()
+        fetches: dict[str, Any] = {}
+        for _ in range(self.num_sgd_iter):
+            fetches = local.learn_on_batch(batch)
+        return {pid: _learner_stats(stats) for pid, stats in fetches.items()}
+
+
+def _learner_stats(stats: dict) -> dict:
+    return stats.get("learner_stats", stats)

@@ -1,0 +1,61 @@
+"""Advantage estimation: GAE and discounted returns over one trajectory."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plugrl.sample_batch import SampleBatch
+
+
+class Postprocessing:
+    """Names of the columns :func:`compute_advantages` adds."""
+
+    ADVANTAGES = "advantages"
+    VALUE_TARGETS = "value_targets"
+
+
+def discount_cumsum(x: np.ndarray, gamma: float) -> np.ndarray:
+    """``y[t] = x[t] + gamma * y[t + 1]``, computed backwards in float32."""
+    out = np.empty(len(x), dtype=np.float32)
+    running = 0.0
+    for t in range(len(x) - 1, -1, -1):
+        running = x[t] + gamma * running
+        out[t] = running
+    return out
+
+
+def compute_advantages(
+    rollout: SampleBatch,
+    last_r: float,
+    gamma: float = 0.9,
+    lambda_: float = 1.0,
+    use_gae: bool = True,
+    use_critic: bool = True,
+) -> SampleBatch:
+    """Add ``advantages`` and ``value_targets`` to one trajectory (one episode or fragment).
+
+    ``last_r`` is the value of the state after the last step: 0 when the episode terminated,
+    the critic's estimate when it was truncated or cut. With ``use_gae`` the advantages are
+    GAE(gamma, lambda) over the TD errors; otherwise they are the discounted returns, minus
+    ``vf_preds`` when ``use_critic``.
+    """
+    rewards = np.asarray(rollout[SampleBatch.REWARDS], dtype=np.float32)
+    if use_gae:
+        if SampleBatch.VF_PREDS not in rollout:
+            raise ValueError("use_gae=True needs the 'vf_preds' column (a critic's predictions)")
+        vpred = np.asarray(rollout[SampleBatch.VF_PREDS], dtype=np.float32)
+        next_values = np.append(vpred[1:], np.float32(last_r))
+        deltas = rewards + gamma * next_values - vpred
+        advantages = discount_cumsum(deltas, gamma * lambda_)
+        targets = advantages + vpred
+    else:
+        returns = discount_cumsum(np.append(rewards, np.float32(last_r)), gamma)[:-1]
+        if use_critic:
+            advantages = returns - np.asarray(rollout[SampleBatch.VF_PREDS], dtype=np.float32)
+            targets = returns
+        else:
+            advantages = returns
+            targets = np.zeros_like(returns)
+    rollout[Postprocessing.ADVANTAGES] = advantages.astype(np.float32)
+    rollout[Postprocessing.VALUE_TARGETS] = targets.astype(np.float32)
+    return rollout

@@ -1,0 +1,165 @@
+"""Registries of named things that plugins provide: algorithms, frameworks, explorations,
+optimizers, models, envs and loggers.
+
+Each registry is filled from the ``register_*`` hooks on first use and refilled when plugins
+change. Names registered at run time (``register_env`` and friends) are kept across refills.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from plugrl import plugins
+from plugrl.errors import PluginError, did_you_mean
+
+KINDS = ("algorithms", "frameworks", "explorations", "optimizers", "models", "envs", "loggers")
+
+# Where the known plugin names live, so a missing one names the distribution to install.
+KNOWN_DISTRIBUTIONS = {
+    "algorithms": {
+        "PPO": "plugrl-ppo",
+        "DQN": "plugrl-dqn",
+        "SimpleQ": "plugrl-dqn",
+        "A2C": "plugrl-a3c",
+        "A3C": "plugrl-a3c",
+    },
+    "frameworks": {"torch": "plugrl-torch", "tf": "plugrl-tf", "tf2": "plugrl-tf"},
+    "explorations": {
+        name: "plugrl-exploration"
+        for name in (
+            "StochasticSampling",
+            "Random",
+            "EpsilonGreedy",
+            "PerWorkerEpsilonGreedy",
+            "SoftQ",
+            "GaussianNoise",
+            "OrnsteinUhlenbeckNoise",
+            "ParameterNoise",
+        )
+    },
+}
+
+_SINGULAR = {"algorithms": "algorithm", "frameworks": "framework", "explorations": "exploration",
+             "optimizers": "optimizer", "models": "model", "envs": "env", "loggers": "logger"}
+
+
+class Registry:
+    """Name -> object for one kind, with the plugin that provided each name."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._items: dict[str, Any] | None = None
+        self._sources: dict[str, str] = {}
+        self._runtime: dict[str, Any] = {}
+        self._lock = threading.RLock()
+
+    def _fill(self) -> dict[str, Any]:
+        with self._lock:
+            if self._items is None:
+                items: dict[str, Any] = {}
+                host = plugins.get_host()
+                for impl in reversed(getattr(host.pm.hook, f"register_{self.kind}").get_hookimpls()):
+                    def register(name: str, obj: Any, _source: str = impl.plugin_name) -> None:
+                        if name in items and self._sources[name] != _source:
+                            warnings.warn(
+                                f"{_SINGULAR[self.kind]} {name!r} is registered by both "
+                                f"{self._sources[name]!r} and {_source!r}; keeping the first.",
+                                RuntimeWarning,
+                                stacklevel=2,
+                            )
+                            return
+                        items[name] = obj
+                        self._sources[name] = _source
+
+                    impl.function(register)
+                items.update(self._runtime)
+                self._items = items
+            return self._items
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._items = None
+
+    def add(self, name: str, obj: Any) -> None:
+        """Register ``obj`` under ``name`` from user code; replaces an earlier registration."""
+        with self._lock:
+            self._runtime[name] = obj
+            self._sources[name] = "<runtime>"
+            if self._items is not None:
+                self._items[name] = obj
+
+    def runtime_items(self) -> dict[str, Any]:
+        """What user code registered at run time (sent to remote workers)."""
+        return dict(self._runtime)
+
+    def names(self) -> list[str]:
+        return sorted(self._fill())
+
+    def source(self, name: str) -> str | None:
+        self._fill()
+        return self._sources.get(name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._fill()
+
+    def get(self, name: str) -> Any:
+        """The object registered as ``name``, or a :class:`PluginError` saying what to install."""
+        items = self._fill()
+        if name in items:
+            return items[name]
+        raise PluginError(missing_message(self.kind, name, list(items)))
+
+
+def missing_message(kind: str, name: str, installed: list[str]) -> str:
+    what = _SINGULAR[kind]
+    message = f"Unknown {what} {name!r}."
+    dist = KNOWN_DISTRIBUTIONS.get(kind, {}).get(name)
+    failed = [f for f in plugins.get_host().failures if dist and f.distribution == dist]
+    if failed:
+        message += (
+            f" It comes from {dist}, which is installed but failed to load: {failed[0].error}."
+            " Run `plugrl plugins` for details."
+        )
+    elif dist:
+        message += f" It is provided by the {dist} distribution: pip install {dist}"
+    else:
+        message += did_you_mean(name, installed)
+    shown = ", ".join(sorted(installed)) or "none"
+    return f"{message} Installed {what}s: {shown}."
+
+
+_registries = {kind: Registry(kind) for kind in KINDS}
+
+
+def _invalidate_all() -> None:
+    for reg in _registries.values():
+        reg.invalidate()
+
+
+plugins.on_change(_invalidate_all)
+
+
+def registry(kind: str) -> Registry:
+    """The registry of one kind (one of :data:`KINDS`)."""
+    return _registries[kind]
+
+
+def get_trainer_class(name: str) -> type:
+    """The Trainer class registered as ``name`` (e.g. ``"PPO"``); plugins register loaders."""
+    loader = registry("algorithms").get(name)
+    return loader() if not isinstance(loader, type) else loader
+
+
+def get_framework(name: str) -> Any:
+    """The :class:`~plugrl.framework.Framework` registered as ``name`` (``"torch"``, ``"tf"``)."""
+    return registry("frameworks").get(name)
+
+
+def register_env(name: str, env_creator: Callable[[dict], Any]) -> None:
+    """Register ``env_creator(env_config) -> gymnasium.Env`` under ``name``."""
+    if not callable(env_creator):
+        raise TypeError(f"register_env({name!r}, ...) needs a callable, got {env_creator!r}")
+    registry("envs").add(name, env_creator)

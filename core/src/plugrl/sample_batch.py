@@ -1,0 +1,132 @@
+"""SampleBatch: the one data carrier between workers, policies, optimizers and callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+DEFAULT_POLICY_ID = "default_policy"
+
+
+class SampleBatch(dict):
+    """A dict of equal-length numpy columns, one row per env step."""
+
+    OBS = CUR_OBS = "obs"
+    NEXT_OBS = "new_obs"
+    ACTIONS = "actions"
+    REWARDS = "rewards"
+    PREV_ACTIONS = "prev_actions"
+    PREV_REWARDS = "prev_rewards"
+    TERMINATEDS = "terminateds"
+    TRUNCATEDS = "truncateds"
+    DONES = "dones"
+    INFOS = "infos"
+    EPS_ID = "eps_id"
+    UNROLL_ID = "unroll_id"
+    AGENT_INDEX = "agent_index"
+    T = "t"
+    ACTION_DIST_INPUTS = "action_dist_inputs"
+    ACTION_PROB = "action_prob"
+    ACTION_LOGP = "action_logp"
+    VF_PREDS = "vf_preds"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for key, value in self.items():
+            if not isinstance(value, np.ndarray):
+                super().__setitem__(key, _as_column(value))
+        lengths = {len(v) for v in self.values()}
+        if len(lengths) > 1:
+            sizes = {k: len(v) for k, v in self.items()}
+            raise ValueError(f"SampleBatch columns must have equal lengths, got {sizes}")
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value if isinstance(value, np.ndarray) else _as_column(value))
+
+    @property
+    def count(self) -> int:
+        """Number of rows."""
+        return len(next(iter(self.values()))) if self else 0
+
+    def __len__(self) -> int:  # type: ignore[override]
+        return self.count
+
+    def __bool__(self) -> bool:
+        return dict.__len__(self) > 0
+
+    @staticmethod
+    def concat_samples(samples: Sequence[SampleBatch]) -> SampleBatch:
+        """Concatenate batches row-wise; every batch must have the same columns."""
+        samples = [s for s in samples if s.count]
+        if not samples:
+            return SampleBatch()
+        keys = list(samples[0].keys())
+        for s in samples[1:]:
+            if set(s.keys()) != set(keys):
+                raise ValueError(
+                    f"Cannot concat SampleBatches with different columns: "
+                    f"{sorted(keys)} vs {sorted(s.keys())}"
+                )
+        return SampleBatch({k: np.concatenate([s[k] for s in samples]) for k in keys})
+
+    def concat(self, other: SampleBatch) -> SampleBatch:
+        return SampleBatch.concat_samples([self, other])
+
+    def copy(self) -> SampleBatch:  # type: ignore[override]
+        return SampleBatch({k: v.copy() for k, v in self.items()})
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        for i in range(self.count):
+            yield {k: v[i] for k, v in self.items()}
+
+    def columns(self, keys: Sequence[str]) -> list[np.ndarray]:
+        return [self[k] for k in keys]
+
+    def slice(self, start: int, end: int) -> SampleBatch:
+        return SampleBatch({k: v[start:end] for k, v in self.items()})
+
+    def take(self, indices: np.ndarray) -> SampleBatch:
+        """Rows at ``indices`` (a copy)."""
+        return SampleBatch({k: v[indices] for k, v in self.items()})
+
+    def shuffle(self, rng: np.random.Generator | None = None) -> SampleBatch:
+        """Shuffle rows in place and return self."""
+        order = (rng or np.random.default_rng()).permutation(self.count)
+        for k, v in self.items():
+            dict.__setitem__(self, k, v[order])
+        return self
+
+    def split_by_episode(self) -> list[SampleBatch]:
+        """One batch per contiguous run of equal ``eps_id``."""
+        ids = self[self.EPS_ID]
+        bounds = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+        edges = [0, *bounds.tolist(), self.count]
+        return [self.slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+    def timeslices(self, k: int) -> list[SampleBatch]:
+        return [self.slice(i, i + k) for i in range(0, self.count, k)]
+
+    def minibatches(
+        self, size: int, rng: np.random.Generator | None = None
+    ) -> Iterator[SampleBatch]:
+        """Shuffled minibatches of ``size`` rows (the last, smaller one is dropped if any)."""
+        order = (rng or np.random.default_rng()).permutation(self.count)
+        for start in range(0, self.count - size + 1, size):
+            yield self.take(order[start : start + size])
+
+    def size_bytes(self) -> int:
+        return sum(v.nbytes for v in self.values())
+
+    def __repr__(self) -> str:
+        cols = ", ".join(f"{k}: {v.dtype}{list(v.shape)}" for k, v in self.items())
+        return f"SampleBatch({self.count} rows: {cols})"
+
+
+def _as_column(value: Any) -> np.ndarray:
+    if isinstance(value, list) and value and isinstance(value[0], Mapping):
+        column = np.empty(len(value), dtype=object)
+        column[:] = value
+        return column
+    return np.asarray(value)

@@ -1,0 +1,403 @@
+"""Trainer: builds workers and an optimizer from a config, and runs ``train()`` iterations.
+
+Algorithms make Trainer subclasses with :func:`~plugrl.trainer.build_trainer`; the
+functions they pass live in ``_template`` and are called at the points documented there.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from plugrl.callbacks import Callbacks
+from plugrl.checkpoint import read_state, write_state
+from plugrl.config import COMMON_CONFIG, merge_dicts, merge_trainer_config
+from plugrl.env.creator import make_env_creator
+from plugrl.errors import CheckpointError, ConfigError, PluginError
+from plugrl.evaluation.metrics import summarize_episodes
+from plugrl.evaluation.worker_set import WorkerSet
+from plugrl.exploration import check_exploration_config
+from plugrl.jsonable import to_jsonable
+from plugrl.optimizers import SyncSamplesOptimizer
+from plugrl.policy.template import TemplateClass, make_template_class
+from plugrl.registry import registry
+from plugrl.sample_batch import DEFAULT_POLICY_ID
+from plugrl.trainer.logdir import make_logdir, write_params
+
+logger = logging.getLogger("plugrl")
+
+TEMPLATE_FUNCTIONS = (
+    "default_policy",
+    "default_config",
+    "validate_config",
+    "get_initial_state",
+    "get_policy_class",
+    "before_init",
+    "make_workers",
+    "make_policy_optimizer",
+    "after_init",
+    "before_train_step",
+    "after_optimizer_step",
+    "after_train_result",
+    "collect_metrics_fn",
+    "before_evaluate_fn",
+)
+
+
+class Trainer(TemplateClass):
+    """Trains one policy on one env.
+
+    Args:
+        config: overrides of the trainer's default config (unknown keys are errors).
+        env: the env (overrides ``config["env"]``): a registered name, gymnasium id, dotted
+            path, class or callable.
+        logger_creator: ``fn(config) -> sink`` for custom result logging (the sink has
+            ``on_result(result)``, ``close()`` and a ``logdir`` attribute).
+        logdir: the run folder; default ``~/plugrl_results/default/<Name>_<env>_<time>/``.
+    """
+
+    _template: dict[str, Any] = dict.fromkeys(TEMPLATE_FUNCTIONS)
+    _template["default_config"] = COMMON_CONFIG
+
+    def __init__(
+        self,
+        config: dict | None = None,
+        env: Any = None,
+        logger_creator: Any = None,
+        *,
+        logdir: str | None = None,
+    ):
+        t = self._template
+        config = dict(config or {})
+        if env is not None:
+            config["env"] = env
+        self.config = merge_trainer_config(t["default_config"] or COMMON_CONFIG, config)
+        logging.getLogger("plugrl").setLevel(_log_level(self.config["log_level"]))
+        self._check_plugin_config(self.config)
+        self.env_creator = make_env_creator(self.config["env"])
+        self.callbacks = Callbacks(self.config["callbacks"])
+        self.iteration = 0
+        self._time_total = 0.0
+        self._episodes_total = 0
+        self._timesteps_restored = 0
+        self.evaluation_workers: WorkerSet | None = None
+        self._sinks = self._make_sinks(logger_creator, logdir)
+
+        if t["validate_config"]:
+            t["validate_config"](self.config)
+        self.state = t["get_initial_state"](self) if t["get_initial_state"] else {}
+        policy = t["get_policy_class"](self.config) if t["get_policy_class"] else None
+        self._policy_class = policy or t["default_policy"]
+        if self._policy_class is None:
+            raise ConfigError(f"{type(self).__name__} has no default_policy: pass one to "
+                              "build_trainer(default_policy=...).")
+        if t["before_init"]:
+            t["before_init"](self)
+        if t["make_workers"]:
+            self.workers = t["make_workers"](self, self.env_creator, self._policy_class,
+                                             self.config)
+        else:
+            self.workers = self._make_workers(self.env_creator, self._policy_class, self.config,
+                                              self.config["num_workers"])
+        if t["make_policy_optimizer"]:
+            self.optimizer = t["make_policy_optimizer"](self.workers, self.config)
+        else:
+            self.optimizer = SyncSamplesOptimizer(
+                self.workers, train_batch_size=self.config["train_batch_size"],
+                **self.config["optimizer"],
+            )
+        if t["after_init"]:
+            t["after_init"](self)
+        if self.config["evaluation_interval"]:
+            self.evaluation_workers = self._make_evaluation_workers()
+        write_params(Path(self.logdir), self.config)
+        self.callbacks.call("on_trainer_init", trainer=self)
+
+    # --- construction -----------------------------------------------------------------------
+
+    @classmethod
+    def with_updates(cls, **overrides: Any) -> type:
+        """A subclass with some ``build_trainer`` arguments replaced.
+
+        Giving ``default_policy`` without ``get_policy_class`` drops the inherited
+        ``get_policy_class``, so the policy you pass is the one used.
+        """
+        if "default_policy" in overrides and "get_policy_class" not in overrides:
+            overrides["get_policy_class"] = None
+        return make_template_class(cls, overrides)
+
+    @staticmethod
+    def _check_plugin_config(config: dict) -> None:
+        """Checks that need plugins: the exploration type and its keys, the framework."""
+        exploration = config["exploration_config"]
+        try:
+            check_exploration_config(exploration)
+        except PluginError:
+            pass  # reported when a policy that explores is built; a custom one may not
+        for name, value in config["evaluation_config"].get("exploration_config", {}).items():
+            if name == "type":
+                check_exploration_config(merge_dicts({}, {"type": value}, allow_new=True))
+
+    def _make_workers(self, env_creator: Any, policy: Any, config: dict,
+                      num_workers: int) -> WorkerSet:
+        return WorkerSet(env_creator=env_creator, policy=policy, trainer_config=config,
+                         num_workers=num_workers, logdir=self.logdir)
+
+    def _make_evaluation_workers(self) -> WorkerSet:
+        eval_config = merge_dicts(self.config, self.config["evaluation_config"])
+        eval_config.update(in_evaluation=True, batch_mode="complete_episodes",
+                           rollout_fragment_length=1)
+        return self._make_workers(self.env_creator, self._policy_class, eval_config,
+                                  self.config["evaluation_num_workers"])
+
+    def _make_sinks(self, logger_creator: Any, logdir: str | None) -> list:
+        if logger_creator is not None:
+            sink = logger_creator(self.config)
+            self.logdir = str(getattr(sink, "logdir", logdir or make_logdir(
+                type(self).__name__, _env_label(self.config["env"]))))
+            return [sink]
+        path = Path(logdir) if logdir else make_logdir(type(self).__name__,
+                                                        _env_label(self.config["env"]))
+        path.mkdir(parents=True, exist_ok=True)
+        self.logdir = str(path)
+        return [registry("loggers").get(name)(self.logdir, self.config)
+                for name in registry("loggers").names()]
+
+    # --- training ---------------------------------------------------------------------------
+
+    def train(self) -> dict[str, Any]:
+        """Run one iteration and return its result (RLlib's result keys)."""
+        t = self._template
+        start = time.time()
+        if t["before_train_step"]:
+            t["before_train_step"](self)
+        sampled_before = self.optimizer.num_steps_sampled
+        steps = 0
+        while True:
+            fetches = self.optimizer.step()
+            steps += 1
+            if t["after_optimizer_step"]:
+                t["after_optimizer_step"](self, fetches)
+            elapsed = time.time() - start
+            sampled = self.optimizer.num_steps_sampled - sampled_before
+            if (elapsed >= self.config["min_iter_time_s"]
+                    and sampled >= self.config["timesteps_per_iteration"]):
+                break
+        self._sync_filters()
+        if t["collect_metrics_fn"]:
+            result = t["collect_metrics_fn"](self)
+        else:
+            result = self.collect_metrics()
+        self.iteration += 1
+        time_this_iter = time.time() - start
+        self._time_total += time_this_iter
+        self._episodes_total += result["episodes_this_iter"]
+        now = datetime.now()
+        result.update(
+            training_iteration=self.iteration,
+            timesteps_total=self.optimizer.num_steps_sampled,
+            timesteps_this_iter=self.optimizer.num_steps_sampled - sampled_before,
+            optimizer_steps_this_iter=steps,
+            episodes_total=self._episodes_total,
+            time_this_iter_s=time_this_iter,
+            time_total_s=self._time_total,
+            num_healthy_workers=len(self.workers.remote_workers()),
+            done=False,
+            date=now.strftime("%Y-%m-%d_%H-%M-%S"),
+            timestamp=int(now.timestamp()),
+            hostname=platform.node(),
+        )
+        if t["after_train_result"]:
+            t["after_train_result"](self, result)
+        if self.evaluation_workers and self.iteration % self.config["evaluation_interval"] == 0:
+            result["evaluation"] = self._evaluate()
+        self.callbacks.call("on_train_result", trainer=self, result=result)
+        for sink in self._sinks:
+            sink.on_result(result)
+        return result
+
+    def collect_metrics(self, selected_workers: list | None = None) -> dict[str, Any]:
+        """Episode metrics over the smoothing window, with the optimizer's ``info``."""
+        return self.optimizer.collect_metrics(
+            self.config["collect_metrics_timeout"],
+            min_history=self.config["metrics_smoothing_episodes"],
+            selected_workers=selected_workers,
+        )
+
+    def _sync_filters(self) -> None:
+        """Merge what remote workers' filters saw into the local one and send it back."""
+        remotes = self.workers.remote_workers()
+        if not remotes or not self.config["synchronize_filters"]:
+            return
+        local = self.workers.local_worker()
+        for filters in self.workers.get([w.get_filters.remote(True) for w in remotes], remotes):
+            for pid, f in filters.items():
+                local.filters[pid].apply_changes(f)
+        synced = local.get_filters()
+        self.workers.get([w.sync_filters.remote(synced) for w in remotes], remotes)
+
+    def _evaluate(self) -> dict[str, Any]:
+        """Run ``evaluation_num_episodes`` episodes with the current weights and filters."""
+        t = self._template
+        if t["before_evaluate_fn"]:
+            t["before_evaluate_fn"](self)
+        self.callbacks.call("on_evaluate_start", trainer=self)
+        local = self.workers.local_worker()
+        eval_workers = self.evaluation_workers
+        eval_local = eval_workers.local_worker()
+        eval_local.set_weights(local.get_weights(), local.get_global_vars())
+        eval_local.sync_filters(local.get_filters())
+        if self.config["custom_eval_function"]:
+            metrics = self.config["custom_eval_function"](self, eval_workers)
+        else:
+            eval_workers.sync_weights(local.get_global_vars())
+            eval_workers.foreach_worker(lambda w: w.get_metrics())  # drop stale episodes
+            episodes: list = []
+            wanted = self.config["evaluation_num_episodes"]
+            remotes = eval_workers.remote_workers()
+            while len(episodes) < wanted:
+                if remotes:
+                    eval_workers.get([w.sample.remote() for w in remotes], remotes)
+                    for got in eval_workers.get([w.get_metrics.remote() for w in remotes],
+                                                remotes):
+                        episodes.extend(got)
+                else:
+                    eval_local.sample()
+                    episodes.extend(eval_local.get_metrics())
+            metrics = summarize_episodes(episodes[:wanted])
+        self.callbacks.call("on_evaluate_end", trainer=self, evaluation_metrics=metrics)
+        return metrics
+
+    # --- acting -----------------------------------------------------------------------------
+
+    def compute_action(
+        self,
+        observation: Any,
+        state: list | None = None,
+        prev_action: Any = None,
+        prev_reward: Any = None,
+        info: Any = None,
+        policy_id: str = DEFAULT_POLICY_ID,
+        full_fetch: bool = False,
+        explore: bool | None = None,
+    ) -> Any:
+        """The action for one raw env observation, preprocessed and filtered as the workers do.
+
+        Returns the action, or ``(action, state_out, extra)`` when ``state`` is given or
+        ``full_fetch`` is True.
+        """
+        local = self.workers.local_worker()
+        obs = local.preprocessors[policy_id].transform(observation)
+        obs = local.filters[policy_id](obs, update=False)
+        result = self.get_policy(policy_id).compute_single_action(
+            obs, state or [], prev_action, prev_reward, info,
+            clip_actions=self.config["clip_actions"], explore=explore,
+        )
+        return result if (state or full_fetch) else result[0]
+
+    def compute_actions(self, observations: dict[Any, Any], policy_id: str = DEFAULT_POLICY_ID,
+                        explore: bool | None = None, full_fetch: bool = False) -> dict[Any, Any]:
+        """Actions for a dict of raw observations, keyed like the input, in one batched call."""
+        local = self.workers.local_worker()
+        keys = list(observations)
+        prep, filt = local.preprocessors[policy_id], local.filters[policy_id]
+        obs = np.stack([filt(prep.transform(observations[k]), update=False) for k in keys])
+        actions, state, extra = self.get_policy(policy_id).compute_actions(obs, explore=explore)
+        space = self.get_policy(policy_id).action_space
+        if self.config["clip_actions"] and hasattr(space, "low"):
+            actions = np.clip(actions, space.low, space.high)
+        out = dict(zip(keys, actions, strict=True))
+        if full_fetch:
+            return {k: (out[k], [], {n: v[i] for n, v in extra.items()})
+                    for i, k in enumerate(keys)}
+        return out
+
+    def get_policy(self, policy_id: str = DEFAULT_POLICY_ID) -> Any:
+        return self.workers.local_worker().get_policy(policy_id)
+
+    def get_weights(self, policies: list[str] | None = None) -> dict[str, Any]:
+        return self.workers.local_worker().get_weights(policies)
+
+    def set_weights(self, weights: dict[str, Any]) -> None:
+        self.workers.local_worker().set_weights(weights)
+        self.workers.sync_weights()
+
+    # --- checkpoints ------------------------------------------------------------------------
+
+    def save(self, checkpoint_dir: str | None = None) -> str:
+        """Write a checkpoint folder ``checkpoint_<iteration>`` and return its path."""
+        parent = Path(checkpoint_dir) if checkpoint_dir else Path(self.logdir)
+        path = parent / f"checkpoint_{self.iteration:06d}"
+        write_state(path, self.__getstate__())
+        return str(path)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "trainer": type(self).__name__,
+            "iteration": self.iteration,
+            "time_total_s": self._time_total,
+            "episodes_total": self._episodes_total,
+            "trainer_state": to_jsonable(self.state),
+            "optimizer": self.optimizer.save(),
+            "worker": self.workers.local_worker().save(),
+            "config": to_jsonable(self.config),
+        }
+
+    def restore(self, checkpoint_path: str) -> None:
+        """Continue from a checkpoint: weights, optimizer state, filters, counters."""
+        state = read_state(checkpoint_path)
+        try:
+            self.__setstate__(state)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise CheckpointError(
+                f"Checkpoint {checkpoint_path!r} does not fit {type(self).__name__} with this "
+                f"config ({type(exc).__name__}: {exc}). Was it written by another algorithm "
+                "or model?"
+            ) from None
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.workers.local_worker().restore(state["worker"])
+        self.optimizer.restore(state["optimizer"])
+        self.iteration = int(state["iteration"])
+        self._time_total = float(state["time_total_s"])
+        self._episodes_total = int(state["episodes_total"])
+        self.state = state.get("trainer_state", {})
+        local = self.workers.local_worker()
+        local.set_global_vars({"timestep": self.optimizer.num_steps_sampled})
+        if self.workers.remote_workers():
+            self.workers.sync_weights(local.get_global_vars())
+            filters = local.get_filters()
+            remotes = self.workers.remote_workers()
+            self.workers.get([w.sync_filters.remote(filters) for w in remotes], remotes)
+
+    def export_policy_checkpoint(self, export_dir: str,
+                                 policy_id: str = DEFAULT_POLICY_ID) -> None:
+        self.get_policy(policy_id).export_checkpoint(export_dir)
+
+    def stop(self) -> None:
+        """Stop workers and close result files."""
+        self.optimizer.stop()
+        self.workers.stop()
+        if self.evaluation_workers:
+            self.evaluation_workers.stop()
+        for sink in self._sinks:
+            sink.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(env={self.config['env']!r}, logdir={self.logdir!r})"
+
+
+def _env_label(env: Any) -> str:
+    from plugrl.env.creator import env_name
+
+    return env_name(env)
+
+
+def _log_level(name: str) -> int:
+    return logging.WARNING if name == "WARN" else getattr(logging, str(name).upper(), 30)

@@ -1,0 +1,146 @@
+"""PPO: config, trainer and the framework-free pieces (KL coefficient updates, checks).
+
+Proximal Policy Optimization (Schulman et al. 2017): a clipped surrogate objective with an
+adaptive KL penalty, optimised with several epochs of minibatch SGD on each sampled batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from plugrl import MinibatchSGDOptimizer, build_trainer
+from plugrl.config import with_common_config
+from plugrl.errors import ConfigError
+from plugrl.postprocessing import Postprocessing
+from plugrl.registry import get_framework
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = with_common_config({
+    # Train a value function (critic); needed for GAE.
+    "use_critic": True,
+    # Generalized Advantage Estimation; otherwise plain discounted returns.
+    "use_gae": True,
+    # GAE lambda.
+    "lambda": 1.0,
+    # Initial KL penalty coefficient (0 turns the penalty off).
+    "kl_coeff": 0.2,
+    # Steps per env per sample() call.
+    "rollout_fragment_length": 200,
+    # Steps per training batch.
+    "train_batch_size": 4000,
+    # Minibatch size within each SGD epoch.
+    "sgd_minibatch_size": 128,
+    # Shuffle rows before cutting minibatches.
+    "shuffle_sequences": True,
+    # SGD epochs over each training batch.
+    "num_sgd_iter": 30,
+    # Learning rate.
+    "lr": 5e-5,
+    # Piecewise-linear learning rate, [[timestep, lr], ...]; overrides lr when set.
+    "lr_schedule": None,
+    # Weight of the value loss in the total loss.
+    "vf_loss_coeff": 1.0,
+    # Entropy bonus coefficient.
+    "entropy_coeff": 0.0,
+    # Piecewise-linear entropy coefficient, [[timestep, coeff], ...].
+    "entropy_coeff_schedule": None,
+    # Surrogate clip range (epsilon).
+    "clip_param": 0.3,
+    # Clip range of value predictions around the previous ones; sensitive to reward scale.
+    "vf_clip_param": 10.0,
+    # Clip the global gradient norm to this value (None = no clipping).
+    "grad_clip": None,
+    # Target KL divergence for the adaptive penalty.
+    "kl_target": 0.01,
+    # Plain SGD over the whole batch (SyncSamplesOptimizer) instead of minibatches.
+    "simple_optimizer": False,
+    "batch_mode": "truncate_episodes",
+    "observation_filter": "NoFilter",
+})
+
+
+def validate_config(config: dict[str, Any]) -> None:
+    """Refuse settings PPO cannot train with."""
+    if config["sgd_minibatch_size"] > config["train_batch_size"]:
+        raise ConfigError(
+            f"sgd_minibatch_size ({config['sgd_minibatch_size']}) must be <= train_batch_size "
+            f"({config['train_batch_size']})."
+        )
+    if config["entropy_coeff"] < 0:
+        raise ConfigError(f"entropy_coeff must be >= 0, got {config['entropy_coeff']}.")
+    if config["batch_mode"] == "truncate_episodes" and not config["use_gae"]:
+        raise ConfigError(
+            "batch_mode 'truncate_episodes' needs use_gae=True to bootstrap cut episodes; "
+            "set use_gae=True or batch_mode='complete_episodes'."
+        )
+    if config["use_gae"] and not config["use_critic"]:
+        raise ConfigError("use_gae=True needs use_critic=True (GAE uses the value function).")
+
+
+def get_policy_class(config: dict[str, Any]) -> type:
+    """The PPO policy for ``config["framework"]`` (its backend plugin must be installed)."""
+    framework = config["framework"]
+    get_framework(framework)  # a clear error naming the distribution if missing
+    if framework == "torch":
+        from plugrl_ppo.torch_policy import PPOTorchPolicy
+
+        return PPOTorchPolicy
+    if framework in ("tf", "tf2"):
+        from plugrl_ppo.tf_policy import PPOTFPolicy
+
+        return PPOTFPolicy
+    raise ConfigError(f"PPO has no policy for framework {framework!r}; use 'torch' or 'tf'.")
+
+
+def choose_policy_optimizer(workers: Any, config: dict[str, Any]) -> Any:
+    """Minibatch SGD with standardised advantages (plain SGD when ``simple_optimizer``)."""
+    if config["simple_optimizer"]:
+        from plugrl import SyncSamplesOptimizer
+
+        return SyncSamplesOptimizer(workers, num_sgd_iter=config["num_sgd_iter"],
+                                    train_batch_size=config["train_batch_size"],
+                                    standardize_fields=(Postprocessing.ADVANTAGES,))
+    return MinibatchSGDOptimizer(
+        workers,
+        num_sgd_iter=config["num_sgd_iter"],
+        train_batch_size=config["train_batch_size"],
+        sgd_minibatch_size=config["sgd_minibatch_size"],
+        standardize_fields=(Postprocessing.ADVANTAGES,),
+        shuffle_sequences=config["shuffle_sequences"],
+        seed=config["seed"],
+    )
+
+
+def update_kl(trainer: Any, fetches: dict[str, Any]) -> None:
+    """Adapt each policy's KL coefficient to the KL measured in the last optimizer step."""
+    def update(policy: Any, policy_id: str) -> None:
+        stats = fetches.get(policy_id)
+        if stats and "kl" in stats:
+            policy.update_kl(stats["kl"])
+
+    trainer.workers.local_worker().foreach_trainable_policy(update)
+
+
+def warn_about_bad_reward_scales(trainer: Any, result: dict[str, Any]) -> None:
+    """Warn when value clipping is too tight for the rewards seen."""
+    mean = result.get("episode_reward_mean")
+    clip = trainer.config["vf_clip_param"]
+    if mean is not None and mean == mean and abs(mean) > 100 * clip:
+        logger.warning(
+            "The mean episode reward (%.1f) is over 100x vf_clip_param (%s): the value "
+            "function learns slowly. Raise vf_clip_param or rescale rewards.", mean, clip,
+        )
+
+
+PPOTrainer = build_trainer(
+    name="PPO",
+    default_config=DEFAULT_CONFIG,
+    default_policy=None,
+    get_policy_class=get_policy_class,
+    validate_config=validate_config,
+    make_policy_optimizer=choose_policy_optimizer,
+    after_optimizer_step=update_kl,
+    after_train_result=warn_about_bad_reward_scales,
+)

@@ -1,0 +1,99 @@
+"""PPO's loss for the torch backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from plugrl import Postprocessing, SampleBatch
+from plugrl_torch import build_torch_policy
+from plugrl_torch.mixins import (
+    EntropyCoeffSchedule,
+    LearningRateSchedule,
+    ValueNetworkMixin,
+    clip_grad_norm,
+    vf_preds_fetches,
+)
+
+from plugrl_ppo.postprocessing import KLCoeffMixin, postprocess_ppo_gae
+
+
+def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> torch.Tensor:
+    """Clipped surrogate + KL penalty + (clipped) value loss - entropy bonus."""
+    config = policy.config
+    logits, _ = model.from_batch(train_batch)
+    curr = dist_class(logits, model)
+    prev = dist_class(train_batch[SampleBatch.ACTION_DIST_INPUTS], model)
+    actions = train_batch[SampleBatch.ACTIONS]
+    ratio = torch.exp(curr.logp(actions) - train_batch[SampleBatch.ACTION_LOGP])
+    advantages = train_batch[Postprocessing.ADVANTAGES]
+    surrogate = torch.min(
+        advantages * ratio,
+        advantages * torch.clamp(ratio, 1 - config["clip_param"], 1 + config["clip_param"]),
+    )
+    kl = prev.kl(curr)
+    entropy = curr.entropy()
+    total = -surrogate - policy.entropy_coeff * entropy
+    if policy.kl_coeff:
+        total = total + policy.kl_coeff * kl
+    if config["use_critic"]:
+        values = model.value_function()
+        targets = train_batch[Postprocessing.VALUE_TARGETS]
+        prev_values = train_batch[SampleBatch.VF_PREDS]
+        clip = config["vf_clip_param"]
+        clipped = prev_values + torch.clamp(values - prev_values, -clip, clip)
+        vf_loss = torch.max((values - targets) ** 2, (clipped - targets) ** 2)
+        total = total + config["vf_loss_coeff"] * vf_loss
+        policy._vf_explained_var = _explained_variance(targets, values)
+    else:
+        vf_loss = torch.zeros_like(total)
+        policy._vf_explained_var = torch.tensor(0.0)
+    policy._stats = {
+        "total_loss": total.mean(),
+        "policy_loss": -surrogate.mean(),
+        "vf_loss": vf_loss.mean(),
+        "kl": kl.mean(),
+        "entropy": entropy.mean(),
+    }
+    return total.mean()
+
+
+def _explained_variance(targets: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
+    variance = torch.var(targets)
+    return torch.clamp(1 - torch.var(targets - predictions) / variance, min=-1.0) if variance > 0 \
+        else torch.tensor(0.0)
+
+
+def kl_and_loss_stats(policy: Any, train_batch: Any) -> dict[str, Any]:
+    return {
+        "cur_kl_coeff": policy.kl_coeff,
+        "cur_lr": policy.cur_lr,
+        "entropy_coeff": policy.entropy_coeff,
+        "vf_explained_var": policy._vf_explained_var,
+        **policy._stats,
+    }
+
+
+def setup_mixins(policy: Any, obs_space: Any, action_space: Any, config: dict) -> None:
+    KLCoeffMixin.__init__(policy, config)
+    EntropyCoeffSchedule.__init__(policy, config["entropy_coeff"], config["entropy_coeff_schedule"])
+    LearningRateSchedule.__init__(policy, config["lr"], config["lr_schedule"])
+
+
+def _default_config() -> dict:
+    from plugrl_ppo.ppo import DEFAULT_CONFIG
+
+    return DEFAULT_CONFIG
+
+
+PPOTorchPolicy = build_torch_policy(
+    name="PPOTorchPolicy",
+    get_default_config=_default_config,
+    loss_fn=ppo_surrogate_loss,
+    stats_fn=kl_and_loss_stats,
+    extra_action_out_fn=vf_preds_fetches,
+    postprocess_fn=postprocess_ppo_gae,
+    extra_grad_process_fn=clip_grad_norm,
+    before_loss_init=setup_mixins,
+    mixins=[LearningRateSchedule, EntropyCoeffSchedule, KLCoeffMixin, ValueNetworkMixin],
+)

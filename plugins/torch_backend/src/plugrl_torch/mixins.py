@@ -1,0 +1,74 @@
+"""Reusable torch policy mixins: learning-rate and entropy schedules, a value helper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from plugrl.sample_batch import SampleBatch
+from plugrl.schedules import PiecewiseSchedule
+
+
+class LearningRateSchedule:
+    """Sets every optimizer's learning rate from ``lr_schedule`` as the timestep advances."""
+
+    def __init__(self, lr: float, lr_schedule: list | None):
+        self.cur_lr = float(lr)
+        self._lr_schedule = PiecewiseSchedule(lr_schedule, "lr_schedule") if lr_schedule else None
+        self._apply_lr()
+
+    def on_global_var_update(self, global_vars: dict[str, Any]) -> None:
+        super().on_global_var_update(global_vars)  # type: ignore[misc]
+        if self._lr_schedule is not None:
+            self.cur_lr = self._lr_schedule.value(global_vars["timestep"])
+            self._apply_lr()
+
+    def _apply_lr(self) -> None:
+        if self._lr_schedule is not None:
+            self.cur_lr = self._lr_schedule.value(self.global_timestep)  # type: ignore[attr-defined]
+        for optimizer in self._optimizers:  # type: ignore[attr-defined]
+            for group in optimizer.param_groups:
+                group["lr"] = self.cur_lr
+
+
+class EntropyCoeffSchedule:
+    """Sets ``entropy_coeff`` from ``entropy_coeff_schedule`` as the timestep advances."""
+
+    def __init__(self, entropy_coeff: float, entropy_coeff_schedule: list | None):
+        self.entropy_coeff = float(entropy_coeff)
+        self._entropy_schedule = (
+            PiecewiseSchedule(entropy_coeff_schedule, "entropy_coeff_schedule")
+            if entropy_coeff_schedule else None
+        )
+
+    def on_global_var_update(self, global_vars: dict[str, Any]) -> None:
+        super().on_global_var_update(global_vars)  # type: ignore[misc]
+        if self._entropy_schedule is not None:
+            self.entropy_coeff = self._entropy_schedule.value(global_vars["timestep"])
+
+
+class ValueNetworkMixin:
+    """``value(obs)``: the critic's estimate for one observation, and ``vf_preds`` fetches."""
+
+    def value(self, obs: np.ndarray) -> float:
+        with torch.no_grad():
+            tensor = torch.as_tensor(np.asarray(obs, dtype=np.float32)[None], device=self.device)  # type: ignore[attr-defined]
+            self.model({SampleBatch.OBS: tensor, "is_training": False}, [], None)  # type: ignore[attr-defined]
+            return float(self.model.value_function()[0])  # type: ignore[attr-defined]
+
+
+def vf_preds_fetches(policy: Any, input_dict: dict, state: list, model: Any,
+                     action_dist: Any) -> dict[str, torch.Tensor]:
+    """Store the value predictions made while acting (as ``vf_preds``)."""
+    return {SampleBatch.VF_PREDS: model.value_function()}
+
+
+def clip_grad_norm(policy: Any, optimizer: torch.optim.Optimizer,
+                   loss: torch.Tensor) -> dict[str, float]:
+    """Clip the global gradient norm to ``config["grad_clip"]`` when it is set."""
+    clip = policy.config.get("grad_clip")
+    if not clip:
+        return {}
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    return {"grad_gnorm": float(torch.nn.utils.clip_grad_norm_(params, clip))}

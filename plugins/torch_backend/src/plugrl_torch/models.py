@@ -1,0 +1,251 @@
+"""Torch models: the :class:`TorchModelV2` base, the default fully connected network, and
+:func:`get_model`, which builds the model a config asks for.
+
+Weight names
+------------
+Weights travel between workers, checkpoints and frameworks as ``dict[str, np.ndarray]`` keyed by
+``state_dict()`` names. :class:`FullyConnectedNetwork` uses these names, which another backend's
+network must mirror (``i`` counts hidden layers from 0, input side first):
+
+==========================  ======================  ============================================
+name                        shape                   present
+==========================  ======================  ============================================
+``policy_hidden.i.weight``  ``[out, in]``           one per hidden layer (the shared trunk with
+``policy_hidden.i.bias``    ``[out]``               ``vf_share_layers``)
+``policy_out.weight``       ``[num_outputs, in]``   unless ``no_final_linear`` or no
+``policy_out.bias``         ``[num_outputs]``       ``num_outputs`` (``num_outputs // 2`` rows
+                                                    with ``free_log_std``)
+``value_hidden.i.weight``   ``[out, in]``           unless ``vf_share_layers``
+``value_hidden.i.bias``     ``[out]``
+``value_out.weight``        ``[1, in]``             always
+``value_out.bias``          ``[1]``
+``log_std``                 ``[num_outputs // 2]``  with ``free_log_std``
+==========================  ======================  ============================================
+
+Weights are in torch's ``[out, in]`` layout: a Keras ``Dense`` kernel is the transpose. With
+``no_final_linear`` the last ``policy_hidden`` layer is the output layer (as wide as
+``policy_out`` would be).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from plugrl.config import MODEL_DEFAULTS
+from plugrl.errors import ConfigError, did_you_mean
+from plugrl.models import ModelCatalog
+from torch import nn
+
+ACTIVATIONS: dict[str | None, type[nn.Module]] = {
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "elu": nn.ELU,
+    "swish": nn.SiLU,
+    "linear": nn.Identity,
+    None: nn.Identity,
+}
+
+
+def get_activation_fn(name: str | None) -> type[nn.Module]:
+    """The ``nn.Module`` class of a ``fcnet_activation`` name (``None`` means linear)."""
+    if name not in ACTIVATIONS:
+        choices = [k for k in ACTIVATIONS if k]
+        raise ConfigError(
+            f"Unknown fcnet_activation {name!r}.{did_you_mean(str(name), choices)} "
+            f"Choose one of: {', '.join(choices)}."
+        )
+    return ACTIVATIONS[name]
+
+
+class TorchModelV2(nn.Module):
+    """Base of torch models: ``forward(input_dict, state, seq_lens) -> (outputs, state)`` and
+    ``value_function() -> [B]`` for the batch last passed to ``forward``.
+
+    ``input_dict`` holds ``"obs"`` (a float tensor ``[B, *obs_space.shape]``) and
+    ``"is_training"``; ``state`` is a list of recurrent state tensors (empty for feed-forward
+    models) and ``seq_lens`` their sequence lengths (``None`` for feed-forward models).
+    """
+
+    def __init__(
+        self,
+        obs_space: gym.Space,
+        action_space: gym.Space,
+        num_outputs: int | None,
+        model_config: dict,
+        name: str,
+    ):
+        # RLlib-style subclasses may call nn.Module.__init__ themselves, before or after this.
+        if "_parameters" not in self.__dict__:
+            nn.Module.__init__(self)
+        self.obs_space = obs_space
+        self.action_space = action_space
+        self.num_outputs = num_outputs
+        self.model_config = model_config
+        self.name = name
+
+    def forward(
+        self, input_dict: dict[str, Any], state: list[torch.Tensor], seq_lens: torch.Tensor | None
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """``(outputs [B, num_outputs], new state)`` for a batch of observations."""
+        raise NotImplementedError
+
+    def value_function(self) -> torch.Tensor:
+        """Value estimates ``[B]`` for the batch last passed to :meth:`forward`."""
+        raise NotImplementedError
+
+    def get_initial_state(self) -> list[torch.Tensor]:
+        """Initial recurrent state: empty for feed-forward models."""
+        return []
+
+    def from_batch(
+        self, train_batch: Mapping[str, Any], is_training: bool = True
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Run the model on ``train_batch["obs"]`` (numpy or torch, moved to this model's
+        device as float32)."""
+        device = next(self.parameters(), torch.empty(0)).device
+        obs = torch.as_tensor(train_batch["obs"], dtype=torch.float32, device=device)
+        return self({"obs": obs, "is_training": is_training}, [], None)
+
+
+class FullyConnectedNetwork(TorchModelV2):
+    """Multi-layer perceptron with a policy head and a value head.
+
+    Reads ``fcnet_hiddens``, ``fcnet_activation``, ``vf_share_layers``, ``free_log_std`` and
+    ``no_final_linear`` from ``model_config`` (missing keys take :data:`MODEL_DEFAULTS`).
+    Observations are flattened. With ``num_outputs`` of ``None`` or 0 the outputs are the last
+    hidden layer's. Weight names: see the module docstring.
+    """
+
+    def __init__(
+        self,
+        obs_space: gym.Space,
+        action_space: gym.Space,
+        num_outputs: int | None,
+        model_config: dict,
+        name: str,
+    ):
+        super().__init__(obs_space, action_space, num_outputs, model_config, name)
+        config = {**MODEL_DEFAULTS, **model_config}
+        hiddens = [int(h) for h in config["fcnet_hiddens"]]
+        self.activation = get_activation_fn(config["fcnet_activation"])()
+        self.vf_share_layers = bool(config["vf_share_layers"])
+        self.free_log_std = bool(config["free_log_std"]) and bool(num_outputs)
+        obs_dim = int(np.prod(obs_space.shape))
+
+        num_means = num_outputs
+        if self.free_log_std:
+            if num_outputs % 2:
+                raise ConfigError(
+                    f"free_log_std needs an even num_outputs (means and log stds), got "
+                    f"{num_outputs}: use it with Box action spaces only."
+                )
+            num_means = num_outputs // 2
+            self.log_std = nn.Parameter(torch.zeros(num_means))
+
+        final_hidden = bool(num_means) and bool(config["no_final_linear"])
+        policy_sizes = [*hiddens[:-1], num_means] if final_hidden else hiddens
+        self.policy_hidden = _hidden_layers(obs_dim, policy_sizes)
+        trunk_size = policy_sizes[-1] if policy_sizes else obs_dim
+        self.policy_out: nn.Linear | None = None
+        if final_hidden:
+            nn.init.orthogonal_(self.policy_hidden[-1].weight, 0.01)
+        elif num_means:
+            self.policy_out = _linear(trunk_size, num_means, 0.01)
+        else:
+            self.num_outputs = trunk_size
+
+        if self.vf_share_layers:
+            self.value_out = _linear(trunk_size, 1, 1.0)
+        else:
+            self.value_hidden = _hidden_layers(obs_dim, hiddens)
+            self.value_out = _linear(hiddens[-1] if hiddens else obs_dim, 1, 1.0)
+
+        self._obs: torch.Tensor | None = None
+        self._features: torch.Tensor | None = None
+
+    def forward(
+        self, input_dict: dict[str, Any], state: list[torch.Tensor], seq_lens: torch.Tensor | None
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        obs = input_dict["obs"].float()
+        self._obs = obs.reshape(obs.shape[0], -1)
+        self._features = self._run(self.policy_hidden, self._obs)
+        out = self._features if self.policy_out is None else self.policy_out(self._features)
+        if self.free_log_std:
+            out = torch.cat([out, self.log_std.expand(out.shape[0], -1)], dim=-1)
+        return out, state
+
+    def value_function(self) -> torch.Tensor:
+        if self._obs is None:
+            raise RuntimeError("value_function() needs a forward pass first.")
+        if self.vf_share_layers:
+            features = self._features
+        else:
+            features = self._run(self.value_hidden, self._obs)
+        return self.value_out(features).squeeze(-1)
+
+    def _run(self, layers: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
+        for layer in layers:
+            x = self.activation(layer(x))
+        return x
+
+
+def _linear(in_size: int, out_size: int, gain: float) -> nn.Linear:
+    """A linear layer with orthogonal weights of the given gain and zero biases."""
+    layer = nn.Linear(in_size, out_size)
+    nn.init.orthogonal_(layer.weight, gain)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
+def _hidden_layers(in_size: int, sizes: Sequence[int]) -> nn.ModuleList:
+    """Linear layers of the given sizes (activations are applied in ``forward``)."""
+    return nn.ModuleList(
+        _linear(i, o, math.sqrt(2)) for i, o in zip([in_size, *sizes[:-1]], sizes, strict=True)
+    )
+
+
+def get_model(
+    obs_space: gym.Space,
+    action_space: gym.Space,
+    num_outputs: int | None,
+    model_config: dict,
+    name: str = "model",
+) -> nn.Module:
+    """The model ``model_config`` asks for: its ``custom_model`` (a registered name or a class),
+    built with ``custom_model_config`` as keyword arguments when its ``__init__`` takes them, or
+    else a :class:`FullyConnectedNetwork`."""
+    custom = model_config.get("custom_model")
+    if not custom:
+        return FullyConnectedNetwork(obs_space, action_space, num_outputs, model_config, name)
+    model_class = ModelCatalog.get_custom(custom) if isinstance(custom, str) else custom
+    if not (isinstance(model_class, type) and issubclass(model_class, nn.Module)):
+        raise ConfigError(
+            f"custom_model {custom!r} is {model_class!r}, which is not a torch model: with "
+            'framework="torch" it must subclass plugrl_torch.models.TorchModelV2 '
+            "(or torch.nn.Module)."
+        )
+    kwargs = _accepted_kwargs(model_class, dict(model_config.get("custom_model_config") or {}))
+    return model_class(obs_space, action_space, num_outputs, model_config, name, **kwargs)
+
+
+def _accepted_kwargs(model_class: type, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` if ``model_class.__init__`` takes them all, ``{}`` if it takes none of them
+    (RLlib style: the model reads ``model_config["custom_model_config"]`` itself)."""
+    params = inspect.signature(model_class.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return kwargs
+    unknown = sorted(set(kwargs) - set(params))
+    if not unknown:
+        return kwargs
+    if len(unknown) == len(kwargs):
+        return {}
+    raise ConfigError(
+        f"custom_model_config has keys {unknown} that {model_class.__name__}.__init__ does not "
+        f"take; it takes: {', '.join(list(params)[6:]) or 'no extra arguments'}."
+    )

@@ -1,0 +1,193 @@
+"""Torch action distributions and models: shapes, reference values, weight names, the catalog."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from gymnasium import spaces
+from plugrl.errors import ConfigError, EnvError
+from plugrl.models import ModelCatalog
+from plugrl_torch.distributions import (
+    TorchCategorical,
+    TorchDiagGaussian,
+    TorchMultiCategorical,
+    get_action_dist,
+)
+from plugrl_torch.models import FullyConnectedNetwork, TorchModelV2, get_model
+from torch import nn
+
+B = 5
+SMALL = {"fcnet_hiddens": [8, 8]}
+
+
+def _dist_pair(space: spaces.Space) -> tuple[type, torch.Tensor, torch.Tensor]:
+    dist_class, n = get_action_dist(space, {})
+    torch.manual_seed(0)
+    return dist_class, torch.randn(B, n), torch.randn(B, n)
+
+
+@pytest.mark.parametrize(
+    ("space", "action_shape", "dtype"),
+    [
+        (spaces.Discrete(4), (B,), torch.int64),
+        (spaces.MultiDiscrete([3, 2, 4]), (B, 3), torch.int64),
+        (spaces.MultiDiscrete([[3, 2], [2, 2]]), (B, 2, 2), torch.int64),
+        (spaces.Box(-1.0, 1.0, (3,)), (B, 3), torch.float32),
+        (spaces.Box(-1.0, 1.0, (2, 3)), (B, 2, 3), torch.float32),
+    ],
+)
+def test_distribution_shapes(space, action_shape, dtype):
+    dist_class, inputs, other_inputs = _dist_pair(space)
+    dist = dist_class(inputs, None)
+    other = dist_class(other_inputs, None)
+    actions = dist.sample()
+    assert actions.shape == action_shape and actions.dtype == dtype
+    assert dist.deterministic_sample().shape == action_shape
+    for values in (dist.logp(actions), dist.sampled_action_logp(), dist.entropy(), dist.kl(other)):
+        assert values.shape == (B,)
+    assert torch.allclose(dist.kl(dist), torch.zeros(B), atol=1e-6)
+    # Actions coming back from a numpy batch are accepted too.
+    assert torch.allclose(dist.logp(actions.numpy()), dist.logp(actions))
+
+
+def test_categorical_matches_torch_reference():
+    logits = torch.tensor([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
+    dist = TorchCategorical(logits)
+    reference = torch.distributions.Categorical(logits=logits)
+    actions = torch.tensor([1, 0])
+    assert torch.equal(dist.deterministic_sample(), torch.tensor([1, 2]))
+    assert torch.allclose(dist.logp(actions), reference.log_prob(actions))
+    assert torch.allclose(dist.entropy(), reference.entropy())
+
+
+def test_diag_gaussian_matches_torch_reference():
+    mean, log_std = torch.tensor([[0.5, -1.0]]), torch.tensor([[0.0, np.log(2.0)]])
+    dist = TorchDiagGaussian(torch.cat([mean, log_std], dim=-1))
+    reference = torch.distributions.Normal(mean, log_std.exp())
+    actions = torch.tensor([[1.0, 0.0]])
+    assert torch.equal(dist.deterministic_sample(), mean)
+    assert torch.allclose(dist.logp(actions), reference.log_prob(actions).sum(-1))
+    assert torch.allclose(dist.entropy(), reference.entropy().sum(-1))
+
+
+def test_multi_categorical_two_arg_form_and_sums():
+    space = spaces.MultiDiscrete([3, 2])
+    dist_class, n = get_action_dist(space, {})
+    assert n == 5 and issubclass(dist_class, TorchMultiCategorical)
+    assert TorchMultiCategorical.for_space(space) is dist_class
+    logits = torch.tensor([[0.0, 1.0, 2.0, 3.0, -1.0]])
+    dist = dist_class(logits, None)
+    assert torch.equal(dist.deterministic_sample(), torch.tensor([[2, 0]]))
+    first = torch.distributions.Categorical(logits=logits[:, :3])
+    second = torch.distributions.Categorical(logits=logits[:, 3:])
+    expected = first.log_prob(torch.tensor([1])) + second.log_prob(torch.tensor([1]))
+    assert torch.allclose(dist.logp(torch.tensor([[1, 1]])), expected)
+    # Rebuilt from its type (as explorations do) and after a pickle round trip.
+    assert type(dist)(logits).nvec == (3, 2)
+    assert pickle.loads(pickle.dumps(dist_class)) is dist_class
+    with pytest.raises(TypeError, match="for_space"):
+        TorchMultiCategorical(logits)
+
+
+def test_unsupported_space_is_an_env_error():
+    with pytest.raises(EnvError, match="Text.*Discrete, MultiDiscrete and Box"):
+        get_action_dist(spaces.Text(5), {})
+    with pytest.raises(EnvError, match="start"):
+        get_action_dist(spaces.Discrete(3, start=1), {})
+
+
+def test_custom_action_dist():
+    class Fixed(TorchCategorical):
+        @staticmethod
+        def required_model_output_shape(action_space, model_config):
+            return 7
+
+    ModelCatalog.register_custom_action_dist("test_fixed_dist", Fixed)
+    assert get_action_dist(spaces.Discrete(2), {"custom_action_dist": "test_fixed_dist"}) == (
+        Fixed,
+        7,
+    )
+
+
+def _forward(model: TorchModelV2, obs_space: spaces.Box) -> tuple[torch.Tensor, torch.Tensor]:
+    obs = np.stack([obs_space.sample() for _ in range(B)])
+    out, state = model.from_batch({"obs": obs})
+    assert state == []
+    return out, model.value_function()
+
+
+OBS = spaces.Box(-1.0, 1.0, (2, 2))
+
+
+@pytest.mark.parametrize("vf_share_layers", [True, False])
+def test_fcnet_shapes_and_names(vf_share_layers):
+    config = {**SMALL, "vf_share_layers": vf_share_layers}
+    model = get_model(OBS, spaces.Discrete(3), 3, config)
+    assert isinstance(model, FullyConnectedNetwork) and model.get_initial_state() == []
+    out, value = _forward(model, OBS)
+    assert out.shape == (B, 3) and value.shape == (B,)
+    names = {"policy_hidden.0", "policy_hidden.1", "policy_out", "value_out"}
+    if not vf_share_layers:
+        names |= {"value_hidden.0", "value_hidden.1"}
+    assert set(model.state_dict()) == {f"{n}.{p}" for n in names for p in ("weight", "bias")}
+    assert model.state_dict()["policy_hidden.0.weight"].shape == (8, 4)
+
+
+def test_fcnet_free_log_std():
+    action_space = spaces.Box(-1.0, 1.0, (2,))
+    _, num_outputs = get_action_dist(action_space, {})
+    model = get_model(OBS, action_space, num_outputs, {**SMALL, "free_log_std": True})
+    out, value = _forward(model, OBS)
+    assert out.shape == (B, 4) and value.shape == (B,)
+    assert model.state_dict()["policy_out.weight"].shape == (2, 8)
+    assert model.state_dict()["log_std"].shape == (2,)
+    assert torch.equal(out[:, 2:], torch.zeros(B, 2))
+
+
+def test_fcnet_no_final_linear():
+    model = get_model(OBS, spaces.Discrete(3), 3, {**SMALL, "no_final_linear": True})
+    out, _ = _forward(model, OBS)
+    assert out.shape == (B, 3)
+    assert "policy_out.weight" not in model.state_dict()
+    assert model.state_dict()["policy_hidden.1.weight"].shape == (3, 8)
+
+
+def test_fcnet_rejects_unknown_activation():
+    with pytest.raises(ConfigError, match="relu"):
+        get_model(OBS, spaces.Discrete(3), 3, {**SMALL, "fcnet_activation": "rleu"})
+
+
+class _RLlibStyle(TorchModelV2, nn.Module):
+    def __init__(self, obs_space, action_space, num_outputs, model_config, name):
+        TorchModelV2.__init__(self, obs_space, action_space, num_outputs, model_config, name)
+        nn.Module.__init__(self)
+        self.size = model_config["custom_model_config"]["size"]
+        self.out = nn.Linear(4, num_outputs)
+
+    def forward(self, input_dict, state, seq_lens):
+        return self.out(input_dict["obs"].reshape(-1, 4)), state
+
+
+class _KwargStyle(_RLlibStyle):
+    def __init__(self, obs_space, action_space, num_outputs, model_config, name, size):
+        super().__init__(obs_space, action_space, num_outputs, model_config, name)
+        self.size = size * 10
+
+
+@pytest.mark.parametrize(("model_class", "size"), [(_RLlibStyle, 2), (_KwargStyle, 20)])
+def test_custom_model(model_class, size):
+    ModelCatalog.register_custom_model("test_custom_model", model_class)
+    config = {"custom_model": "test_custom_model", "custom_model_config": {"size": 2}}
+    model = get_model(OBS, spaces.Discrete(3), 3, config, name="pi")
+    assert type(model) is model_class and model.size == size and model.name == "pi"
+    out, _ = model.from_batch({"obs": torch.zeros(B, 2, 2)})
+    assert out.shape == (B, 3)
+
+
+def test_custom_model_must_be_a_torch_model():
+    ModelCatalog.register_custom_model("test_not_torch", dict)
+    with pytest.raises(ConfigError, match="TorchModelV2"):
+        get_model(OBS, spaces.Discrete(3), 3, {"custom_model": "test_not_torch"})
