@@ -108,15 +108,17 @@ def _forwarding_impl(hook: str, method: Callable) -> Callable:
     takes_all = any(p.kind is p.VAR_KEYWORD for p in params)
     accepted = {p.name for p in params}
 
-    def impl(*args: Any) -> Any:
+    def forward(*args: Any) -> Any:
         kwargs = dict(zip(names, args, strict=True))
         if not takes_all:
             kwargs = {k: v for k, v in kwargs.items() if k in accepted}
         return method(**kwargs)
 
-    impl.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
-    )
+    # pluggy reads argument names from ``__code__`` (not ``__signature__``), so the impl needs
+    # real named parameters for pluggy to pass it anything.
+    namespace: dict[str, Any] = {"_forward": forward}
+    exec(f"def impl({', '.join(names)}):\n    return _forward({', '.join(names)})", namespace)
+    impl = namespace["impl"]
     return hookspecs.hookimpl(impl)
 
 

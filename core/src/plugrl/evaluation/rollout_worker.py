@@ -114,7 +114,7 @@ class RolloutWorker:
         self._perf = defaultdict(float)
         self._obs: np.ndarray | None = None
         self._episodes: list[Episode] = []
-        self._buffers: list[dict[str, list]] = []
+        self._pending: list[dict | None] = []
         plugins.get_plugin_manager().hook.on_worker_created(worker=self)
 
     def _make_env(self, env_creator: EnvCreator, vector_index: int) -> gym.Env:
@@ -137,12 +137,12 @@ class RolloutWorker:
         return self.policy_map[DEFAULT_POLICY_ID]
 
     def _reset_env(self, i: int, seed: int | None = None) -> np.ndarray:
+        """Reset env ``i`` and start a new episode; returns its filtered first observation."""
         raw, info = self.envs[i].reset(seed=seed)
         obs = self.filters[DEFAULT_POLICY_ID](self.preprocessor.transform(raw))
         episode = Episode(i, self.policy_map)
         episode._start(raw, obs, info)
         self._episodes[i] = episode
-        self._buffers[i] = defaultdict(list)
         pol = self.policy
         if pol.exploration is not None:
             pol.exploration.on_episode_start(pol, environment=self.envs[i], episode=episode)
@@ -154,7 +154,7 @@ class RolloutWorker:
     def _start(self) -> None:
         n = len(self.envs)
         self._episodes = [None] * n  # type: ignore[list-item]
-        self._buffers = [None] * n  # type: ignore[list-item]
+        self._pending = [None] * n
         first = []
         for i in range(n):
             seed = None if self._seed is None else self._seed + i
@@ -165,90 +165,121 @@ class RolloutWorker:
 
     def sample(self) -> SampleBatch:
         """Collect one batch: ``rollout_fragment_length`` steps per env (truncate_episodes) or
-        whole episodes adding up to at least that many steps per env (complete_episodes)."""
+        whole episodes adding up to at least that many steps per env (complete_episodes).
+
+        Steps are recorded as one array per column per step for all envs together; they are
+        cut into per-env trajectories and postprocessed at the end of the call.
+        """
         if self._obs is None:
             self._start()
         config = self.config
         n = len(self.envs)
-        target = config["rollout_fragment_length"] * n
+        fragment = config["rollout_fragment_length"]
         truncate = config["batch_mode"] == "truncate_episodes"
-        done_batches: list[SampleBatch] = []
-        collected = 0
-        steps = 0
         policy, filt, prep = self.policy, self.filters[DEFAULT_POLICY_ID], self.preprocessor
         clip_rewards = config["clip_rewards"]
         on_step = self.callbacks.active("on_episode_step")
-        perf = self._perf
-        while (steps < config["rollout_fragment_length"]) if truncate else (collected < target):
+        columns: dict[str, list] = defaultdict(list)
+        ends: list[tuple[int, int, Episode]] = []  # (step, env, episode) of episode ends
+        completed_steps = 0
+        t = 0
+        while t < fragment if truncate else completed_steps < fragment * n:
             t0 = time.perf_counter()
             actions, _, extra = policy.compute_actions(
                 self._obs, [], episodes=self._episodes, timestep=policy.global_timestep
             )
             t1 = time.perf_counter()
             actions = np.asarray(actions)
-            new_obs_rows = []
+            env_actions = self._env_actions(actions)
+            rewards = np.empty(n, dtype=np.float32)
+            terminateds = np.zeros(n, dtype=bool)
+            truncateds = np.zeros(n, dtype=bool)
+            infos: list = [None] * n
+            raws: list = [None] * n
             for i, env in enumerate(self.envs):
-                action = actions[i]
-                env_action = (
-                    np.clip(action, env.action_space.low, env.action_space.high)
-                    if self._clip_box
-                    else action
-                )
-                raw, reward, terminated, truncated, info = env.step(env_action)
-                if clip_rewards:
-                    reward = (np.sign(reward) if clip_rewards is True
-                              else float(np.clip(reward, -clip_rewards, clip_rewards)))
-                obs = filt(prep.transform(raw))
-                episode = self._episodes[i]
-                buf = self._buffers[i]
-                buf["obs"].append(self._obs[i])
-                buf["actions"].append(action)
-                buf["rewards"].append(reward)
-                buf["terminateds"].append(terminated)
-                buf["truncateds"].append(truncated)
-                buf["infos"].append(info)
-                buf["new_obs"].append(obs)
-                buf["t"].append(episode.length)
-                for key, column in extra.items():
-                    buf[key].append(column[i])
-                episode._step(action, raw, obs, reward, info, DEFAULT_POLICY_ID)
+                raws[i], reward, terminateds[i], truncateds[i], infos[i] = env.step(env_actions[i])
+                rewards[i] = reward
+            if clip_rewards:
+                rewards = (np.sign(rewards) if clip_rewards is True
+                           else np.clip(rewards, -clip_rewards, clip_rewards))
+            new_obs = filt(prep.transform_batch(raws))
+            columns["obs"].append(self._obs)
+            columns["actions"].append(actions)
+            columns["rewards"].append(rewards)
+            columns["terminateds"].append(terminateds)
+            columns["truncateds"].append(truncateds)
+            columns["infos"].append(infos)
+            columns["new_obs"].append(new_obs)
+            columns["t"].append(np.array([e.length for e in self._episodes]))
+            columns["eps_id"].append(np.array([e.episode_id for e in self._episodes]))
+            for key, value in extra.items():
+                columns[key].append(value)
+            next_obs = new_obs.copy()
+            for i, episode in enumerate(self._episodes):
+                episode._step(actions[i], raws[i], new_obs[i], float(rewards[i]), infos[i],
+                              DEFAULT_POLICY_ID)
                 if on_step:
                     self.callbacks.call("on_episode_step", worker=self, base_env=self.envs,
                                         policies=self.policy_map, episode=episode, env_index=i)
-                if terminated or truncated:
-                    batch = self._flush(i)
-                    done_batches.append(batch)
-                    collected += batch.count
+                if terminateds[i] or truncateds[i]:
+                    ends.append((t, i, episode))
+                    completed_steps += episode.length
                     self._end_episode(i)
-                    obs = self._reset_env(i)
-                new_obs_rows.append(obs)
-            self._obs = np.stack(new_obs_rows)
-            perf["env_wait_s"] += time.perf_counter() - t1
-            perf["inference_s"] += t1 - t0
-            perf["steps"] += n
-            steps += 1
-        if truncate:
-            for i in range(n):
-                if self._buffers[i]["obs"]:
-                    done_batches.append(self._flush(i))
-        samples = SampleBatch.concat_samples(done_batches)
+                    next_obs[i] = self._reset_env(i)
+            self._obs = next_obs
+            self._perf["env_wait_s"] += time.perf_counter() - t1
+            self._perf["inference_s"] += t1 - t0
+            self._perf["steps"] += n
+            t += 1
+        samples = SampleBatch.concat_samples(self._trajectories(columns, ends, truncate))
         if self.callbacks.active("on_sample_end"):
             self.callbacks.call("on_sample_end", worker=self, samples=samples)
         plugins.get_plugin_manager().hook.on_sample_end(worker=self, samples=samples)
         return samples
+    def _env_actions(self, actions: np.ndarray) -> np.ndarray:
+        if not self._clip_box:
+            return actions
+        space = self.env.action_space
+        return np.clip(actions, space.low, space.high)
 
-    def _flush(self, i: int) -> SampleBatch:
-        """Postprocess the buffered steps of env ``i`` as one trajectory and clear them."""
-        buf = self._buffers[i]
-        episode = self._episodes[i]
-        batch = SampleBatch({key: _column(values) for key, values in buf.items()})
-        batch[SampleBatch.EPS_ID] = np.full(batch.count, episode.episode_id, dtype=np.int64)
+    def _trajectories(self, columns: dict[str, list], ends: list, truncate: bool) -> list:
+        """Cut the recorded steps into per-env trajectories and postprocess each.
+
+        A trajectory ends where its episode ended; in truncate_episodes mode the steps after
+        the last end form a cut trajectory, in complete_episodes mode they wait for the rest
+        of their episode (``self._pending``).
+        """
+        steps = len(columns["obs"])
+        stacked = {key: _stack(values) for key, values in columns.items()}
+        out = []
+        for i in range(len(self.envs)):
+            start = 0
+            cuts = [(t, ep) for t, j, ep in ends if j == i]
+            if truncate and (not cuts or cuts[-1][0] < steps - 1):
+                cuts.append((steps - 1, self._episodes[i]))
+            for end, episode in cuts:
+                segment = {key: value[start : end + 1, i] for key, value in stacked.items()}
+                if self._pending[i] is not None:
+                    segment = {k: np.concatenate([self._pending[i][k], v])
+                               for k, v in segment.items()}
+                    self._pending[i] = None
+                out.append(self._postprocess(SampleBatch(segment), episode))
+                start = end + 1
+            if start < steps:  # complete_episodes: an episode still running
+                rest = {key: value[start:, i] for key, value in stacked.items()}
+                if self._pending[i] is not None:
+                    rest = {k: np.concatenate([self._pending[i][k], v]) for k, v in rest.items()}
+                self._pending[i] = rest
+        return out
+
+    def _postprocess(self, batch: SampleBatch, episode: Episode) -> SampleBatch:
+        """Run the policy's (and callbacks') postprocessing on one trajectory."""
         batch[SampleBatch.AGENT_INDEX] = np.zeros(batch.count, dtype=np.int64)
         batch[SampleBatch.DONES] = batch[SampleBatch.TERMINATEDS] | batch[SampleBatch.TRUNCATEDS]
-        self._buffers[i] = defaultdict(list)
-        original = batch.copy()
+        track = self.callbacks.active("on_postprocess_trajectory")
+        original = batch.copy() if track else None
         batch = self.policy.postprocess_trajectory(batch, None, episode)
-        if self.callbacks.active("on_postprocess_trajectory"):
+        if track:
             self.callbacks.call(
                 "on_postprocess_trajectory", worker=self, episode=episode, agent_id="agent0",
                 policy_id=DEFAULT_POLICY_ID, policies=self.policy_map,
@@ -380,10 +411,11 @@ class RolloutWorker:
             env.close()
 
 
-def _column(values: list) -> np.ndarray:
-    first = values[0]
-    if isinstance(first, dict):
-        column = np.empty(len(values), dtype=object)
-        column[:] = values
-        return column
-    return np.asarray(values)
+def _stack(values: list) -> np.ndarray:
+    """Per-step values for all envs -> one [steps, num_envs, ...] array (infos as objects)."""
+    if isinstance(values[0], list):
+        out = np.empty((len(values), len(values[0])), dtype=object)
+        for t, row in enumerate(values):
+            out[t, :] = row
+        return out
+    return np.stack(values)

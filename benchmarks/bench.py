@@ -1,0 +1,95 @@
+"""plugrl benchmark: sampling throughput against the raw env + MLP limit, and wall-clock time
+for PPO to reach a mean return of 450 on CartPole-v1.
+
+Run with ``make bench``. Not part of the tests: numbers depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+import yaml
+
+from plugrl import RolloutWorker, get_trainer_class
+from plugrl.env.creator import make_env_creator
+from plugrl_ppo import DEFAULT_CONFIG
+from plugrl_ppo.torch_policy import PPOTorchPolicy
+
+TUNED = Path(__file__).parents[1] / "plugins/ppo/src/plugrl_ppo/tuned_examples/cartpole-ppo.yaml"
+MODEL = {"fcnet_hiddens": [64, 64], "fcnet_activation": "tanh"}
+
+
+def raw_limit(num_envs: int = 8, steps: int = 2000) -> float:
+    """Env steps/s of gymnasium CartPole-v1 with one batched MLP forward per step."""
+    envs = [gym.make("CartPole-v1") for _ in range(num_envs)]
+    obs = np.stack([env.reset(seed=i)[0] for i, env in enumerate(envs)])
+    net = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.Tanh(), torch.nn.Linear(64, 64),
+                              torch.nn.Tanh(), torch.nn.Linear(64, 2))
+    start = time.perf_counter()
+    with torch.no_grad():
+        for _ in range(steps):
+            actions = net(torch.from_numpy(obs.astype(np.float32))).argmax(-1).numpy()
+            rows = []
+            for env, action in zip(envs, actions, strict=True):
+                ob, _, terminated, truncated, _ = env.step(int(action))
+                rows.append(env.reset()[0] if terminated or truncated else ob)
+            obs = np.stack(rows)
+    return steps * num_envs / (time.perf_counter() - start)
+
+
+def sampler_throughput(num_envs: int, total_steps: int = 16000) -> float:
+    """Env steps/s of RolloutWorker.sample() with PPO's torch policy (sampling only)."""
+    config = dict(DEFAULT_CONFIG, num_envs_per_worker=num_envs, rollout_fragment_length=200,
+                  model=MODEL, seed=0)
+    worker = RolloutWorker(make_env_creator("CartPole-v1"), PPOTorchPolicy, config)
+    worker.sample()  # warm-up
+    steps = 0
+    start = time.perf_counter()
+    while steps < total_steps:
+        steps += worker.sample().count
+    return steps / (time.perf_counter() - start)
+
+
+def ppo_time_to(threshold: float, seed: int, budget: int = 300_000) -> tuple[float, int]:
+    """Wall-clock seconds (construction included) and steps for tuned PPO to reach ``threshold``."""
+    spec = next(iter(yaml.safe_load(TUNED.read_text()).values()))
+    config = dict(spec["config"], env=spec["env"], seed=seed)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as logdir:
+        trainer = get_trainer_class("PPO")(config=config, logdir=logdir)
+        while True:
+            result = trainer.train()
+            if result["episode_reward_mean"] >= threshold or result["timesteps_total"] >= budget:
+                break
+        trainer.stop()
+    return time.perf_counter() - start, result["timesteps_total"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = parser.parse_args()
+    limit = raw_limit()
+    print(f"raw limit (gymnasium CartPole x8 + batched MLP forward): {limit:,.0f} steps/s")
+    for num_envs in (1, 8):
+        rate = sampler_throughput(num_envs)
+        print(f"RolloutWorker sampling, {num_envs} env(s): {rate:,.0f} steps/s "
+              f"({rate / limit:.0%} of the limit)")
+    times = []
+    for seed in args.seeds:
+        seconds, steps = ppo_time_to(450, seed)
+        times.append(seconds)
+        print(f"PPO CartPole-v1 to 450, seed {seed}: {seconds:.1f} s, {steps:,} steps")
+    print(f"PPO CartPole-v1 to 450: median {statistics.median(times):.1f} s over seeds "
+          f"{args.seeds} (Stable-Baselines3's tuned PPO: about 15 s median here)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""``plugrl rollout``: run a trained agent from a checkpoint in a fresh env."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+import gymnasium as gym
+
+from plugrl.checkpoint import read_state
+from plugrl.cli.main import log_level_name, parse_json_option, verbose_option
+from plugrl.config import merge_dicts
+from plugrl.env.creator import EnvContext, env_name
+from plugrl.errors import ConfigError
+from plugrl.jsonable import to_jsonable
+from plugrl.registry import get_trainer_class, registry
+
+# Config keys whose values are code; a checkpoint stores them as dotted-name strings.
+CODE_KEYS = ("callbacks", "custom_eval_function")
+
+
+def checkpoint_config(checkpoint: str, state: dict[str, Any]) -> dict[str, Any]:
+    """The run's config: the checkpoint's own, else ``params.json`` beside its folder."""
+    config = state.get("config")
+    if not isinstance(config, dict):
+        params = Path(checkpoint).expanduser()
+        params = (params.parent if params.is_file() else params).parent / "params.json"
+        config = json.loads(params.read_text()) if params.is_file() else {}
+    return loadable_config(config)
+
+
+def loadable_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Drop values that were code (saved as strings naming classes or functions)."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if key in CODE_KEYS and isinstance(value, str):
+            continue
+        if isinstance(value, str) and ("<locals>" in value or value.startswith("__main__.")):
+            continue
+        out[key] = loadable_config(value) if isinstance(value, dict) else value
+    return out
+
+
+class _NullSink:
+    """Result sink for a trainer that only acts: writes nothing."""
+
+    def __init__(self, logdir: str):
+        self.logdir = logdir
+
+    def on_result(self, result: dict) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _has_display() -> bool:
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def make_rollout_env(config: dict[str, Any], env_creator: Any, render: bool) -> gym.Env:
+    """A fresh env; a gymnasium id renders with ``render_mode="human"`` when asked and
+    possible, and a warning is printed once when it is not."""
+    env_id, env_config = config.get("env"), dict(config.get("env_config") or {})
+    if render:
+        reason = None
+        if not _has_display():
+            reason = "no display (DISPLAY is not set)"
+        elif not (isinstance(env_id, str) and env_id not in registry("envs")
+                  and env_id in gym.registry):
+            reason = f"{env_id!r} is not a gymnasium id"
+        else:
+            try:
+                env = gym.make(env_id, render_mode="human", **env_config)
+                env.reset()
+                return env
+            except Exception as exc:  # pygame missing, no video device...
+                reason = f"{type(exc).__name__}: {exc}"
+        click.echo(f"plugrl: warning: not rendering: {reason}. Use --no-render to hide this.",
+                   err=True)
+    return env_creator(EnvContext(env_config))
+
+
+@click.command()
+@click.argument("checkpoint", type=click.Path())
+@click.option("--run", "run", help="Algorithm (default: the one recorded in the checkpoint).")
+@click.option("--env", help="Env (default: the checkpoint config's env).")
+@click.option("--steps", type=click.IntRange(min=1), default=10000, show_default=True,
+              help="Env steps to run (when --episodes is 0).")
+@click.option("--episodes", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Episodes to run; 0 uses --steps.")
+@click.option("--no-render", is_flag=True, help="Don't render the env.")
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Write episodes as JSON lines: obs, actions and rewards of every step.")
+@click.option("--config", "config_json", metavar="JSON", help="Config overrides as JSON.")
+@click.option("--explore/--no-explore", default=None,
+              help="Sample actions (explore) or act greedily (default: the config's 'explore').")
+@verbose_option
+def rollout(checkpoint: str, run: str | None, env: str | None, steps: int, episodes: int,
+            no_render: bool, out: str | None, config_json: str | None, explore: bool | None,
+            verbose: int) -> int:
+    """Roll out the agent saved in CHECKPOINT and print each episode's reward."""
+    override = parse_json_option("--config", config_json)
+    state = read_state(checkpoint)
+    run = run or state.get("trainer")
+    if not run:
+        raise ConfigError(f"Checkpoint {checkpoint!r} does not name its algorithm: pass --run.")
+    config = checkpoint_config(checkpoint, state)
+    config = merge_dicts(config, override, allow_new=True)
+    if env:
+        config["env"] = env
+    config.update(num_workers=0, evaluation_interval=None, num_envs_per_worker=1)
+    if log_level_name(verbose):
+        config["log_level"] = log_level_name(verbose)
+    trainer_cls = get_trainer_class(run)
+    with tempfile.TemporaryDirectory(prefix="plugrl-rollout-") as tmp:
+        trainer = trainer_cls(config=config, logger_creator=lambda cfg: _NullSink(tmp))
+        try:
+            trainer.restore(checkpoint)
+            rollout_env = make_rollout_env(trainer.config, trainer.env_creator, not no_render)
+            click.echo(f"Rolling out {run} from {checkpoint} on "
+                       f"{env_name(trainer.config['env'])}")
+            rewards = _run_episodes(trainer, rollout_env, steps, episodes, out, explore)
+        finally:
+            trainer.stop()
+    if rewards:
+        mean = sum(rewards) / len(rewards)
+        click.echo(f"Mean reward over {len(rewards)} episodes: {mean:.2f}")
+    if out:
+        click.echo(f"Episodes written to {out}")
+    return 0
+
+
+def _run_episodes(trainer: Any, env: gym.Env, steps: int, episodes: int, out: str | None,
+                  explore: bool | None) -> list[float]:
+    sink = open(out, "w") if out else None  # noqa: SIM115
+    rewards: list[float] = []
+    total_steps = 0
+    try:
+        while (len(rewards) < episodes) if episodes else (total_steps < steps):
+            obs, _ = env.reset()
+            record: dict[str, list] = {"obs": [], "actions": [], "rewards": []}
+            episode_reward, done = 0.0, False
+            while not done:
+                action = trainer.compute_action(obs, explore=explore)
+                next_obs, reward, terminated, truncated, _ = env.step(action)
+                record["obs"].append(to_jsonable(obs))
+                record["actions"].append(to_jsonable(action))
+                record["rewards"].append(float(reward))
+                episode_reward += float(reward)
+                total_steps += 1
+                obs, done = next_obs, terminated or truncated
+                if not episodes and total_steps >= steps:
+                    break
+            rewards.append(episode_reward)
+            length = len(record["rewards"])
+            note = "" if done else " (cut at --steps)"
+            click.echo(f"Episode {len(rewards)}: reward {episode_reward:.2f} in {length} "
+                       f"steps{note}")
+            if sink:
+                sink.write(json.dumps({"episode": len(rewards), "reward": episode_reward,
+                                       "length": length, "done": bool(done), **record}) + "\n")
+    finally:
+        env.close()
+        if sink:
+            sink.close()
+    return rewards
