@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
 from plugrl import CheckpointError
 from plugrl.checkpoint import ARRAYS_FILE, STATE_FILE, read_state, write_state
 from plugrl_ppo import PPOTrainer
 
 # Tiny models: torch's intra-op threads only add contention on small shared machines.
-torch.set_num_threads(1)
 
 TINY = {"env": "CartPole-v1", "train_batch_size": 128, "sgd_minibatch_size": 64,
         "num_sgd_iter": 1, "rollout_fragment_length": 64, "num_envs_per_worker": 2,

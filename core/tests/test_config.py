@@ -5,13 +5,12 @@ from __future__ import annotations
 import warnings
 
 import pytest
-import torch
+
 from plugrl import ConfigError
 from plugrl.config import COMMON_CONFIG, merge_dicts, merge_trainer_config
 from plugrl_ppo import DEFAULT_CONFIG, PPOTrainer
 
 # Tiny models: torch's intra-op threads only add contention on small shared machines.
-torch.set_num_threads(1)
 
 TINY = {"env": "CartPole-v1", "train_batch_size": 64, "sgd_minibatch_size": 32,
         "num_sgd_iter": 1, "rollout_fragment_length": 32, "num_envs_per_worker": 2,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gymnasium import spaces
+
 from plugrl import EnvError
 from plugrl.env.filters import MeanStdFilter, NoFilter, make_filter
 from plugrl.env.preprocessors import Preprocessor, get_preprocessor

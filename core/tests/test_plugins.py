@@ -5,8 +5,16 @@ from __future__ import annotations
 import importlib.metadata
 
 import pytest
-from plugrl import PluginError, build_trainer, get_trainer_class, hookimpl, plugins
-from plugrl import register_plugin, unregister_plugin
+
+from plugrl import (
+    PluginError,
+    build_trainer,
+    get_trainer_class,
+    hookimpl,
+    plugins,
+    register_plugin,
+    unregister_plugin,
+)
 from plugrl.registry import registry
 
 

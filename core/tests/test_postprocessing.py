@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from plugrl import Postprocessing, SampleBatch, compute_advantages
 
 R = [1.0, 2.0, 3.0]

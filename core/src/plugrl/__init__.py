@@ -13,8 +13,8 @@ from plugrl.errors import (
     CheckpointError,
     ConfigError,
     EnvError,
-    PlugrlError,
     PluginError,
+    PlugrlError,
     WorkerError,
 )
 from plugrl.evaluation.rollout_worker import RolloutWorker

@@ -117,7 +117,9 @@ def resolve_exploration_class(type_: Any) -> type:
         try:
             return import_object(type_)
         except (ImportError, AttributeError) as exc:
-            raise ConfigError(f"exploration_config['type'] {type_!r} cannot be imported: {exc}.")
+            raise ConfigError(
+                f"exploration_config['type'] {type_!r} cannot be imported: {exc}."
+            ) from None
     return registry("explorations").get(type_)  # raises, naming the distribution
 
 
@@ -125,23 +127,22 @@ def check_exploration_config(exploration_config: dict) -> type:
     """Resolve the type and refuse keys its constructor does not take."""
     cls = resolve_exploration_class(exploration_config.get("type"))
     accepted = _constructor_args(cls)
-    if accepted is not None:
-        for key in exploration_config:
-            if key != "type" and key not in accepted:
-                raise ConfigError(
-                    f"Unknown key {key!r} in 'exploration_config' for type "
-                    f"{cls.__name__}.{did_you_mean(key, accepted)} "
-                    f"It takes: {', '.join(sorted(accepted)) or 'no arguments'}."
-                )
+    for key in exploration_config:
+        if key != "type" and key not in accepted:
+            raise ConfigError(
+                f"Unknown key {key!r} in 'exploration_config' for type "
+                f"{cls.__name__}.{did_you_mean(key, accepted)} "
+                f"It takes: {', '.join(sorted(accepted)) or 'no arguments'}."
+            )
     return cls
 
 
 _BASE_ARGS = {"action_space", "framework", "policy_config", "model", "num_workers", "worker_index"}
 
 
-def _constructor_args(cls: type) -> set[str] | None:
-    """Keyword arguments ``cls`` accepts beyond the base ones; None if it takes ``**kwargs``
-    that it does not pass to a checked parent."""
+def _constructor_args(cls: type) -> set[str]:
+    """Keyword arguments ``cls`` and the parents its ``**kwargs`` reach accept, beyond the
+    base ones."""
     names: set[str] = set()
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")

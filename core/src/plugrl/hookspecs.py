@@ -153,7 +153,8 @@ def on_postprocess_trajectory(
     postprocessed_batch: Any,
     original_batches: dict,
 ) -> None:
-    """Called after ``policy.postprocess_trajectory``; may change ``postprocessed_batch`` in place."""
+    """Called after ``policy.postprocess_trajectory``; may change ``postprocessed_batch``
+    in place."""
 
 
 @hookspec

@@ -61,7 +61,8 @@ class Registry:
             if self._items is None:
                 items: dict[str, Any] = {}
                 host = plugins.get_host()
-                for impl in reversed(getattr(host.pm.hook, f"register_{self.kind}").get_hookimpls()):
+                hook = getattr(host.pm.hook, f"register_{self.kind}")
+                for impl in reversed(hook.get_hookimpls()):
                     def register(name: str, obj: Any, _source: str = impl.plugin_name) -> None:
                         if name in items and self._sources[name] != _source:
                             warnings.warn(

@@ -15,7 +15,9 @@ class PiecewiseSchedule:
     def __init__(self, endpoints: Sequence[Sequence[float]], name: str = "schedule"):
         points = sorted((float(t), float(v)) for t, v in endpoints)
         if not points:
-            raise ConfigError(f"{name} needs at least one [timestep, value] pair, got {endpoints!r}.")
+            raise ConfigError(
+                f"{name} needs at least one [timestep, value] pair, got {endpoints!r}."
+            )
         self.times = np.array([t for t, _ in points])
         self.values = np.array([v for _, v in points])
 

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 from gymnasium import spaces
+from torch import nn
+
 from plugrl.errors import ConfigError, EnvError
 from plugrl.models import ModelCatalog
 from plugrl_torch.distributions import (
@@ -17,7 +19,6 @@ from plugrl_torch.distributions import (
     get_action_dist,
 )
 from plugrl_torch.models import FullyConnectedNetwork, TorchModelV2, get_model
-from torch import nn
 
 B = 5
 SMALL = {"fcnet_hiddens": [8, 8]}

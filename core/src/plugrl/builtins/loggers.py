@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import numbers
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,8 @@ class CSVSink:
 
 
 class TensorBoardSink:
-    """Writes every numeric result as a TensorBoard scalar, stepped by ``timesteps_total``."""
+    """Writes every finite numeric result as a TensorBoard scalar, stepped by
+    ``timesteps_total``."""
 
     def __init__(self, logdir: str, config: dict):
         from tensorboardX import SummaryWriter
@@ -59,7 +61,8 @@ class TensorBoardSink:
     def on_result(self, result: dict) -> None:
         step = int(result.get("timesteps_total") or result.get("training_iteration") or 0)
         for key, value in flatten(result).items():
-            if isinstance(value, numbers.Number) and not isinstance(value, bool):
+            if (isinstance(value, numbers.Number) and not isinstance(value, bool)
+                    and math.isfinite(value)):
                 self._writer.add_scalar(f"plugrl/{key}", float(value), global_step=step)
         self._writer.flush()
 

@@ -236,6 +236,7 @@ class RolloutWorker:
             self.callbacks.call("on_sample_end", worker=self, samples=samples)
         plugins.get_plugin_manager().hook.on_sample_end(worker=self, samples=samples)
         return samples
+
     def _env_actions(self, actions: np.ndarray) -> np.ndarray:
         if not self._clip_box:
             return actions

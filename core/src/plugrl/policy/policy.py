@@ -124,7 +124,10 @@ class Policy:
 
     def get_state(self) -> dict[str, Any]:
         """Everything needed to resume: weights, timestep, exploration state, optimizer."""
-        state: dict[str, Any] = {"weights": self.get_weights(), "global_timestep": self.global_timestep}
+        state: dict[str, Any] = {
+            "weights": self.get_weights(),
+            "global_timestep": self.global_timestep,
+        }
         if self.exploration is not None and hasattr(self.exploration, "get_state"):
             state["exploration"] = self.exploration.get_state()
         return state

@@ -134,15 +134,18 @@ class Trainer(TemplateClass):
 
     @staticmethod
     def _check_plugin_config(config: dict) -> None:
-        """Checks that need plugins: the exploration type and its keys, the framework."""
-        exploration = config["exploration_config"]
-        try:
-            check_exploration_config(exploration)
-        except PluginError:
-            pass  # reported when a policy that explores is built; a custom one may not
-        for name, value in config["evaluation_config"].get("exploration_config", {}).items():
-            if name == "type":
-                check_exploration_config(merge_dicts({}, {"type": value}, allow_new=True))
+        """Check exploration_config keys against its type's constructor (top level and in
+        evaluation_config) when the type can be resolved; an unresolvable type is reported
+        when a policy that explores is built (a custom policy may not use one)."""
+        configs = [config["exploration_config"]]
+        if "exploration_config" in config["evaluation_config"]:
+            override = {"exploration_config": config["evaluation_config"]["exploration_config"]}
+            configs.append(merge_dicts(config, override)["exploration_config"])
+        for exploration_config in configs:
+            try:
+                check_exploration_config(exploration_config)
+            except PluginError:
+                continue
 
     def _make_workers(self, env_creator: Any, policy: Any, config: dict,
                       num_workers: int) -> WorkerSet:
@@ -388,6 +391,11 @@ class Trainer(TemplateClass):
             self.evaluation_workers.stop()
         for sink in self._sinks:
             sink.close()
+
+    @property
+    def __name__(self) -> str:  # noqa: PLW3201 - RLlib-era code reads trainer.__name__
+        """The algorithm name, as RLlib-era callbacks read it from the trainer instance."""
+        return type(self).__name__
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(env={self.config['env']!r}, logdir={self.logdir!r})"

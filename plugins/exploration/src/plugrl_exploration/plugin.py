@@ -3,7 +3,6 @@
 from typing import Any
 
 from plugrl import hookimpl
-
 from plugrl_exploration.random import Random
 from plugrl_exploration.stochastic_sampling import StochasticSampling
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from plugrl import Exploration
 
+from plugrl import Exploration
 from plugrl_exploration.random import random_actions
 
 

@@ -124,10 +124,13 @@ def update_kl(trainer: Any, fetches: dict[str, Any]) -> None:
 
 
 def warn_about_bad_reward_scales(trainer: Any, result: dict[str, Any]) -> None:
-    """Warn when value clipping is too tight for the rewards seen."""
+    """Warn (once per trainer) when value clipping is too tight for the rewards seen."""
     mean = result.get("episode_reward_mean")
     clip = trainer.config["vf_clip_param"]
+    if getattr(trainer, "_warned_reward_scale", False):
+        return
     if mean is not None and mean == mean and abs(mean) > 100 * clip:
+        trainer._warned_reward_scale = True
         logger.warning(
             "The mean episode reward (%.1f) is over 100x vf_clip_param (%s): the value "
             "function learns slowly. Raise vf_clip_param or rescale rewards.", mean, clip,

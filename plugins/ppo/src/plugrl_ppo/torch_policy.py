@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+
 from plugrl import Postprocessing, SampleBatch
+from plugrl_ppo.postprocessing import KLCoeffMixin, postprocess_ppo_gae
 from plugrl_torch import build_torch_policy
 from plugrl_torch.mixins import (
     EntropyCoeffSchedule,
@@ -14,8 +16,6 @@ from plugrl_torch.mixins import (
     clip_grad_norm,
     vf_preds_fetches,
 )
-
-from plugrl_ppo.postprocessing import KLCoeffMixin, postprocess_ppo_gae
 
 
 def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> torch.Tensor:

@@ -16,9 +16,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
+from torch.distributions import Categorical, Independent, Normal, kl_divergence
+
 from plugrl.errors import ConfigError, EnvError
 from plugrl.models import ActionDistribution, ModelCatalog
-from torch.distributions import Categorical, Independent, Normal, kl_divergence
 
 
 class _BoundClass(type):

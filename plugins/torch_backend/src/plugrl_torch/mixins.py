@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import torch
+
 from plugrl.sample_batch import SampleBatch
 from plugrl.schedules import PiecewiseSchedule
 

@@ -37,10 +37,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
+from torch import nn
+
 from plugrl.config import MODEL_DEFAULTS
 from plugrl.errors import ConfigError, did_you_mean
 from plugrl.models import ModelCatalog
-from torch import nn
 
 ACTIVATIONS: dict[str | None, type[nn.Module]] = {
     "tanh": nn.Tanh,

@@ -6,6 +6,7 @@ import random
 from typing import Any
 
 import numpy as np
+
 from plugrl import hookimpl
 from plugrl.framework import Framework
 

@@ -8,6 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
+
 from plugrl.exploration import build_exploration
 from plugrl.policy import Policy
 from plugrl.sample_batch import SampleBatch
@@ -91,6 +92,12 @@ class TorchPolicy(Policy):
         gpus = config.get("num_gpus_per_worker" if config.get("worker_index") else "num_gpus")
         use_gpu = bool(gpus) and torch.cuda.is_available()
         self.device = torch.device("cuda:0" if use_gpu else "cpu")
+        if not use_gpu:
+            # Intra-op threads only slow the small models RL uses (and spin when cores are
+            # busy stepping envs): use the CPUs reserved for this process.
+            cpus = config.get("num_cpus_per_worker" if config.get("worker_index") else
+                              "num_cpus_for_driver", 1)
+            torch.set_num_threads(max(1, int(cpus or 1)))
         self.model = model.to(self.device)
         self.dist_class = action_distribution_class
         self._loss = loss

@@ -7,11 +7,11 @@ from typing import Any
 
 import gymnasium as gym
 import torch
+
 from plugrl import plugins
-from plugrl.config import merge_dicts
+from plugrl.config import COMMON_CONFIG, merge_dicts
 from plugrl.policy.template import TemplateClass, make_template_class
 from plugrl.sample_batch import SampleBatch
-
 from plugrl_torch.distributions import get_action_dist
 from plugrl_torch.models import get_model
 from plugrl_torch.policy import TorchPolicy
@@ -40,8 +40,10 @@ class TorchTemplatePolicy(TemplateClass, TorchPolicy):
 
     def __init__(self, observation_space: gym.Space, action_space: gym.Space, config: dict):
         t = self._template
-        if t["get_default_config"]:
-            config = merge_dicts(t["get_default_config"](), config, allow_new=True)
+        # Missing keys take the defaults (COMMON_CONFIG unless the template names others), so
+        # a policy built standalone with a partial config such as ``{}`` works.
+        defaults = t["get_default_config"]() if t["get_default_config"] else COMMON_CONFIG
+        config = merge_dicts(defaults, config, allow_new=True)
         self.config = config
         if t["before_init"]:
             t["before_init"](self, observation_space, action_space, config)

@@ -1,0 +1,131 @@
+"""RolloutWorker: batch modes, truncation bootstrapping, access helpers, seeding."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from plugrl import RolloutWorker, SampleBatch
+from plugrl.env.creator import make_env_creator
+from plugrl_ppo import PPOTorchPolicy
+
+# Tiny models: torch's intra-op threads only add contention on small shared machines.
+
+BASE = {"model": {"fcnet_hiddens": [8]}, "seed": 0, "num_envs_per_worker": 3,
+        "rollout_fragment_length": 10}
+
+
+def _worker(**overrides) -> RolloutWorker:
+    config = {**BASE, **overrides}
+    return RolloutWorker(make_env_creator("CartPole-v1"), PPOTorchPolicy, config)
+
+
+def test_truncate_episodes_gives_fragment_times_envs_rows():
+    w = _worker()
+    for _ in range(3):
+        batch = w.sample()
+        assert batch.count == 10 * 3
+    for col in ("obs", "new_obs", "actions", "rewards", "terminateds", "truncateds", "eps_id",
+                "t", "action_logp", "vf_preds", "advantages", "value_targets"):
+        assert col in batch, col
+    assert batch["obs"].shape == (30, 4)
+
+
+def test_complete_episodes_gives_whole_episodes():
+    w = _worker(batch_mode="complete_episodes", rollout_fragment_length=5)
+    batch = w.sample()
+    assert batch.count >= 5 * 3
+    episodes = batch.split_by_episode()
+    assert len({int(e["eps_id"][0]) for e in episodes}) == len(episodes)
+    for ep in episodes:
+        assert ep["t"][0] == 0, "an episode starts at t=0"
+        np.testing.assert_array_equal(ep["t"], np.arange(ep.count))
+        last = ep["terminateds"][-1] or ep["truncateds"][-1]
+        assert last, "every episode ends terminated or truncated"
+        assert not (ep["terminateds"][:-1] | ep["truncateds"][:-1]).any()
+    metrics = w.get_metrics()
+    assert sorted(m.episode_length for m in metrics) == sorted(e.count for e in episodes)
+    assert w.get_metrics() == []
+
+
+def test_truncation_bootstraps_with_the_critic():
+    w = _worker(batch_mode="complete_episodes", rollout_fragment_length=5,
+                env_config={"max_episode_steps": 5}, num_envs_per_worker=1)
+    batch = w.sample()
+    ep = batch.split_by_episode()[0]
+    assert ep.count == 5
+    assert ep["truncateds"][-1] and not ep["terminateds"][-1]
+    policy = w.get_policy()
+    gamma = policy.config["gamma"]
+    v_next = float(policy.value(ep["new_obs"][-1]))
+    assert abs(v_next) > 1e-6
+    # GAE at the last step: target = r + gamma * V(s'), not the reward-only return r
+    assert ep["value_targets"][-1] != pytest.approx(ep["rewards"][-1])
+    assert ep["value_targets"][-1] == pytest.approx(1.0 + gamma * v_next, rel=1e-4)
+
+
+def test_termination_does_not_bootstrap():
+    w = _worker(batch_mode="complete_episodes", rollout_fragment_length=1,
+                num_envs_per_worker=1)
+    ep = w.sample().split_by_episode()[0]
+    assert ep["terminateds"][-1]
+    adv, vf = ep["advantages"][-1], ep["vf_preds"][-1]
+    assert adv == pytest.approx(1.0 - vf, rel=1e-4)
+
+
+def test_horizon_truncates_episodes():
+    w = _worker(batch_mode="complete_episodes", rollout_fragment_length=3, horizon=3,
+                num_envs_per_worker=1)
+    for ep in w.sample().split_by_episode():
+        assert ep.count <= 3
+        assert ep["truncateds"][-1] or ep["terminateds"][-1]
+
+
+def test_access_helpers():
+    w = _worker(num_envs_per_worker=2)
+    assert set(w.policy_map) == {"default_policy"}
+    assert w.get_policy() is w.policy_map["default_policy"]
+    assert isinstance(w.get_policy(), PPOTorchPolicy)
+    specs = w.foreach_env(lambda env: env.spec.id)
+    assert specs == ["CartPole-v1", "CartPole-v1"]
+    assert w.foreach_policy(lambda p, pid: (pid, type(p).__name__)) == [
+        ("default_policy", "PPOTorchPolicy")]
+    assert w.for_policy(lambda p: p.action_space) == gym.spaces.Discrete(2)
+    weights = w.get_weights()
+    assert set(weights) == {"default_policy"}
+    new = {k: np.zeros_like(v) for k, v in weights["default_policy"].items()}
+    w.set_weights({"default_policy": new}, {"timestep": 123})
+    assert all(not v.any() for v in w.get_policy().get_weights().values())
+    assert w.get_global_vars()["timestep"] == 123
+    assert w.get_policy().global_timestep == 123
+
+
+def test_same_seed_gives_identical_samples():
+    # Workers in one process share torch's global generator, so build and sample in turn
+    # (as two processes would).
+    def run(seed: int) -> SampleBatch:
+        return _worker(seed=seed).sample()
+
+    sa, sb = run(7), run(7)
+    for col in ("obs", "actions", "rewards", "terminateds", "action_logp"):
+        np.testing.assert_array_equal(sa[col], sb[col])
+    assert not np.array_equal(run(8)["obs"], sa["obs"])
+
+
+def test_learn_on_batch_returns_stats_per_policy():
+    w = _worker()
+    stats = w.learn_on_batch(w.sample())
+    assert "total_loss" in stats["default_policy"]["learner_stats"]
+
+
+def test_unknown_kwarg_is_refused():
+    with pytest.raises(TypeError, match="unexpected"):
+        RolloutWorker(make_env_creator("CartPole-v1"), PPOTorchPolicy, BASE, num_env=2)
+
+
+def test_rllib_style_kwargs():
+    w = RolloutWorker(lambda ctx: gym.make("CartPole-v1"), PPOTorchPolicy,
+                      {"model": {"fcnet_hiddens": [8]}}, rollout_fragment_length=4, num_envs=2)
+    assert w.sample().count == 8
+    assert isinstance(w.sample(), SampleBatch)

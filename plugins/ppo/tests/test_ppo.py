@@ -1,0 +1,208 @@
+"""PPO: loss, KL adaptation, config checks, template updates, and one seeded learning run."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import plugrl_ppo
+from plugrl import ConfigError, Policy, RolloutWorker
+from plugrl.config import merge_trainer_config
+from plugrl.env.creator import make_env_creator
+from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy, PPOTrainer
+from plugrl_ppo.ppo import update_kl, validate_config
+from plugrl_ppo.torch_policy import ppo_surrogate_loss
+
+TINY = {"env": "CartPole-v1", "train_batch_size": 128, "sgd_minibatch_size": 64,
+        "num_sgd_iter": 1, "rollout_fragment_length": 64, "num_envs_per_worker": 2,
+        "model": {"fcnet_hiddens": [8]}, "seed": 0}
+TUNED = Path(plugrl_ppo.__file__).parent / "tuned_examples" / "cartpole-ppo.yaml"
+
+
+def _worker(policy_cls=PPOTorchPolicy, **config) -> RolloutWorker:
+    return RolloutWorker(make_env_creator("CartPole-v1"), policy_cls,
+                         {**DEFAULT_CONFIG, "model": {"fcnet_hiddens": [16]}, "seed": 1,
+                          "num_envs_per_worker": 2, "rollout_fragment_length": 64, **config})
+
+
+def test_loss_decreases_on_a_fixed_batch():
+    w = _worker(lr=0.01)
+    batch = w.sample()
+    policy = w.get_policy()
+    losses = [policy.learn_on_batch(batch.copy())["learner_stats"]["total_loss"]
+              for _ in range(15)]
+    assert losses[-1] < 0.9 * losses[0], losses
+    assert sum(b < a for a, b in zip(losses[:-1], losses[1:], strict=True)) >= 12, losses
+    stats = policy.learn_on_batch(batch.copy())["learner_stats"]
+    assert {"policy_loss", "vf_loss", "kl", "entropy", "cur_kl_coeff", "cur_lr",
+            "vf_explained_var"} <= set(stats)
+    assert stats["cur_lr"] == pytest.approx(0.01)
+    assert stats["kl"] > 0  # the policy moved away from the sampling one
+
+
+def test_surrogate_is_clipped():
+    """With a ratio far above 1 + clip and positive advantages, the policy gradient is zero."""
+    w = _worker(kl_coeff=0.0, entropy_coeff=0.0, vf_loss_coeff=0.0, use_critic=True)
+    batch = w.sample()
+    policy = w.get_policy()
+    batch["advantages"] = np.ones(batch.count, np.float32)
+    batch["action_logp"] = batch["action_logp"] - 5.0  # ratio = e^5 >> 1.3
+    policy.config = {**policy.config, "vf_loss_coeff": 0.0}
+    from plugrl_torch.policy import TensorDict
+
+    policy.model.zero_grad()
+    loss = ppo_surrogate_loss(policy, policy.model, policy.dist_class,
+                              TensorDict(batch, policy.device))
+    loss.backward()
+    grads = [p.grad for n, p in policy.model.named_parameters() if "value" not in n and
+             p.grad is not None]
+    assert grads and all(float(g.abs().max()) == 0.0 for g in grads)
+    assert float(policy._stats["policy_loss"].detach()) == pytest.approx(-1.3, rel=1e-5)
+
+
+def test_update_kl_raises_and_lowers_coeff():
+    policy = _worker(kl_coeff=0.2, kl_target=0.01).get_policy()
+    assert policy.update_kl(0.05) == pytest.approx(0.3)
+    assert policy.update_kl(0.001) == pytest.approx(0.15)
+    assert policy.update_kl(0.01) == pytest.approx(0.15)
+    assert policy.get_state()["kl_coeff"] == pytest.approx(0.15)
+
+
+def test_trainer_update_kl_uses_fetches(tmp_path):
+    trainer = PPOTrainer(config=TINY, logdir=str(tmp_path))
+    try:
+        policy = trainer.get_policy()
+        before = policy.kl_coeff
+        update_kl(trainer, {"default_policy": {"kl": 100.0}})
+        assert policy.kl_coeff == pytest.approx(1.5 * before)
+        update_kl(trainer, {"default_policy": {}})
+        assert policy.kl_coeff == pytest.approx(1.5 * before)
+    finally:
+        trainer.stop()
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"sgd_minibatch_size": 256, "train_batch_size": 128}, "sgd_minibatch_size"),
+    ({"entropy_coeff": -0.1}, "entropy_coeff"),
+    ({"use_gae": False}, "truncate_episodes"),
+    ({"use_critic": False}, "use_critic"),
+])
+def test_validate_config_errors(overrides, message):
+    config = merge_trainer_config(DEFAULT_CONFIG, overrides)
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config)
+
+
+def test_validate_config_accepts_non_gae_with_complete_episodes():
+    validate_config(merge_trainer_config(DEFAULT_CONFIG, {
+        "use_gae": False, "batch_mode": "complete_episodes"}))
+
+
+def test_validate_config_via_trainer(tmp_path):
+    with pytest.raises(ConfigError, match="sgd_minibatch_size"):
+        PPOTrainer(config={**TINY, "sgd_minibatch_size": 1000}, logdir=str(tmp_path))
+
+
+def test_policy_with_updates_is_a_real_subclass():
+    calls = []
+
+    def my_loss(policy, model, dist_class, train_batch):
+        calls.append(train_batch.count)
+        return ppo_surrogate_loss(policy, model, dist_class, train_batch) * 0.5
+
+    MyPolicy = PPOTorchPolicy.with_updates(name="MyPPOPolicy", loss_fn=my_loss)
+    assert MyPolicy.__name__ == "MyPPOPolicy"
+    assert issubclass(MyPolicy, PPOTorchPolicy) and MyPolicy is not PPOTorchPolicy
+    assert MyPolicy._template["loss_fn"] is my_loss
+    assert PPOTorchPolicy._template["loss_fn"] is ppo_surrogate_loss
+    w = _worker(MyPolicy)
+    assert type(w.get_policy()) is MyPolicy
+    w.learn_on_batch(w.sample())
+    assert calls == [128]
+    # the inherited pieces (postprocessing, mixins) still work
+    assert hasattr(w.get_policy(), "kl_coeff")
+
+
+def test_policy_with_updates_unknown_name():
+    with pytest.raises(ConfigError, match=r"'loss'.*Did you mean: 'loss_fn'"):
+        PPOTorchPolicy.with_updates(loss=lambda *a: None)
+
+
+class CustomPolicy(Policy):
+    def __init__(self, observation_space, action_space, config):
+        super().__init__(observation_space, action_space, config)
+        self.w = 1.0
+
+    def compute_actions(self, obs_batch, state_batches=None, prev_action_batch=None,
+                        prev_reward_batch=None, info_batch=None, episodes=None, **kwargs):
+        return np.array([self.action_space.sample() for _ in obs_batch]), [], {}
+
+    def learn_on_batch(self, samples):
+        self.w += 1.0
+        return {}
+
+    def get_weights(self):
+        return {"w": np.float32(self.w)}
+
+    def set_weights(self, weights):
+        self.w = float(weights["w"])
+
+
+def test_trainer_with_updates_uses_the_given_policy(tmp_path):
+    CustomTrainer = PPOTrainer.with_updates(name="CustomPPO", default_policy=CustomPolicy,
+                                            make_policy_optimizer=None)
+    assert CustomTrainer.__name__ == "CustomPPO"
+    assert issubclass(CustomTrainer, PPOTrainer)
+    trainer = CustomTrainer(config={**TINY, "num_sgd_iter": 1}, logdir=str(tmp_path))
+    try:
+        assert type(trainer.get_policy()) is CustomPolicy
+        result = trainer.train()
+        assert result["timesteps_total"] >= TINY["train_batch_size"]
+        assert trainer.get_policy().w > 1.0
+    finally:
+        trainer.stop()
+    assert PPOTrainer._template["get_policy_class"] is not None
+
+
+def test_trainer_with_updates_unknown_name():
+    with pytest.raises(ConfigError, match="Did you mean: 'default_policy'"):
+        PPOTrainer.with_updates(default_polcy=CustomPolicy)
+
+
+def test_result_keys(tmp_path):
+    trainer = PPOTrainer(config=TINY, logdir=str(tmp_path))
+    try:
+        result = trainer.train()
+    finally:
+        trainer.stop()
+    for key in ("episode_reward_mean", "episode_reward_min", "episode_reward_max",
+                "episode_len_mean", "episodes_this_iter", "timesteps_total",
+                "training_iteration", "time_this_iter_s", "custom_metrics"):
+        assert key in result, key
+    assert result["timesteps_total"] == 128
+    learner = result["info"]["learner"]["default_policy"]
+    assert np.isfinite(learner["total_loss"])
+    assert (tmp_path / "result.json").exists() and (tmp_path / "params.json").exists()
+
+
+@pytest.mark.learning
+def test_ppo_learns_cartpole(tmp_path):
+    spec = next(iter(yaml.safe_load(TUNED.read_text()).values()))
+    config = {**spec["config"], "env": spec["env"], "seed": 0}
+    trainer = PPOTrainer(config=config, logdir=str(tmp_path))
+    start = time.time()
+    best = -np.inf
+    try:
+        while True:
+            result = trainer.train()
+            best = max(best, result["episode_reward_mean"])
+            if best >= 150 or result["timesteps_total"] >= 100_000:
+                break
+    finally:
+        trainer.stop()
+    assert best >= 150, (f"episode_reward_mean {best:.1f} after {result['timesteps_total']} "
+                         f"steps ({time.time() - start:.0f}s)")
