@@ -30,8 +30,13 @@ def raw_limit(num_envs: int = 8, steps: int = 2000) -> float:
     """Env steps/s of gymnasium CartPole-v1 with one batched MLP forward per step."""
     envs = [gym.make("CartPole-v1") for _ in range(num_envs)]
     obs = np.stack([env.reset(seed=i)[0] for i, env in enumerate(envs)])
-    net = torch.nn.Sequential(torch.nn.Linear(4, 64), torch.nn.Tanh(), torch.nn.Linear(64, 64),
-                              torch.nn.Tanh(), torch.nn.Linear(64, 2))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(4, 64),
+        torch.nn.Tanh(),
+        torch.nn.Linear(64, 64),
+        torch.nn.Tanh(),
+        torch.nn.Linear(64, 2),
+    )
     start = time.perf_counter()
     with torch.no_grad():
         for _ in range(steps):
@@ -46,8 +51,13 @@ def raw_limit(num_envs: int = 8, steps: int = 2000) -> float:
 
 def sampler_throughput(num_envs: int, total_steps: int = 16000) -> float:
     """Env steps/s of RolloutWorker.sample() with PPO's torch policy (sampling only)."""
-    config = dict(DEFAULT_CONFIG, num_envs_per_worker=num_envs, rollout_fragment_length=200,
-                  model=MODEL, seed=0)
+    config = dict(
+        DEFAULT_CONFIG,
+        num_envs_per_worker=num_envs,
+        rollout_fragment_length=200,
+        model=MODEL,
+        seed=0,
+    )
     worker = RolloutWorker(make_env_creator("CartPole-v1"), PPOTorchPolicy, config)
     worker.sample()  # warm-up
     steps = 0
@@ -80,15 +90,19 @@ def main() -> None:
     print(f"raw limit (gymnasium CartPole x8 + batched MLP forward): {limit:,.0f} steps/s")
     for num_envs in (1, 8):
         rate = sampler_throughput(num_envs)
-        print(f"RolloutWorker sampling, {num_envs} env(s): {rate:,.0f} steps/s "
-              f"({rate / limit:.0%} of the limit)")
+        print(
+            f"RolloutWorker sampling, {num_envs} env(s): {rate:,.0f} steps/s "
+            f"({rate / limit:.0%} of the limit)"
+        )
     times = []
     for seed in args.seeds:
         seconds, steps = ppo_time_to(450, seed)
         times.append(seconds)
         print(f"PPO CartPole-v1 to 450, seed {seed}: {seconds:.1f} s, {steps:,} steps")
-    print(f"PPO CartPole-v1 to 450: median {statistics.median(times):.1f} s over seeds "
-          f"{args.seeds} (Stable-Baselines3's tuned PPO: about 15 s median here)")
+    print(
+        f"PPO CartPole-v1 to 450: median {statistics.median(times):.1f} s over seeds "
+        f"{args.seeds} (Stable-Baselines3's tuned PPO: about 15 s median here)"
+    )
 
 
 if __name__ == "__main__":

@@ -27,12 +27,20 @@ from plugrl import (
 from plugrl_ppo import PPOTrainer
 from plugrl_torch import build_torch_policy
 
-TINY = {"env": "CartPole-v1", "train_batch_size": 128, "sgd_minibatch_size": 64,
-        "num_sgd_iter": 1, "rollout_fragment_length": 64, "num_envs_per_worker": 2,
-        "model": {"fcnet_hiddens": [8]}, "seed": 0}
+TINY = {
+    "env": "CartPole-v1",
+    "train_batch_size": 128,
+    "sgd_minibatch_size": 64,
+    "num_sgd_iter": 1,
+    "rollout_fragment_length": 64,
+    "num_envs_per_worker": 2,
+    "model": {"fcnet_hiddens": [8]},
+    "seed": 0,
+}
 
 
 # --- seed: a policy written from scratch -----------------------------------------------------
+
 
 class CustomPolicy(Policy):
     """Example of a custom policy written from scratch."""
@@ -42,14 +50,16 @@ class CustomPolicy(Policy):
         # example parameter
         self.w = 1.0
 
-    def compute_actions(self,
-                        obs_batch,
-                        state_batches,
-                        prev_action_batch=None,
-                        prev_reward_batch=None,
-                        info_batch=None,
-                        episodes=None,
-                        **kwargs):
+    def compute_actions(
+        self,
+        obs_batch,
+        state_batches,
+        prev_action_batch=None,
+        prev_reward_batch=None,
+        info_batch=None,
+        episodes=None,
+        **kwargs,
+    ):
         # return action batch, RNN states, extra values to include in batch
         return [self.action_space.sample() for _ in obs_batch], [], {}
 
@@ -68,8 +78,10 @@ class CustomPolicy(Policy):
 def test_custom_policy_from_scratch_in_build_trainer(tmp_path):
     MyTrainer = build_trainer(name="MyTrainer", default_policy=CustomPolicy)
     assert MyTrainer.__name__ == "MyTrainer"
-    trainer = MyTrainer(config={"env": "CartPole-v1", "rollout_fragment_length": 50,
-                                "train_batch_size": 100}, logdir=str(tmp_path))
+    trainer = MyTrainer(
+        config={"env": "CartPole-v1", "rollout_fragment_length": 50, "train_batch_size": 100},
+        logdir=str(tmp_path),
+    )
     try:
         result = trainer.train()
         assert result["training_iteration"] == 1
@@ -82,26 +94,24 @@ def test_custom_policy_from_scratch_in_build_trainer(tmp_path):
 
 # --- seed: a torch policy from a loss and a postprocessor ------------------------------------
 
-def postprocess_advantages(policy,
-                           sample_batch,
-                           other_agent_batches=None,
-                           episode=None):
+
+def postprocess_advantages(policy, sample_batch, other_agent_batches=None, episode=None):
     return compute_advantages(
-        sample_batch, 0.0, policy.config["gamma"], use_gae=False, use_critic=False)
+        sample_batch, 0.0, policy.config["gamma"], use_gae=False, use_critic=False
+    )
 
 
 def policy_gradient_loss(policy, model, dist_class, train_batch):
     logits, _ = model.from_batch(train_batch)
     action_dist = dist_class(logits, model)
     return -torch.mean(
-        action_dist.logp(train_batch[SampleBatch.ACTIONS]) *
-        train_batch[Postprocessing.ADVANTAGES])
+        action_dist.logp(train_batch[SampleBatch.ACTIONS]) * train_batch[Postprocessing.ADVANTAGES]
+    )
 
 
 MyTorchPolicy = build_torch_policy(
-    name="MyTorchPolicy",
-    loss_fn=policy_gradient_loss,
-    postprocess_fn=postprocess_advantages)
+    name="MyTorchPolicy", loss_fn=policy_gradient_loss, postprocess_fn=postprocess_advantages
+)
 
 
 def test_torch_policy_template_in_process(tmp_path):
@@ -128,6 +138,7 @@ def _no_ppo(config: dict) -> dict:
 
 # --- seed: customising PPO's policy optimizer -------------------------------------------------
 
+
 def make_sync_optimizer(workers, config):
     return SyncSamplesOptimizer(workers, train_batch_size=config["train_batch_size"])
 
@@ -144,6 +155,7 @@ def test_ppo_with_updates_make_policy_optimizer(tmp_path):
 
 
 # --- seed: curriculum learning through on_train_result ----------------------------------------
+
 
 class CurriculumEnv(gym.Env):
     """CartPole with a set_phase() method, as in the curriculum example."""
@@ -173,18 +185,18 @@ def on_train_result(info):
     else:
         phase = 0
     trainer = info["trainer"]
-    trainer.workers.foreach_worker(
-        lambda ev: ev.foreach_env(
-            lambda env: env.set_phase(phase)))
+    trainer.workers.foreach_worker(lambda ev: ev.foreach_env(lambda env: env.set_phase(phase)))
 
 
 def test_curriculum_via_callbacks(tmp_path):
-    trainer = PPOTrainer(config={**TINY, "env": CurriculumEnv,
-                                 "callbacks": {"on_train_result": on_train_result}},
-                         logdir=str(tmp_path))
+    trainer = PPOTrainer(
+        config={**TINY, "env": CurriculumEnv, "callbacks": {"on_train_result": on_train_result}},
+        logdir=str(tmp_path),
+    )
     try:
         assert trainer.workers.foreach_worker(lambda ev: ev.foreach_env(lambda e: e.phase)) == [
-            [0, 0]]
+            [0, 0]
+        ]
         trainer.train()
         phases = trainer.workers.foreach_worker(lambda ev: ev.foreach_env(lambda e: e.phase))
         assert phases == [[1, 1]]
@@ -197,15 +209,14 @@ def test_curriculum_between_train_calls(tmp_path):
     try:
         trainer.train()
         phase = 2
-        trainer.workers.foreach_worker(
-            lambda ev: ev.foreach_env(
-                lambda env: env.set_phase(phase)))
+        trainer.workers.foreach_worker(lambda ev: ev.foreach_env(lambda env: env.set_phase(phase)))
         assert trainer.workers.local_worker().foreach_env(lambda e: e.phase) == [2, 2]
     finally:
         trainer.stop()
 
 
 # --- Ray: two remote workers ------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def ray_session():
@@ -256,13 +267,13 @@ def test_manual_loop_with_worker_set(ray_session):
     env = gym.make("CartPole-v1")
     policy = MyTorchPolicy(env.observation_space, env.action_space, {})
     workers = WorkerSet(
-        policy=MyTorchPolicy,
-        env_creator=lambda c: gym.make("CartPole-v1"),
-        num_workers=2)
+        policy=MyTorchPolicy, env_creator=lambda c: gym.make("CartPole-v1"), num_workers=2
+    )
     try:
         # Gather a batch of samples
         T1 = SampleBatch.concat_samples(
-            ray.get([w.sample.remote() for w in workers.remote_workers()]))
+            ray.get([w.sample.remote() for w in workers.remote_workers()])
+        )
         assert T1.count == 2 * 200  # default rollout_fragment_length
         assert Postprocessing.ADVANTAGES in T1
 

@@ -10,9 +10,16 @@ from plugrl_ppo import PPOTrainer
 
 # Tiny models: torch's intra-op threads only add contention on small shared machines.
 
-TINY = {"env": "CartPole-v1", "train_batch_size": 128, "sgd_minibatch_size": 64,
-        "num_sgd_iter": 1, "rollout_fragment_length": 64, "num_envs_per_worker": 2,
-        "model": {"fcnet_hiddens": [8]}, "seed": 0}
+TINY = {
+    "env": "CartPole-v1",
+    "train_batch_size": 128,
+    "sgd_minibatch_size": 64,
+    "num_sgd_iter": 1,
+    "rollout_fragment_length": 64,
+    "num_envs_per_worker": 2,
+    "model": {"fcnet_hiddens": [8]},
+    "seed": 0,
+}
 
 
 def _train_once(tmp_path, callbacks):
@@ -58,13 +65,16 @@ def on_postprocess_traj(info):
 
 def test_legacy_dict_custom_metrics(tmp_path):
     LEGACY_CALLS.clear()
-    _, result = _train_once(tmp_path, {
-        "on_episode_start": on_episode_start,
-        "on_episode_step": on_episode_step,
-        "on_episode_end": on_episode_end,
-        "on_train_result": on_train_result,
-        "on_postprocess_traj": on_postprocess_traj,
-    })
+    _, result = _train_once(
+        tmp_path,
+        {
+            "on_episode_start": on_episode_start,
+            "on_episode_step": on_episode_step,
+            "on_episode_end": on_episode_end,
+            "on_train_result": on_train_result,
+            "on_postprocess_traj": on_postprocess_traj,
+        },
+    )
     assert result["episodes_this_iter"] > 0
     cm = result["custom_metrics"]
     assert set(cm) == {"pole_angle_mean", "pole_angle_min", "pole_angle_max"}
@@ -98,7 +108,8 @@ def test_hookimpl_class(tmp_path):
     _, result = _train_once(tmp_path, HookimplCallbacks)
     assert HookimplCallbacks.seen == [("PPO", 1)]
     assert result["custom_metrics"]["length_x2_mean"] == pytest.approx(
-        2 * result["episode_len_mean"])
+        2 * result["episode_len_mean"]
+    )
 
 
 # (b) a DefaultCallbacks subclass with keyword-only arguments and **kwargs
@@ -149,9 +160,17 @@ def test_multi_callbacks(tmp_path):
 
 
 def test_list_of_mixed_styles(tmp_path):
-    _, result = _train_once(tmp_path, [A, {"on_episode_end": on_episode_end,
-                                           "on_episode_start": on_episode_start,
-                                           "on_episode_step": on_episode_step}])
+    _, result = _train_once(
+        tmp_path,
+        [
+            A,
+            {
+                "on_episode_end": on_episode_end,
+                "on_episode_start": on_episode_start,
+                "on_episode_step": on_episode_step,
+            },
+        ],
+    )
     assert {"a_mean", "pole_angle_mean"} <= set(result["custom_metrics"])
 
 

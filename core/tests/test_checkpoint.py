@@ -15,9 +15,16 @@ from plugrl_ppo import PPOTrainer
 
 # Tiny models: torch's intra-op threads only add contention on small shared machines.
 
-TINY = {"env": "CartPole-v1", "train_batch_size": 128, "sgd_minibatch_size": 64,
-        "num_sgd_iter": 1, "rollout_fragment_length": 64, "num_envs_per_worker": 2,
-        "model": {"fcnet_hiddens": [8]}, "seed": 3}
+TINY = {
+    "env": "CartPole-v1",
+    "train_batch_size": 128,
+    "sgd_minibatch_size": 64,
+    "num_sgd_iter": 1,
+    "rollout_fragment_length": 64,
+    "num_envs_per_worker": 2,
+    "model": {"fcnet_hiddens": [8]},
+    "seed": 3,
+}
 
 
 @pytest.fixture
@@ -34,8 +41,12 @@ def _assert_weights_equal(a: dict, b: dict) -> None:
 
 
 def test_write_read_state_round_trip(tmp_path):
-    state = {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "b": [1, {"c": np.int64(4)}],
-             "s": "x", "n": None}
+    state = {
+        "a": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "b": [1, {"c": np.int64(4)}],
+        "s": "x",
+        "n": None,
+    }
     path = write_state(tmp_path / "ckpt", state)
     out = read_state(path)
     np.testing.assert_array_equal(out["a"], state["a"])
@@ -62,8 +73,9 @@ def test_trainer_save_restore_round_trip(trainer, tmp_path):
         assert opt["state"].keys() == saved_opt["state"].keys() and opt["state"]
         for idx, entries in saved_opt["state"].items():
             for key, value in entries.items():
-                assert torch.equal(torch.as_tensor(opt["state"][idx][key]),
-                                   torch.as_tensor(value)), (idx, key)
+                assert torch.equal(
+                    torch.as_tensor(opt["state"][idx][key]), torch.as_tensor(value)
+                ), (idx, key)
         result = fresh.train()
         assert result["training_iteration"] == 3
         assert result["timesteps_total"] == 3 * TINY["train_batch_size"]
@@ -83,8 +95,9 @@ def test_restored_trainer_trains_like_the_original(trainer, tmp_path):
         batch = trainer.workers.local_worker().sample()
         for t in (trainer, fresh):
             t.get_policy().learn_on_batch(batch.copy())
-        _assert_weights_equal(trainer.get_weights()["default_policy"],
-                              fresh.get_weights()["default_policy"])
+        _assert_weights_equal(
+            trainer.get_weights()["default_policy"], fresh.get_weights()["default_policy"]
+        )
     finally:
         fresh.stop()
 

@@ -12,9 +12,15 @@ from plugrl_ppo import DEFAULT_CONFIG, PPOTrainer
 
 # Tiny models: torch's intra-op threads only add contention on small shared machines.
 
-TINY = {"env": "CartPole-v1", "train_batch_size": 64, "sgd_minibatch_size": 32,
-        "num_sgd_iter": 1, "rollout_fragment_length": 32, "num_envs_per_worker": 2,
-        "model": {"fcnet_hiddens": [8]}}
+TINY = {
+    "env": "CartPole-v1",
+    "train_batch_size": 64,
+    "sgd_minibatch_size": 32,
+    "num_sgd_iter": 1,
+    "rollout_fragment_length": 32,
+    "num_envs_per_worker": 2,
+    "model": {"fcnet_hiddens": [8]},
+}
 
 
 def test_defaults_are_not_mutated_by_merge():
@@ -40,8 +46,9 @@ def test_unknown_model_key():
 
 
 def test_free_form_keys_accept_anything():
-    config = merge_trainer_config(COMMON_CONFIG, {"env_config": {"anything": 1},
-                                                  "model": {"custom_model_config": {"x": 2}}})
+    config = merge_trainer_config(
+        COMMON_CONFIG, {"env_config": {"anything": 1}, "model": {"custom_model_config": {"x": 2}}}
+    )
     assert config["env_config"] == {"anything": 1}
     assert config["model"]["custom_model_config"] == {"x": 2}
 
@@ -55,8 +62,11 @@ def test_unknown_evaluation_config_key():
 
 def test_exploration_config_unknown_key_for_its_type(tmp_path):
     bad = {**TINY, "exploration_config": {"type": "StochasticSampling", "random_timestep": 5}}
-    with pytest.raises(ConfigError, match=r"'random_timestep'.*StochasticSampling.*"
-                                          r"'random_timesteps'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"'random_timestep'.*StochasticSampling.*"
+        r"'random_timesteps'",
+    ):
         PPOTrainer(config=bad, logdir=str(tmp_path))
 
 
@@ -64,16 +74,19 @@ def test_exploration_config_known_key_accepted(tmp_path):
     good = {**TINY, "exploration_config": {"random_timesteps": 5}}
     trainer = PPOTrainer(config=good, logdir=str(tmp_path))
     try:
-        assert trainer.config["exploration_config"] == {"type": "StochasticSampling",
-                                                        "random_timesteps": 5}
+        assert trainer.config["exploration_config"] == {
+            "type": "StochasticSampling",
+            "random_timesteps": 5,
+        }
         assert trainer.get_policy().exploration.random_timesteps == 5
     finally:
         trainer.stop()
 
 
 def test_exploration_config_replaced_when_type_changes():
-    base = merge_dicts(COMMON_CONFIG, {"exploration_config": {"type": "StochasticSampling",
-                                                              "random_timesteps": 7}})
+    base = merge_dicts(
+        COMMON_CONFIG, {"exploration_config": {"type": "StochasticSampling", "random_timesteps": 7}}
+    )
     same = merge_dicts(base, {"exploration_config": {"type": "StochasticSampling"}})
     assert same["exploration_config"] == {"type": "StochasticSampling", "random_timesteps": 7}
     changed = merge_dicts(base, {"exploration_config": {"type": "Random"}})
@@ -82,12 +95,14 @@ def test_exploration_config_replaced_when_type_changes():
 
 def test_batch_size_warning():
     with pytest.warns(UserWarning, match="not a multiple"):
-        merge_trainer_config(COMMON_CONFIG, {"rollout_fragment_length": 200,
-                                             "train_batch_size": 300})
+        merge_trainer_config(
+            COMMON_CONFIG, {"rollout_fragment_length": 200, "train_batch_size": 300}
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        merge_trainer_config(COMMON_CONFIG, {"rollout_fragment_length": 100,
-                                             "train_batch_size": 300})
+        merge_trainer_config(
+            COMMON_CONFIG, {"rollout_fragment_length": 100, "train_batch_size": 300}
+        )
 
 
 @pytest.mark.parametrize("value", [1.5, "2", True, -1])

@@ -63,8 +63,7 @@ def test_mean_std_filter_matches_numpy():
     np.testing.assert_allclose(f.rs.std, data.std(axis=0, ddof=1), rtol=1e-10)
     x = data[:5]
     out = f(x, update=False)
-    np.testing.assert_allclose(out, (x - data.mean(0)) / (data.std(0, ddof=1) + 1e-8),
-                               rtol=1e-5)
+    np.testing.assert_allclose(out, (x - data.mean(0)) / (data.std(0, ddof=1) + 1e-8), rtol=1e-5)
     assert f.rs.n == 200  # update=False did not count
 
 

@@ -28,8 +28,11 @@ def fresh_host(monkeypatch):
 
 def test_installed_plugins_have_versions():
     infos = plugins.get_host().infos
-    for name, dist in (("ppo", "plugrl-ppo"), ("torch", "plugrl-torch"),
-                       ("exploration", "plugrl-exploration")):
+    for name, dist in (
+        ("ppo", "plugrl-ppo"),
+        ("torch", "plugrl-torch"),
+        ("exploration", "plugrl-exploration"),
+    ):
         assert name in infos, sorted(infos)
         assert infos[name].distribution == dist
         assert infos[name].version == importlib.metadata.version(dist)
@@ -46,8 +49,11 @@ def test_broken_plugin_is_kept_in_failures_and_the_rest_work(monkeypatch, fresh_
     def entry_points(**kwargs):
         eps = list(real(**kwargs))
         if kwargs.get("group") == plugins.ENTRY_POINT_GROUP:
-            eps.append(importlib.metadata.EntryPoint(
-                name="broken", value="no_such_module_xyz", group=plugins.ENTRY_POINT_GROUP))
+            eps.append(
+                importlib.metadata.EntryPoint(
+                    name="broken", value="no_such_module_xyz", group=plugins.ENTRY_POINT_GROUP
+                )
+            )
         return eps
 
     monkeypatch.setattr(plugins.metadata, "entry_points", entry_points)

@@ -28,8 +28,9 @@ def test_gae_matches_hand_computation():
     a1 = d1 + 0.72 * a2
     a0 = d0 + 0.72 * a1
     np.testing.assert_allclose(out[Postprocessing.ADVANTAGES], [a0, a1, a2], rtol=1e-6)
-    np.testing.assert_allclose(out[Postprocessing.VALUE_TARGETS],
-                               [a0 + 0.5, a1 + 1.0, a2 + 1.5], rtol=1e-6)
+    np.testing.assert_allclose(
+        out[Postprocessing.VALUE_TARGETS], [a0 + 0.5, a1 + 1.0, a2 + 1.5], rtol=1e-6
+    )
     assert out[Postprocessing.ADVANTAGES].dtype == np.float32
 
 
@@ -48,8 +49,7 @@ def test_discounted_returns_without_critic():
 def test_discounted_returns_with_critic_subtract_baseline():
     out = compute_advantages(_traj(), 0.0, 0.5, use_gae=False, use_critic=True)
     np.testing.assert_allclose(out[Postprocessing.VALUE_TARGETS], [2.75, 3.5, 3.0])
-    np.testing.assert_allclose(out[Postprocessing.ADVANTAGES],
-                               [2.75 - 0.5, 3.5 - 1.0, 3.0 - 1.5])
+    np.testing.assert_allclose(out[Postprocessing.ADVANTAGES], [2.75 - 0.5, 3.5 - 1.0, 3.0 - 1.5])
 
 
 def test_last_r_bootstraps():
@@ -59,8 +59,9 @@ def test_last_r_bootstraps():
     np.testing.assert_allclose(b["advantages"] - a["advantages"], [4 * 0.125, 4 * 0.25, 4 * 0.5])
     g0 = compute_advantages(_traj(), 0.0, 0.9, 1.0)
     g1 = compute_advantages(_traj(), 1.0, 0.9, 1.0)
-    np.testing.assert_allclose(g1["advantages"] - g0["advantages"], [0.9**3, 0.9**2, 0.9],
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        g1["advantages"] - g0["advantages"], [0.9**3, 0.9**2, 0.9], rtol=1e-5
+    )
 
 
 def test_gae_lambda_one_equals_returns_minus_values():

@@ -12,8 +12,12 @@ from plugrl_ppo import PPOTorchPolicy
 
 # Tiny models: torch's intra-op threads only add contention on small shared machines.
 
-BASE = {"model": {"fcnet_hiddens": [8]}, "seed": 0, "num_envs_per_worker": 3,
-        "rollout_fragment_length": 10}
+BASE = {
+    "model": {"fcnet_hiddens": [8]},
+    "seed": 0,
+    "num_envs_per_worker": 3,
+    "rollout_fragment_length": 10,
+}
 
 
 def _worker(**overrides) -> RolloutWorker:
@@ -26,8 +30,20 @@ def test_truncate_episodes_gives_fragment_times_envs_rows():
     for _ in range(3):
         batch = w.sample()
         assert batch.count == 10 * 3
-    for col in ("obs", "new_obs", "actions", "rewards", "terminateds", "truncateds", "eps_id",
-                "t", "action_logp", "vf_preds", "advantages", "value_targets"):
+    for col in (
+        "obs",
+        "new_obs",
+        "actions",
+        "rewards",
+        "terminateds",
+        "truncateds",
+        "eps_id",
+        "t",
+        "action_logp",
+        "vf_preds",
+        "advantages",
+        "value_targets",
+    ):
         assert col in batch, col
     assert batch["obs"].shape == (30, 4)
 
@@ -50,8 +66,12 @@ def test_complete_episodes_gives_whole_episodes():
 
 
 def test_truncation_bootstraps_with_the_critic():
-    w = _worker(batch_mode="complete_episodes", rollout_fragment_length=5,
-                env_config={"max_episode_steps": 5}, num_envs_per_worker=1)
+    w = _worker(
+        batch_mode="complete_episodes",
+        rollout_fragment_length=5,
+        env_config={"max_episode_steps": 5},
+        num_envs_per_worker=1,
+    )
     batch = w.sample()
     ep = batch.split_by_episode()[0]
     assert ep.count == 5
@@ -66,8 +86,7 @@ def test_truncation_bootstraps_with_the_critic():
 
 
 def test_termination_does_not_bootstrap():
-    w = _worker(batch_mode="complete_episodes", rollout_fragment_length=1,
-                num_envs_per_worker=1)
+    w = _worker(batch_mode="complete_episodes", rollout_fragment_length=1, num_envs_per_worker=1)
     ep = w.sample().split_by_episode()[0]
     assert ep["terminateds"][-1]
     adv, vf = ep["advantages"][-1], ep["vf_preds"][-1]
@@ -75,8 +94,9 @@ def test_termination_does_not_bootstrap():
 
 
 def test_horizon_truncates_episodes():
-    w = _worker(batch_mode="complete_episodes", rollout_fragment_length=3, horizon=3,
-                num_envs_per_worker=1)
+    w = _worker(
+        batch_mode="complete_episodes", rollout_fragment_length=3, horizon=3, num_envs_per_worker=1
+    )
     for ep in w.sample().split_by_episode():
         assert ep.count <= 3
         assert ep["truncateds"][-1] or ep["terminateds"][-1]
@@ -90,7 +110,8 @@ def test_access_helpers():
     specs = w.foreach_env(lambda env: env.spec.id)
     assert specs == ["CartPole-v1", "CartPole-v1"]
     assert w.foreach_policy(lambda p, pid: (pid, type(p).__name__)) == [
-        ("default_policy", "PPOTorchPolicy")]
+        ("default_policy", "PPOTorchPolicy")
+    ]
     assert w.for_policy(lambda p: p.action_space) == gym.spaces.Discrete(2)
     weights = w.get_weights()
     assert set(weights) == {"default_policy"}
@@ -125,7 +146,12 @@ def test_unknown_kwarg_is_refused():
 
 
 def test_rllib_style_kwargs():
-    w = RolloutWorker(lambda ctx: gym.make("CartPole-v1"), PPOTorchPolicy,
-                      {"model": {"fcnet_hiddens": [8]}}, rollout_fragment_length=4, num_envs=2)
+    w = RolloutWorker(
+        lambda ctx: gym.make("CartPole-v1"),
+        PPOTorchPolicy,
+        {"model": {"fcnet_hiddens": [8]}},
+        rollout_fragment_length=4,
+        num_envs=2,
+    )
     assert w.sample().count == 8
     assert isinstance(w.sample(), SampleBatch)

@@ -9,11 +9,13 @@ from plugrl import SampleBatch
 
 
 def _batch(n: int = 6, start: int = 0, eps: list[int] | None = None) -> SampleBatch:
-    return SampleBatch({
-        "obs": np.arange(start, start + n, dtype=np.float32).reshape(n, 1) * np.ones((1, 2)),
-        "rewards": np.arange(start, start + n, dtype=np.float32),
-        "eps_id": np.asarray(eps if eps is not None else [0] * n, dtype=np.int64),
-    })
+    return SampleBatch(
+        {
+            "obs": np.arange(start, start + n, dtype=np.float32).reshape(n, 1) * np.ones((1, 2)),
+            "rewards": np.arange(start, start + n, dtype=np.float32),
+            "eps_id": np.asarray(eps if eps is not None else [0] * n, dtype=np.int64),
+        }
+    )
 
 
 def test_count_and_columns_are_numpy():

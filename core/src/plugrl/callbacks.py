@@ -41,8 +41,18 @@ class DefaultCallbacks:
 
     def on_episode_end(self, *, worker, base_env, policies, episode, env_index, **kwargs): ...
 
-    def on_postprocess_trajectory(self, *, worker, episode, agent_id, policy_id, policies,
-                                  postprocessed_batch, original_batches, **kwargs): ...
+    def on_postprocess_trajectory(
+        self,
+        *,
+        worker,
+        episode,
+        agent_id,
+        policy_id,
+        policies,
+        postprocessed_batch,
+        original_batches,
+        **kwargs,
+    ): ...
 
     def on_sample_end(self, *, worker, samples, **kwargs): ...
 
@@ -72,20 +82,36 @@ class MultiCallbacks(DefaultCallbacks):
 
 # Legacy dict key -> (hook name, builds the info dict from the hook's kwargs)
 _LEGACY: dict[str, tuple[str, Callable[[dict], dict]]] = {
-    "on_episode_start": ("on_episode_start", lambda kw: {
-        "env": kw["base_env"], "policy": kw["policies"], "episode": kw["episode"]}),
-    "on_episode_step": ("on_episode_step", lambda kw: {
-        "env": kw["base_env"], "episode": kw["episode"]}),
-    "on_episode_end": ("on_episode_end", lambda kw: {
-        "env": kw["base_env"], "policy": kw["policies"], "episode": kw["episode"]}),
-    "on_sample_end": ("on_sample_end", lambda kw: {
-        "worker": kw["worker"], "samples": kw["samples"]}),
-    "on_train_result": ("on_train_result", lambda kw: {
-        "trainer": kw["trainer"], "result": kw["result"]}),
-    "on_postprocess_traj": ("on_postprocess_trajectory", lambda kw: {
-        "episode": kw["episode"], "agent_id": kw["agent_id"],
-        "pre_batch": (kw["policies"][kw["policy_id"]], kw["original_batches"][kw["agent_id"]]),
-        "post_batch": kw["postprocessed_batch"], "all_pre_batches": kw["original_batches"]}),
+    "on_episode_start": (
+        "on_episode_start",
+        lambda kw: {"env": kw["base_env"], "policy": kw["policies"], "episode": kw["episode"]},
+    ),
+    "on_episode_step": (
+        "on_episode_step",
+        lambda kw: {"env": kw["base_env"], "episode": kw["episode"]},
+    ),
+    "on_episode_end": (
+        "on_episode_end",
+        lambda kw: {"env": kw["base_env"], "policy": kw["policies"], "episode": kw["episode"]},
+    ),
+    "on_sample_end": (
+        "on_sample_end",
+        lambda kw: {"worker": kw["worker"], "samples": kw["samples"]},
+    ),
+    "on_train_result": (
+        "on_train_result",
+        lambda kw: {"trainer": kw["trainer"], "result": kw["result"]},
+    ),
+    "on_postprocess_traj": (
+        "on_postprocess_trajectory",
+        lambda kw: {
+            "episode": kw["episode"],
+            "agent_id": kw["agent_id"],
+            "pre_batch": (kw["policies"][kw["policy_id"]], kw["original_batches"][kw["agent_id"]]),
+            "post_batch": kw["postprocessed_batch"],
+            "all_pre_batches": kw["original_batches"],
+        },
+    ),
 }
 
 
@@ -140,8 +166,10 @@ def _to_plugins(spec: Any) -> list[Any]:
         methods = {}
         for key, fn in spec.items():
             if key not in _LEGACY:
-                raise ConfigError(f"Unknown callback {key!r} in the callbacks dict."
-                                  f"{did_you_mean(key, _LEGACY)} Valid: {', '.join(_LEGACY)}.")
+                raise ConfigError(
+                    f"Unknown callback {key!r} in the callbacks dict."
+                    f"{did_you_mean(key, _LEGACY)} Valid: {', '.join(_LEGACY)}."
+                )
             hook, make_info = _LEGACY[key]
             methods[hook] = _legacy_impl(hook, fn, make_info)
         return [_Forwarder(spec, methods)]
@@ -149,8 +177,9 @@ def _to_plugins(spec: Any) -> list[Any]:
         try:
             spec = spec()
         except TypeError as exc:
-            raise ConfigError(f"callbacks class {spec.__name__} must be constructible without "
-                              f"arguments: {exc}") from None
+            raise ConfigError(
+                f"callbacks class {spec.__name__} must be constructible without arguments: {exc}"
+            ) from None
     if isinstance(spec, DefaultCallbacks) and spec.legacy_callbacks:
         return _to_plugins(spec.legacy_callbacks) + _to_plugins(_strip_legacy(spec))
     return [_Forwarder(spec, _callback_methods(spec))]

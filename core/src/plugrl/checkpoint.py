@@ -87,8 +87,9 @@ def read_state(path: str | os.PathLike) -> dict[str, Any]:
     if not state_file.exists():
         found = sorted(p.name for p in directory.glob("checkpoint_*"))
         hint = f" It holds checkpoints: {', '.join(found)}." if found else ""
-        raise CheckpointError(f"{str(directory)!r} is not a plugrl checkpoint (no {STATE_FILE})."
-                              f"{hint}")
+        raise CheckpointError(
+            f"{str(directory)!r} is not a plugrl checkpoint (no {STATE_FILE}).{hint}"
+        )
     try:
         payload = json.loads(state_file.read_text())
         version = payload.get("format_version")

@@ -198,8 +198,12 @@ def merge_trainer_config(default: Mapping, user: Mapping | None) -> dict[str, An
 
 def check_batch_sizes(config: Mapping[str, Any]) -> None:
     """Check that the sampling and training batch sizes fit together."""
-    for key in ("num_workers", "num_envs_per_worker", "rollout_fragment_length",
-                "train_batch_size"):
+    for key in (
+        "num_workers",
+        "num_envs_per_worker",
+        "rollout_fragment_length",
+        "train_batch_size",
+    ):
         value, minimum = config[key], 0 if key == "num_workers" else 1
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             raise ConfigError(f"Config key {key!r} must be an integer >= {minimum}, got {value!r}.")

@@ -47,21 +47,25 @@ class Exploration:
         if method is not None:
             cls.get_exploration_action = _accept_both_forms(method)
 
-    def before_compute_actions(self, *, timestep: int | None = None, explore: bool | None = None,
-                               **kwargs: Any) -> None:
+    def before_compute_actions(
+        self, *, timestep: int | None = None, explore: bool | None = None, **kwargs: Any
+    ) -> None:
         """Called before each batched action computation."""
 
-    def get_exploration_action(self, *, action_distribution: Any, timestep: int | None,
-                               explore: bool = True) -> tuple[Any, Any]:
+    def get_exploration_action(
+        self, *, action_distribution: Any, timestep: int | None, explore: bool = True
+    ) -> tuple[Any, Any]:
         """``(actions, logp)`` for a batch; ``explore=False`` gives the deterministic action."""
         raise NotImplementedError
 
-    def on_episode_start(self, policy: Any, *, environment: Any = None, episode: Any = None,
-                         **kwargs: Any) -> None:
+    def on_episode_start(
+        self, policy: Any, *, environment: Any = None, episode: Any = None, **kwargs: Any
+    ) -> None:
         """Called when an episode starts on the worker holding ``policy``."""
 
-    def on_episode_end(self, policy: Any, *, environment: Any = None, episode: Any = None,
-                       **kwargs: Any) -> None:
+    def on_episode_end(
+        self, policy: Any, *, environment: Any = None, episode: Any = None, **kwargs: Any
+    ) -> None:
         """Called when an episode ends on the worker holding ``policy``."""
 
     def postprocess_trajectory(self, policy: Any, sample_batch: Any, **kwargs: Any) -> Any:
@@ -91,8 +95,9 @@ def _accept_both_forms(method):
         if old_style:
             if "action_distribution" in kwargs:
                 dist = kwargs.pop("action_distribution")
-                kwargs.update(distribution_inputs=dist.inputs, action_dist_class=type(dist),
-                              model=dist.model)
+                kwargs.update(
+                    distribution_inputs=dist.inputs, action_dist_class=type(dist), model=dist.model
+                )
             return method(self, **kwargs)
         if "distribution_inputs" in kwargs:
             dist_class = kwargs.pop("action_dist_class")
@@ -109,8 +114,9 @@ def resolve_exploration_class(type_: Any) -> type:
     if isinstance(type_, type):
         return type_
     if not isinstance(type_, str):
-        raise ConfigError(f"exploration_config['type'] must be a name, dotted path or class, "
-                          f"got {type_!r}.")
+        raise ConfigError(
+            f"exploration_config['type'] must be a name, dotted path or class, got {type_!r}."
+        )
     if type_ in registry("explorations"):
         return registry("explorations").get(type_)
     if "." in type_ or ":" in type_:
@@ -168,5 +174,12 @@ def build_exploration(
     """Create the exploration ``exploration_config`` describes."""
     cls = check_exploration_config(exploration_config)
     kwargs = {k: v for k, v in exploration_config.items() if k != "type"}
-    return cls(action_space, framework=framework, policy_config=policy_config, model=model,
-               num_workers=num_workers, worker_index=worker_index, **kwargs)
+    return cls(
+        action_space,
+        framework=framework,
+        policy_config=policy_config,
+        model=model,
+        num_workers=num_workers,
+        worker_index=worker_index,
+        **kwargs,
+    )

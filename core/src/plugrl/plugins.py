@@ -203,6 +203,8 @@ def _is_importable(plugin: Any) -> bool:
     """True for modules and top-level classes, which another process can import by name."""
     if isinstance(plugin, ModuleType):
         return True
-    return isinstance(plugin, type) and "<" not in plugin.__qualname__ and (
-        plugin.__module__ != "__main__"
+    return (
+        isinstance(plugin, type)
+        and "<" not in plugin.__qualname__
+        and (plugin.__module__ != "__main__")
     )

@@ -42,8 +42,15 @@ KNOWN_DISTRIBUTIONS = {
     },
 }
 
-_SINGULAR = {"algorithms": "algorithm", "frameworks": "framework", "explorations": "exploration",
-             "optimizers": "optimizer", "models": "model", "envs": "env", "loggers": "logger"}
+_SINGULAR = {
+    "algorithms": "algorithm",
+    "frameworks": "framework",
+    "explorations": "exploration",
+    "optimizers": "optimizer",
+    "models": "model",
+    "envs": "env",
+    "loggers": "logger",
+}
 
 
 class Registry:
@@ -63,6 +70,7 @@ class Registry:
                 host = plugins.get_host()
                 hook = getattr(host.pm.hook, f"register_{self.kind}")
                 for impl in reversed(hook.get_hookimpls()):
+
                     def register(name: str, obj: Any, _source: str = impl.plugin_name) -> None:
                         if name in items and self._sources[name] != _source:
                             warnings.warn(
@@ -125,7 +133,7 @@ def missing_message(kind: str, name: str, installed: list[str]) -> str:
             " Run `plugrl plugins` for details."
         )
     elif dist:
-        message += f" It is provided by the {dist} distribution: pip install {dist}"
+        message += f" It is provided by the {dist} distribution: pip install {dist}."
     else:
         message += did_you_mean(name, installed)
     shown = ", ".join(sorted(installed)) or "none"

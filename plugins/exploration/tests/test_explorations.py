@@ -29,8 +29,7 @@ def _logits(n: int, favoured: int = 1) -> torch.Tensor:
 def test_stochastic_sampling_explore_false_is_argmax():
     exp = _make(StochasticSampling)
     dist = TorchCategorical(torch.tensor([[0.0, 5.0], [3.0, 0.0], [1.0, 2.0]]))
-    actions, logp = exp.get_exploration_action(action_distribution=dist, timestep=0,
-                                               explore=False)
+    actions, logp = exp.get_exploration_action(action_distribution=dist, timestep=0, explore=False)
     np.testing.assert_array_equal(np.asarray(actions), [1, 0, 1])
     np.testing.assert_array_equal(np.asarray(logp), [0, 0, 0])
 
@@ -47,14 +46,16 @@ def test_stochastic_sampling_samples_from_distribution():
 def test_random_timesteps_gives_uniform_actions_early():
     SPACE.seed(0)
     exp = _make(StochasticSampling, random_timesteps=100)
-    early, logp = exp.get_exploration_action(action_distribution=TorchCategorical(_logits(2000)),
-                                             timestep=10)
+    early, logp = exp.get_exploration_action(
+        action_distribution=TorchCategorical(_logits(2000)), timestep=10
+    )
     assert 0.4 < np.asarray(early).mean() < 0.6
     # logp is the policy's log-likelihood of the random actions
     expected = np.where(np.asarray(early) == 1, 0.0, -20.0)
     np.testing.assert_allclose(np.asarray(logp), expected, atol=1e-3)
-    late, _ = exp.get_exploration_action(action_distribution=TorchCategorical(_logits(2000)),
-                                         timestep=100)
+    late, _ = exp.get_exploration_action(
+        action_distribution=TorchCategorical(_logits(2000)), timestep=100
+    )
     assert np.asarray(late).mean() == 1.0
     assert exp.get_state() == {"last_timestep": 100}
 
@@ -62,11 +63,13 @@ def test_random_timesteps_gives_uniform_actions_early():
 def test_random_exploration():
     SPACE.seed(1)
     exp = _make(Random)
-    acts, _ = exp.get_exploration_action(action_distribution=TorchCategorical(_logits(2000)),
-                                         timestep=None)
+    acts, _ = exp.get_exploration_action(
+        action_distribution=TorchCategorical(_logits(2000)), timestep=None
+    )
     assert 0.4 < np.asarray(acts).mean() < 0.6
-    det, _ = exp.get_exploration_action(action_distribution=TorchCategorical(_logits(5, 0)),
-                                        timestep=None, explore=False)
+    det, _ = exp.get_exploration_action(
+        action_distribution=TorchCategorical(_logits(5, 0)), timestep=None, explore=False
+    )
     np.testing.assert_array_equal(np.asarray(det), [0] * 5)
 
 
@@ -75,9 +78,9 @@ def test_old_positional_call_form():
     logits = torch.tensor([[0.0, 5.0], [3.0, 0.0]])
     actions, _ = exp.get_exploration_action(logits, TorchCategorical, None, False, 0)
     np.testing.assert_array_equal(np.asarray(actions), [1, 0])
-    actions, _ = exp.get_exploration_action(distribution_inputs=logits,
-                                            action_dist_class=TorchCategorical,
-                                            explore=False)
+    actions, _ = exp.get_exploration_action(
+        distribution_inputs=logits, action_dist_class=TorchCategorical, explore=False
+    )
     np.testing.assert_array_equal(np.asarray(actions), [1, 0])
 
 
@@ -86,8 +89,9 @@ class OldStyleExploration(Exploration):
 
     calls: list = []
 
-    def get_exploration_action(self, distribution_inputs, action_dist_class, model=None,
-                               explore=True, timestep=None):
+    def get_exploration_action(
+        self, distribution_inputs, action_dist_class, model=None, explore=True, timestep=None
+    ):
         OldStyleExploration.calls.append((tuple(distribution_inputs.shape), explore, timestep))
         dist = action_dist_class(distribution_inputs, model)
         actions = torch.zeros(distribution_inputs.shape[0], dtype=torch.long)
@@ -108,15 +112,19 @@ class NewStyleExploration(Exploration):
 
 
 def _policy(exploration_config: dict) -> PPOTorchPolicy:
-    return PPOTorchPolicy(OBS_SPACE, SPACE, {"model": {"fcnet_hiddens": [8]},
-                                             "exploration_config": exploration_config})
+    return PPOTorchPolicy(
+        OBS_SPACE,
+        SPACE,
+        {"model": {"fcnet_hiddens": [8]}, "exploration_config": exploration_config},
+    )
 
 
 def test_old_style_subclass_works_inside_a_policy():
     OldStyleExploration.calls = []
     policy = _policy({"type": OldStyleExploration})
-    actions, _, extra = policy.compute_actions(np.zeros((4, 3), np.float32), explore=True,
-                                               timestep=9)
+    actions, _, extra = policy.compute_actions(
+        np.zeros((4, 3), np.float32), explore=True, timestep=9
+    )
     np.testing.assert_array_equal(actions, [0, 0, 0, 0])
     assert OldStyleExploration.calls == [((4, 2), True, 9)]
     assert extra["action_logp"].shape == (4,)
@@ -133,8 +141,7 @@ def test_subclass_by_dotted_path():
     actions, _, _ = policy.compute_actions(np.zeros((3, 3), np.float32))
     np.testing.assert_array_equal(actions, [1, 1, 1])
     policy = _policy({"type": f"{__name__}:NewStyleExploration", "fixed_action": 0})
-    np.testing.assert_array_equal(policy.compute_actions(np.zeros((2, 3), np.float32))[0],
-                                  [0, 0])
+    np.testing.assert_array_equal(policy.compute_actions(np.zeros((2, 3), np.float32))[0], [0, 0])
 
 
 def test_subclass_unknown_key_is_refused():

@@ -17,29 +17,51 @@ from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy, PPOTrainer
 from plugrl_ppo.ppo import update_kl, validate_config
 from plugrl_ppo.torch_policy import ppo_surrogate_loss
 
-TINY = {"env": "CartPole-v1", "train_batch_size": 128, "sgd_minibatch_size": 64,
-        "num_sgd_iter": 1, "rollout_fragment_length": 64, "num_envs_per_worker": 2,
-        "model": {"fcnet_hiddens": [8]}, "seed": 0}
+TINY = {
+    "env": "CartPole-v1",
+    "train_batch_size": 128,
+    "sgd_minibatch_size": 64,
+    "num_sgd_iter": 1,
+    "rollout_fragment_length": 64,
+    "num_envs_per_worker": 2,
+    "model": {"fcnet_hiddens": [8]},
+    "seed": 0,
+}
 TUNED = Path(plugrl_ppo.__file__).parent / "tuned_examples" / "cartpole-ppo.yaml"
 
 
 def _worker(policy_cls=PPOTorchPolicy, **config) -> RolloutWorker:
-    return RolloutWorker(make_env_creator("CartPole-v1"), policy_cls,
-                         {**DEFAULT_CONFIG, "model": {"fcnet_hiddens": [16]}, "seed": 1,
-                          "num_envs_per_worker": 2, "rollout_fragment_length": 64, **config})
+    return RolloutWorker(
+        make_env_creator("CartPole-v1"),
+        policy_cls,
+        {
+            **DEFAULT_CONFIG,
+            "model": {"fcnet_hiddens": [16]},
+            "seed": 1,
+            "num_envs_per_worker": 2,
+            "rollout_fragment_length": 64,
+            **config,
+        },
+    )
 
 
 def test_loss_decreases_on_a_fixed_batch():
     w = _worker(lr=0.01)
     batch = w.sample()
     policy = w.get_policy()
-    losses = [policy.learn_on_batch(batch.copy())["learner_stats"]["total_loss"]
-              for _ in range(15)]
+    losses = [policy.learn_on_batch(batch.copy())["learner_stats"]["total_loss"] for _ in range(15)]
     assert losses[-1] < 0.9 * losses[0], losses
     assert sum(b < a for a, b in zip(losses[:-1], losses[1:], strict=True)) >= 12, losses
     stats = policy.learn_on_batch(batch.copy())["learner_stats"]
-    assert {"policy_loss", "vf_loss", "kl", "entropy", "cur_kl_coeff", "cur_lr",
-            "vf_explained_var"} <= set(stats)
+    assert {
+        "policy_loss",
+        "vf_loss",
+        "kl",
+        "entropy",
+        "cur_kl_coeff",
+        "cur_lr",
+        "vf_explained_var",
+    } <= set(stats)
     assert stats["cur_lr"] == pytest.approx(0.01)
     assert stats["kl"] > 0  # the policy moved away from the sampling one
 
@@ -55,11 +77,15 @@ def test_surrogate_is_clipped():
     from plugrl_torch.policy import TensorDict
 
     policy.model.zero_grad()
-    loss = ppo_surrogate_loss(policy, policy.model, policy.dist_class,
-                              TensorDict(batch, policy.device))
+    loss = ppo_surrogate_loss(
+        policy, policy.model, policy.dist_class, TensorDict(batch, policy.device)
+    )
     loss.backward()
-    grads = [p.grad for n, p in policy.model.named_parameters() if "value" not in n and
-             p.grad is not None]
+    grads = [
+        p.grad
+        for n, p in policy.model.named_parameters()
+        if "value" not in n and p.grad is not None
+    ]
     assert grads and all(float(g.abs().max()) == 0.0 for g in grads)
     assert float(policy._stats["policy_loss"].detach()) == pytest.approx(-1.3, rel=1e-5)
 
@@ -85,12 +111,15 @@ def test_trainer_update_kl_uses_fetches(tmp_path):
         trainer.stop()
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"sgd_minibatch_size": 256, "train_batch_size": 128}, "sgd_minibatch_size"),
-    ({"entropy_coeff": -0.1}, "entropy_coeff"),
-    ({"use_gae": False}, "truncate_episodes"),
-    ({"use_critic": False}, "use_critic"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"sgd_minibatch_size": 256, "train_batch_size": 128}, "sgd_minibatch_size"),
+        ({"entropy_coeff": -0.1}, "entropy_coeff"),
+        ({"use_gae": False}, "truncate_episodes"),
+        ({"use_critic": False}, "use_critic"),
+    ],
+)
 def test_validate_config_errors(overrides, message):
     config = merge_trainer_config(DEFAULT_CONFIG, overrides)
     with pytest.raises(ConfigError, match=message):
@@ -98,8 +127,9 @@ def test_validate_config_errors(overrides, message):
 
 
 def test_validate_config_accepts_non_gae_with_complete_episodes():
-    validate_config(merge_trainer_config(DEFAULT_CONFIG, {
-        "use_gae": False, "batch_mode": "complete_episodes"}))
+    validate_config(
+        merge_trainer_config(DEFAULT_CONFIG, {"use_gae": False, "batch_mode": "complete_episodes"})
+    )
 
 
 def test_validate_config_via_trainer(tmp_path):
@@ -137,8 +167,16 @@ class CustomPolicy(Policy):
         super().__init__(observation_space, action_space, config)
         self.w = 1.0
 
-    def compute_actions(self, obs_batch, state_batches=None, prev_action_batch=None,
-                        prev_reward_batch=None, info_batch=None, episodes=None, **kwargs):
+    def compute_actions(
+        self,
+        obs_batch,
+        state_batches=None,
+        prev_action_batch=None,
+        prev_reward_batch=None,
+        info_batch=None,
+        episodes=None,
+        **kwargs,
+    ):
         return np.array([self.action_space.sample() for _ in obs_batch]), [], {}
 
     def learn_on_batch(self, samples):
@@ -153,8 +191,9 @@ class CustomPolicy(Policy):
 
 
 def test_trainer_with_updates_uses_the_given_policy(tmp_path):
-    CustomTrainer = PPOTrainer.with_updates(name="CustomPPO", default_policy=CustomPolicy,
-                                            make_policy_optimizer=None)
+    CustomTrainer = PPOTrainer.with_updates(
+        name="CustomPPO", default_policy=CustomPolicy, make_policy_optimizer=None
+    )
     assert CustomTrainer.__name__ == "CustomPPO"
     assert issubclass(CustomTrainer, PPOTrainer)
     trainer = CustomTrainer(config={**TINY, "num_sgd_iter": 1}, logdir=str(tmp_path))
@@ -179,9 +218,17 @@ def test_result_keys(tmp_path):
         result = trainer.train()
     finally:
         trainer.stop()
-    for key in ("episode_reward_mean", "episode_reward_min", "episode_reward_max",
-                "episode_len_mean", "episodes_this_iter", "timesteps_total",
-                "training_iteration", "time_this_iter_s", "custom_metrics"):
+    for key in (
+        "episode_reward_mean",
+        "episode_reward_min",
+        "episode_reward_max",
+        "episode_len_mean",
+        "episodes_this_iter",
+        "timesteps_total",
+        "training_iteration",
+        "time_this_iter_s",
+        "custom_metrics",
+    ):
         assert key in result, key
     assert result["timesteps_total"] == 128
     learner = result["info"]["learner"]["default_policy"]
@@ -204,5 +251,7 @@ def test_ppo_learns_cartpole(tmp_path):
                 break
     finally:
         trainer.stop()
-    assert best >= 150, (f"episode_reward_mean {best:.1f} after {result['timesteps_total']} "
-                         f"steps ({time.time() - start:.0f}s)")
+    assert best >= 150, (
+        f"episode_reward_mean {best:.1f} after {result['timesteps_total']} "
+        f"steps ({time.time() - start:.0f}s)"
+    )

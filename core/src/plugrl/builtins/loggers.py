@@ -38,8 +38,7 @@ class CSVSink:
     def on_result(self, result: dict) -> None:
         row = {k: v for k, v in flatten(to_jsonable(result)).items() if not isinstance(v, list)}
         if self._writer is None:
-            self._writer = csv.DictWriter(self._file, fieldnames=list(row),
-                                          extrasaction="ignore")
+            self._writer = csv.DictWriter(self._file, fieldnames=list(row), extrasaction="ignore")
             if self._path.stat().st_size == 0:
                 self._writer.writeheader()
         self._writer.writerow(row)
@@ -61,8 +60,11 @@ class TensorBoardSink:
     def on_result(self, result: dict) -> None:
         step = int(result.get("timesteps_total") or result.get("training_iteration") or 0)
         for key, value in flatten(result).items():
-            if (isinstance(value, numbers.Number) and not isinstance(value, bool)
-                    and math.isfinite(value)):
+            if (
+                isinstance(value, numbers.Number)
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+            ):
                 self._writer.add_scalar(f"plugrl/{key}", float(value), global_step=step)
         self._writer.flush()
 

@@ -35,7 +35,12 @@ def _set_verbosity(ctx: click.Context, param: click.Parameter, value: int) -> in
 
 
 verbose_option = click.option(
-    "-v", "--verbose", count=True, expose_value=True, callback=_set_verbosity, is_eager=True,
+    "-v",
+    "--verbose",
+    count=True,
+    expose_value=True,
+    callback=_set_verbosity,
+    is_eager=True,
     help="-v: log INFO; -vv: log DEBUG and show tracebacks of errors.",
 )
 

@@ -27,8 +27,10 @@ def plugins_report() -> dict[str, Any]:
     for info in host.infos.values():
         entry = asdict(info)
         if info.builtin:  # the kernel's own plugins ship with, and are versioned as, plugrl
-            entry.update(distribution=entry["distribution"] or "plugrl",
-                         version=entry["version"] or __version__)
+            entry.update(
+                distribution=entry["distribution"] or "plugrl",
+                version=entry["version"] or __version__,
+            )
         loaded.append({**entry, "registers": provided.get(info.name, {})})
     failures = [asdict(failure) for failure in host.failures]
     return {"plugins": loaded, "failures": failures}
@@ -43,8 +45,12 @@ def plugins(as_json: bool) -> int:
         click.echo(json.dumps(report, indent=2))
         return 0
     rows = [
-        (p["name"], f"{p['distribution']} (built-in)" if p["builtin"] else (p["distribution"] or "-"),
-         p["version"] or "-", ", ".join(p["hooks"]))
+        (
+            p["name"],
+            f"{p['distribution']} (built-in)" if p["builtin"] else (p["distribution"] or "-"),
+            p["version"] or "-",
+            ", ".join(p["hooks"]),
+        )
         for p in report["plugins"]
     ]
     headers = ("PLUGIN", "DISTRIBUTION", "VERSION", "HOOKS")

@@ -73,8 +73,9 @@ def make_rollout_env(config: dict[str, Any], env_creator: Any, render: bool) -> 
         reason = None
         if not _has_display():
             reason = "no display (DISPLAY is not set)"
-        elif not (isinstance(env_id, str) and env_id not in registry("envs")
-                  and env_id in gym.registry):
+        elif not (
+            isinstance(env_id, str) and env_id not in registry("envs") and env_id in gym.registry
+        ):
             reason = f"{env_id!r} is not a gymnasium id"
         else:
             try:
@@ -83,8 +84,9 @@ def make_rollout_env(config: dict[str, Any], env_creator: Any, render: bool) -> 
                 return env
             except Exception as exc:  # pygame missing, no video device...
                 reason = f"{type(exc).__name__}: {exc}"
-        click.echo(f"plugrl: warning: not rendering: {reason}. Use --no-render to hide this.",
-                   err=True)
+        click.echo(
+            f"plugrl: warning: not rendering: {reason}. Use --no-render to hide this.", err=True
+        )
     return env_creator(EnvContext(env_config))
 
 
@@ -92,20 +94,45 @@ def make_rollout_env(config: dict[str, Any], env_creator: Any, render: bool) -> 
 @click.argument("checkpoint", type=click.Path())
 @click.option("--run", "run", help="Algorithm (default: the one recorded in the checkpoint).")
 @click.option("--env", help="Env (default: the checkpoint config's env).")
-@click.option("--steps", type=click.IntRange(min=1), default=10000, show_default=True,
-              help="Env steps to run (when --episodes is 0).")
-@click.option("--episodes", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Episodes to run; 0 uses --steps.")
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    default=10000,
+    show_default=True,
+    help="Env steps to run (when --episodes is 0).",
+)
+@click.option(
+    "--episodes",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Episodes to run; 0 uses --steps.",
+)
 @click.option("--no-render", is_flag=True, help="Don't render the env.")
-@click.option("--out", type=click.Path(dir_okay=False),
-              help="Write episodes as JSON lines: obs, actions and rewards of every step.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Write episodes as JSON lines: obs, actions and rewards of every step.",
+)
 @click.option("--config", "config_json", metavar="JSON", help="Config overrides as JSON.")
-@click.option("--explore/--no-explore", default=None,
-              help="Sample actions (explore) or act greedily (default: the config's 'explore').")
+@click.option(
+    "--explore/--no-explore",
+    default=None,
+    help="Sample actions (explore) or act greedily (default: the config's 'explore').",
+)
 @verbose_option
-def rollout(checkpoint: str, run: str | None, env: str | None, steps: int, episodes: int,
-            no_render: bool, out: str | None, config_json: str | None, explore: bool | None,
-            verbose: int) -> int:
+def rollout(
+    checkpoint: str,
+    run: str | None,
+    env: str | None,
+    steps: int,
+    episodes: int,
+    no_render: bool,
+    out: str | None,
+    config_json: str | None,
+    explore: bool | None,
+    verbose: int,
+) -> int:
     """Roll out the agent saved in CHECKPOINT and print each episode's reward."""
     override = parse_json_option("--config", config_json)
     state = read_state(checkpoint)
@@ -125,8 +152,7 @@ def rollout(checkpoint: str, run: str | None, env: str | None, steps: int, episo
         try:
             trainer.restore(checkpoint)
             rollout_env = make_rollout_env(trainer.config, trainer.env_creator, not no_render)
-            click.echo(f"Rolling out {run} from {checkpoint} on "
-                       f"{env_name(trainer.config['env'])}")
+            click.echo(f"Rolling out {run} from {checkpoint} on {env_name(trainer.config['env'])}")
             rewards = _run_episodes(trainer, rollout_env, steps, episodes, out, explore)
         finally:
             trainer.stop()
@@ -138,8 +164,9 @@ def rollout(checkpoint: str, run: str | None, env: str | None, steps: int, episo
     return 0
 
 
-def _run_episodes(trainer: Any, env: gym.Env, steps: int, episodes: int, out: str | None,
-                  explore: bool | None) -> list[float]:
+def _run_episodes(
+    trainer: Any, env: gym.Env, steps: int, episodes: int, out: str | None, explore: bool | None
+) -> list[float]:
     sink = open(out, "w") if out else None  # noqa: SIM115
     rewards: list[float] = []
     total_steps = 0
@@ -162,11 +189,22 @@ def _run_episodes(trainer: Any, env: gym.Env, steps: int, episodes: int, out: st
             rewards.append(episode_reward)
             length = len(record["rewards"])
             note = "" if done else " (cut at --steps)"
-            click.echo(f"Episode {len(rewards)}: reward {episode_reward:.2f} in {length} "
-                       f"steps{note}")
+            click.echo(
+                f"Episode {len(rewards)}: reward {episode_reward:.2f} in {length} steps{note}"
+            )
             if sink:
-                sink.write(json.dumps({"episode": len(rewards), "reward": episode_reward,
-                                       "length": length, "done": bool(done), **record}) + "\n")
+                sink.write(
+                    json.dumps(
+                        {
+                            "episode": len(rewards),
+                            "reward": episode_reward,
+                            "length": length,
+                            "done": bool(done),
+                            **record,
+                        }
+                    )
+                    + "\n"
+                )
     finally:
         env.close()
         if sink:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import math
 import shutil
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +25,16 @@ from plugrl.trainer.logdir import make_logdir
 logger = logging.getLogger("plugrl.cli")
 
 # Keys of one experiment in a YAML file (RLlib's, minus the Tune-only ones).
-EXPERIMENT_KEYS = ("env", "run", "stop", "config", "checkpoint_freq", "checkpoint_at_end",
-                   "local_dir", "restore")
+EXPERIMENT_KEYS = (
+    "env",
+    "run",
+    "stop",
+    "config",
+    "checkpoint_freq",
+    "checkpoint_at_end",
+    "local_dir",
+    "restore",
+)
 
 
 def load_experiments(path: str) -> dict[str, dict[str, Any]]:
@@ -40,23 +50,28 @@ def load_experiments(path: str) -> dict[str, dict[str, Any]]:
     except yaml.YAMLError as exc:
         raise ConfigError(f"Config file {path!r} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not data:
-        raise ConfigError(f"Config file {path!r} must map experiment names to "
-                          "{env, run, stop, config}; it holds no such mapping.")
+        raise ConfigError(
+            f"Config file {path!r} must map experiment names to "
+            "{env, run, stop, config}; it holds no such mapping."
+        )
     if set(data) & {"run", "config", "stop"}:
         data = {file.stem: data}
     for name, spec in data.items():
         if not isinstance(spec, dict):
-            raise ConfigError(f"Experiment {name!r} in {path!r} must be a mapping of "
-                              f"{', '.join(EXPERIMENT_KEYS)}; got {spec!r}.")
+            raise ConfigError(
+                f"Experiment {name!r} in {path!r} must be a mapping of "
+                f"{', '.join(EXPERIMENT_KEYS)}; got {spec!r}."
+            )
         for key in spec:
             if key not in EXPERIMENT_KEYS:
-                raise ConfigError(f"Unknown key {key!r} in experiment {name!r} of {path!r}."
-                                  f"{did_you_mean(str(key), EXPERIMENT_KEYS)} Valid keys: "
-                                  f"{', '.join(EXPERIMENT_KEYS)}.")
+                raise ConfigError(
+                    f"Unknown key {key!r} in experiment {name!r} of {path!r}."
+                    f"{did_you_mean(str(key), EXPERIMENT_KEYS)} Valid keys: "
+                    f"{', '.join(EXPERIMENT_KEYS)}."
+                )
         for key in ("stop", "config"):
             if not isinstance(spec.get(key) or {}, dict):
-                raise ConfigError(f"'{key}' of experiment {name!r} in {path!r} must be a "
-                                  "mapping.")
+                raise ConfigError(f"'{key}' of experiment {name!r} in {path!r} must be a mapping.")
     return {str(k): v for k, v in data.items()}
 
 
@@ -93,44 +108,84 @@ def _warn_missing_stop_keys(result: dict[str, Any], stop: dict[str, Any]) -> Non
 
     for key in stop:
         if lookup(result, key) is None and not key.startswith("evaluation/"):
-            click.echo(f"plugrl: warning: stop criterion {key!r} is not a result key, so it "
-                       f"never stops the run.{did_you_mean(key, flatten(result))}", err=True)
+            click.echo(
+                f"plugrl: warning: stop criterion {key!r} is not a result key, so it "
+                f"never stops the run.{did_you_mean(key, flatten(result))}",
+                err=True,
+            )
 
 
 @click.command()
 @click.option("--run", "run", help="Algorithm to train, e.g. PPO (see `plugrl plugins`).")
 @click.option("--env", help="Env: a gymnasium id, a registered name or 'module:Class'.")
 @click.option("--config", "config_json", metavar="JSON", help="Config overrides as JSON.")
-@click.option("--stop", "stop_json", metavar="JSON",
-              help='Stop when any result[key] >= value, e.g. \'{"training_iteration": 10}\'.')
-@click.option("-f", "--config-file", type=click.Path(dir_okay=False),
-              help="RLlib-style YAML {name: {env, run, stop, config}}; flags override it.")
-@click.option("--checkpoint-freq", type=click.IntRange(min=0), default=None,
-              help="Save a checkpoint every N iterations (0: never).")
-@click.option("--checkpoint-at-end/--no-checkpoint-at-end", default=None,
-              help="Save a checkpoint when training ends (default: on).")
+@click.option(
+    "--stop",
+    "stop_json",
+    metavar="JSON",
+    help="Stop when any result[key] >= value, e.g. '{\"training_iteration\": 10}'.",
+)
+@click.option(
+    "-f",
+    "--config-file",
+    type=click.Path(dir_okay=False),
+    help="RLlib-style YAML {name: {env, run, stop, config}}; flags override it.",
+)
+@click.option(
+    "--checkpoint-freq",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Save a checkpoint every N iterations (0: never).",
+)
+@click.option(
+    "--checkpoint-at-end/--no-checkpoint-at-end",
+    default=None,
+    help="Save a checkpoint when training ends (default: on).",
+)
 @click.option("--restore", type=click.Path(), help="Continue from this checkpoint.")
-@click.option("--local-dir", type=click.Path(file_okay=False),
-              help="Results root (default $PLUGRL_RESULTS_DIR or ~/plugrl_results).")
-@click.option("--experiment-name", help="Folder under the results root (default: the YAML "
-                                        "experiment name, or 'default').")
+@click.option(
+    "--local-dir",
+    type=click.Path(file_okay=False),
+    help="Results root (default $PLUGRL_RESULTS_DIR or ~/plugrl_results).",
+)
+@click.option(
+    "--experiment-name",
+    help="Folder under the results root (default: the YAML experiment name, or 'default').",
+)
 @click.option("--framework", help="Backend plugin, e.g. torch.")
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--num-workers", type=click.IntRange(min=0), help="Remote rollout workers.")
 @click.option("--ray-address", help="Address of a Ray cluster to join.")
 @verbose_option
-def train(run: str | None, env: str | None, config_json: str | None, stop_json: str | None,
-          config_file: str | None, checkpoint_freq: int | None, checkpoint_at_end: bool | None,
-          restore: str | None, local_dir: str | None, experiment_name: str | None,
-          framework: str | None, seed: int | None, num_workers: int | None,
-          ray_address: str | None, verbose: int) -> int:
+def train(
+    run: str | None,
+    env: str | None,
+    config_json: str | None,
+    stop_json: str | None,
+    config_file: str | None,
+    checkpoint_freq: int | None,
+    checkpoint_at_end: bool | None,
+    restore: str | None,
+    local_dir: str | None,
+    experiment_name: str | None,
+    framework: str | None,
+    seed: int | None,
+    num_workers: int | None,
+    ray_address: str | None,
+    verbose: int,
+) -> int:
     """Train an algorithm until a stop criterion is met (Ctrl-C saves a checkpoint and stops)."""
     config_override = parse_json_option("--config", config_json)
     stop_override = parse_json_option("--stop", stop_json)
     check_stop(stop_override)
     experiments = load_experiments(config_file) if config_file else {"default": {}}
-    flags: dict[str, Any] = {"framework": framework, "seed": seed, "num_workers": num_workers,
-                             "ray_address": ray_address, "log_level": log_level_name(verbose)}
+    flags: dict[str, Any] = {
+        "framework": framework,
+        "seed": seed,
+        "num_workers": num_workers,
+        "ray_address": ray_address,
+        "log_level": log_level_name(verbose),
+    }
     for name, spec in experiments.items():
         stop = dict(spec.get("stop") or {})
         stop.update(stop_override)
@@ -153,20 +208,40 @@ def train(run: str | None, env: str | None, config_json: str | None, stop_json: 
     return 0
 
 
+def _sigterm_interrupts() -> Any:
+    """Make SIGTERM stop training like Ctrl-C; returns the previous handler (None if unset)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
 def _pick(flag: Any, from_file: Any, default: Any) -> Any:
     if flag is not None:
         return flag
     return default if from_file is None else from_file
 
 
-def run_experiment(*, run: str | None, env: Any, config: dict[str, Any], stop: dict[str, Any],
-                   checkpoint_freq: int = 0, checkpoint_at_end: bool = True,
-                   restore: str | None = None, local_dir: str | None = None,
-                   experiment: str = "default") -> int:
+def run_experiment(
+    *,
+    run: str | None,
+    env: Any,
+    config: dict[str, Any],
+    stop: dict[str, Any],
+    checkpoint_freq: int = 0,
+    checkpoint_at_end: bool = True,
+    restore: str | None = None,
+    local_dir: str | None = None,
+    experiment: str = "default",
+) -> int:
     """Build the trainer, train until ``stop``, save checkpoints; 0, or 130 when interrupted."""
     if not run:
-        raise ConfigError("No algorithm given: pass --run (e.g. --run PPO) or set 'run' in the "
-                          "YAML file.")
+        raise ConfigError(
+            "No algorithm given: pass --run (e.g. --run PPO) or set 'run' in the YAML file."
+        )
     trainer_cls = get_trainer_class(run)
     make_env_creator(env)  # fail on an unknown env before creating any folder
     config["env"] = env
@@ -184,6 +259,7 @@ def run_experiment(*, run: str | None, env: Any, config: dict[str, Any], stop: d
     else:
         click.echo("No stop criteria (--stop): trains until Ctrl-C.")
     progress = ProgressPrinter()
+    previous_sigterm = _sigterm_interrupts()
     last_saved_at: int | None = None
     checkpoint: str | None = None
     interrupted = False
@@ -217,6 +293,8 @@ def run_experiment(*, run: str | None, env: Any, config: dict[str, Any], stop: d
             checkpoint = trainer.save()
     finally:
         trainer.stop()
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)
     click.echo(f"Results: {trainer.logdir}")
     if checkpoint:
         click.echo(f"Checkpoint: {checkpoint}")

@@ -19,16 +19,21 @@ from plugrl.registry import registry
 class EnvContext(dict):
     """The ``env_config`` dict, plus which worker and which vector slot the env is for."""
 
-    def __init__(self, env_config: dict, worker_index: int = 0, vector_index: int = 0,
-                 num_workers: int = 0):
+    def __init__(
+        self, env_config: dict, worker_index: int = 0, vector_index: int = 0, num_workers: int = 0
+    ):
         super().__init__(env_config)
         self.worker_index = worker_index
         self.vector_index = vector_index
         self.num_workers = num_workers
 
     def copy_with_overrides(self, **kwargs: Any) -> EnvContext:
-        fields = {"worker_index": self.worker_index, "vector_index": self.vector_index,
-                  "num_workers": self.num_workers, **kwargs}
+        fields = {
+            "worker_index": self.worker_index,
+            "vector_index": self.vector_index,
+            "num_workers": self.num_workers,
+            **kwargs,
+        }
         return EnvContext(dict(self), **fields)
 
 
@@ -53,8 +58,9 @@ def make_env_creator(env: Any) -> EnvCreator:
         try:
             return make_env_creator(import_object(env))
         except (ImportError, AttributeError) as exc:
-            raise EnvError(f"Env {env!r} looks like an import path but cannot be imported: "
-                           f"{exc}.") from None
+            raise EnvError(
+                f"Env {env!r} looks like an import path but cannot be imported: {exc}."
+            ) from None
     known = list(registry("envs").names()) + list(gym.registry)
     raise EnvError(
         f"Unknown env {env!r}: not registered with register_env and not a gymnasium id."
@@ -68,8 +74,10 @@ def _gymnasium_creator(env_id: str) -> EnvCreator:
         try:
             return gym.make(env_id, **dict(ctx))
         except TypeError as exc:
-            raise EnvError(f"gymnasium.make({env_id!r}, **env_config) failed: {exc}. "
-                           "Check config['env_config'].") from None
+            raise EnvError(
+                f"gymnasium.make({env_id!r}, **env_config) failed: {exc}. "
+                "Check config['env_config']."
+            ) from None
 
     create.__name__ = f"make_{env_id}"
     return create

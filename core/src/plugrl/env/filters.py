@@ -108,8 +108,13 @@ class MeanStdFilter:
         return out
 
     def get_state(self) -> dict[str, Any]:
-        return {"type": "MeanStdFilter", "clip": self.clip, "n": self.rs.n,
-                "mean": self.rs.mean, "m2": self.rs.m2}
+        return {
+            "type": "MeanStdFilter",
+            "clip": self.clip,
+            "n": self.rs.n,
+            "mean": self.rs.mean,
+            "m2": self.rs.m2,
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.rs.n = int(state["n"])
@@ -123,6 +128,4 @@ def make_filter(name: str, shape: tuple[int, ...]) -> NoFilter | MeanStdFilter:
         return NoFilter()
     if name == "MeanStdFilter":
         return MeanStdFilter(shape)
-    raise ConfigError(
-        f"Unknown observation_filter {name!r}: use 'NoFilter' or 'MeanStdFilter'."
-    )
+    raise ConfigError(f"Unknown observation_filter {name!r}: use 'NoFilter' or 'MeanStdFilter'.")

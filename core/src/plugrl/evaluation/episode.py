@@ -42,8 +42,9 @@ class Episode:
     def _start(self, raw_obs: Any, obs: np.ndarray, info: dict) -> None:
         self._last_raw_obs, self._last_obs, self._last_info = raw_obs, obs, info
 
-    def _step(self, action: Any, raw_obs: Any, obs: np.ndarray, reward: float, info: dict,
-              policy_id: str) -> None:
+    def _step(
+        self, action: Any, raw_obs: Any, obs: np.ndarray, reward: float, info: dict, policy_id: str
+    ) -> None:
         self.length += 1
         self.total_reward += reward
         self.agent_rewards[(_AGENT, policy_id)] += reward

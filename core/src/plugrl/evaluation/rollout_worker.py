@@ -121,13 +121,16 @@ class RolloutWorker:
         ctx = self.env_context.copy_with_overrides(vector_index=vector_index)
         env = env_creator(ctx)
         if not (hasattr(env, "reset") and hasattr(env, "step")):
-            raise EnvError(f"The env creator returned {env!r}, which is not a gymnasium.Env "
-                           "(it needs reset() and step()).")
+            raise EnvError(
+                f"The env creator returned {env!r}, which is not a gymnasium.Env "
+                "(it needs reset() and step())."
+            )
         if self.config["horizon"]:
             env = gym.wrappers.TimeLimit(env, max_episode_steps=self.config["horizon"])
         if self.callbacks.active("on_sub_environment_created"):
-            self.callbacks.call("on_sub_environment_created", worker=self, sub_environment=env,
-                                env_context=ctx)
+            self.callbacks.call(
+                "on_sub_environment_created", worker=self, sub_environment=env, env_context=ctx
+            )
         return env
 
     # --- sampling ---------------------------------------------------------------------------
@@ -147,8 +150,14 @@ class RolloutWorker:
         if pol.exploration is not None:
             pol.exploration.on_episode_start(pol, environment=self.envs[i], episode=episode)
         if self.callbacks.active("on_episode_start"):
-            self.callbacks.call("on_episode_start", worker=self, base_env=self.envs,
-                                policies=self.policy_map, episode=episode, env_index=i)
+            self.callbacks.call(
+                "on_episode_start",
+                worker=self,
+                base_env=self.envs,
+                policies=self.policy_map,
+                episode=episode,
+                env_index=i,
+            )
         return obs
 
     def _start(self) -> None:
@@ -200,8 +209,11 @@ class RolloutWorker:
                 raws[i], reward, terminateds[i], truncateds[i], infos[i] = env.step(env_actions[i])
                 rewards[i] = reward
             if clip_rewards:
-                rewards = (np.sign(rewards) if clip_rewards is True
-                           else np.clip(rewards, -clip_rewards, clip_rewards))
+                rewards = (
+                    np.sign(rewards)
+                    if clip_rewards is True
+                    else np.clip(rewards, -clip_rewards, clip_rewards)
+                )
             new_obs = filt(prep.transform_batch(raws))
             columns["obs"].append(self._obs)
             columns["actions"].append(actions)
@@ -216,11 +228,18 @@ class RolloutWorker:
                 columns[key].append(value)
             next_obs = new_obs.copy()
             for i, episode in enumerate(self._episodes):
-                episode._step(actions[i], raws[i], new_obs[i], float(rewards[i]), infos[i],
-                              DEFAULT_POLICY_ID)
+                episode._step(
+                    actions[i], raws[i], new_obs[i], float(rewards[i]), infos[i], DEFAULT_POLICY_ID
+                )
                 if on_step:
-                    self.callbacks.call("on_episode_step", worker=self, base_env=self.envs,
-                                        policies=self.policy_map, episode=episode, env_index=i)
+                    self.callbacks.call(
+                        "on_episode_step",
+                        worker=self,
+                        base_env=self.envs,
+                        policies=self.policy_map,
+                        episode=episode,
+                        env_index=i,
+                    )
                 if terminateds[i] or truncateds[i]:
                     ends.append((t, i, episode))
                     completed_steps += episode.length
@@ -261,8 +280,9 @@ class RolloutWorker:
             for end, episode in cuts:
                 segment = {key: value[start : end + 1, i] for key, value in stacked.items()}
                 if self._pending[i] is not None:
-                    segment = {k: np.concatenate([self._pending[i][k], v])
-                               for k, v in segment.items()}
+                    segment = {
+                        k: np.concatenate([self._pending[i][k], v]) for k, v in segment.items()
+                    }
                     self._pending[i] = None
                 out.append(self._postprocess(SampleBatch(segment), episode))
                 start = end + 1
@@ -282,9 +302,14 @@ class RolloutWorker:
         batch = self.policy.postprocess_trajectory(batch, None, episode)
         if track:
             self.callbacks.call(
-                "on_postprocess_trajectory", worker=self, episode=episode, agent_id="agent0",
-                policy_id=DEFAULT_POLICY_ID, policies=self.policy_map,
-                postprocessed_batch=batch, original_batches={"agent0": original},
+                "on_postprocess_trajectory",
+                worker=self,
+                episode=episode,
+                agent_id="agent0",
+                policy_id=DEFAULT_POLICY_ID,
+                policies=self.policy_map,
+                postprocessed_batch=batch,
+                original_batches={"agent0": original},
             )
         return batch
 
@@ -294,11 +319,21 @@ class RolloutWorker:
         if pol.exploration is not None:
             pol.exploration.on_episode_end(pol, environment=self.envs[i], episode=episode)
         if self.callbacks.active("on_episode_end"):
-            self.callbacks.call("on_episode_end", worker=self, base_env=self.envs,
-                                policies=self.policy_map, episode=episode, env_index=i)
+            self.callbacks.call(
+                "on_episode_end",
+                worker=self,
+                base_env=self.envs,
+                policies=self.policy_map,
+                episode=episode,
+                env_index=i,
+            )
         self._metrics.append(
-            RolloutMetrics(episode.length, episode.total_reward, dict(episode.custom_metrics),
-                           dict(episode.hist_data))
+            RolloutMetrics(
+                episode.length,
+                episode.total_reward,
+                dict(episode.custom_metrics),
+                dict(episode.hist_data),
+            )
         )
 
     def sample_with_count(self) -> tuple[SampleBatch, int]:
@@ -313,8 +348,10 @@ class RolloutWorker:
     def get_perf_stats(self) -> dict[str, float]:
         """Mean time per env step spent in the envs and in inference, in milliseconds."""
         steps = max(1.0, self._perf["steps"])
-        return {"mean_env_wait_ms": 1000 * self._perf["env_wait_s"] / steps,
-                "mean_inference_ms": 1000 * self._perf["inference_s"] / steps}
+        return {
+            "mean_env_wait_ms": 1000 * self._perf["env_wait_s"] / steps,
+            "mean_inference_ms": 1000 * self._perf["inference_s"] / steps,
+        }
 
     # --- learning ---------------------------------------------------------------------------
 
@@ -322,8 +359,9 @@ class RolloutWorker:
         """Update the policy on ``samples``; returns ``{policy_id: stats}``."""
         result: dict = {}
         if self.callbacks.active("on_learn_on_batch"):
-            self.callbacks.call("on_learn_on_batch", policy=self.policy, train_batch=samples,
-                                result=result)
+            self.callbacks.call(
+                "on_learn_on_batch", policy=self.policy, train_batch=samples, result=result
+            )
         result.update(self.policy.learn_on_batch(samples) or {})
         return {DEFAULT_POLICY_ID: result}
 
@@ -341,8 +379,11 @@ class RolloutWorker:
     # --- weights, filters, state ------------------------------------------------------------
 
     def get_weights(self, policies: list[str] | None = None) -> dict[str, Any]:
-        return {pid: p.get_weights() for pid, p in self.policy_map.items()
-                if policies is None or pid in policies}
+        return {
+            pid: p.get_weights()
+            for pid, p in self.policy_map.items()
+            if policies is None or pid in policies
+        }
 
     def set_weights(self, weights: dict[str, Any], global_vars: dict | None = None) -> None:
         for pid, w in weights.items():

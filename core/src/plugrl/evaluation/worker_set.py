@@ -77,8 +77,13 @@ class WorkerSet:
         )(RolloutWorker)
         runtime = {kind: registry(kind).runtime_items() for kind in ("models", "explorations")}
         return actor_cls.remote(
-            self._env_creator, self._policy, self._config, index, self._num_workers,
-            plugin_spec=plugins.get_host().spec(), runtime_registrations=runtime,
+            self._env_creator,
+            self._policy,
+            self._config,
+            index,
+            self._num_workers,
+            plugin_spec=plugins.get_host().spec(),
+            runtime_registrations=runtime,
         )
 
     def add_workers(self, num_workers: int) -> None:

@@ -34,8 +34,9 @@ class MinibatchSGDOptimizer(SyncSamplesOptimizer):
         shuffle_sequences: bool = True,
         seed: int | None = None,
     ):
-        super().__init__(workers, num_sgd_iter, train_batch_size, sgd_minibatch_size,
-                         standardize_fields)
+        super().__init__(
+            workers, num_sgd_iter, train_batch_size, sgd_minibatch_size, standardize_fields
+        )
         self.shuffle_sequences = shuffle_sequences
         self.rng = np.random.default_rng(seed)
 

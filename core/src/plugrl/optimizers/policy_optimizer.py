@@ -82,8 +82,7 @@ class PolicyOptimizer:
         local = self.workers.local_worker()
         episodes = list(local.get_metrics())
         remotes = self.workers.remote_workers() if selected_workers is None else selected_workers
-        for worker_episodes in self.workers.get([w.get_metrics.remote() for w in remotes],
-                                                remotes):
+        for worker_episodes in self.workers.get([w.get_metrics.remote() for w in remotes], remotes):
             episodes.extend(worker_episodes)
         self.episode_history.extend(episodes)
         result = summarize_episodes(list(self.episode_history), episodes)
@@ -92,8 +91,10 @@ class PolicyOptimizer:
         return result
 
     def save(self) -> dict[str, Any]:
-        return {"num_steps_sampled": self.num_steps_sampled,
-                "num_steps_trained": self.num_steps_trained}
+        return {
+            "num_steps_sampled": self.num_steps_sampled,
+            "num_steps_trained": self.num_steps_trained,
+        }
 
     def restore(self, state: dict[str, Any]) -> None:
         self.num_steps_sampled = int(state["num_steps_sampled"])

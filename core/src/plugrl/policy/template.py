@@ -51,8 +51,12 @@ def make_template_class(base: type, overrides: dict[str, Any]) -> type:
     return type(name, (*mixins, base), namespace)
 
 
-_TEMPLATE_MODULES = ("plugrl.policy.template", "plugrl.trainer.template", "plugrl_torch.template",
-                     "plugrl_tf.template")
+_TEMPLATE_MODULES = (
+    "plugrl.policy.template",
+    "plugrl.trainer.template",
+    "plugrl_torch.template",
+    "plugrl_tf.template",
+)
 
 
 def _caller_module() -> str:

@@ -18,8 +18,9 @@ def results_root() -> Path:
     return Path(os.environ.get(RESULTS_ROOT_ENV, "~/plugrl_results")).expanduser()
 
 
-def make_logdir(trainer_name: str, env_name: str, local_dir: str | None = None,
-                experiment: str = "default") -> Path:
+def make_logdir(
+    trainer_name: str, env_name: str, local_dir: str | None = None, experiment: str = "default"
+) -> Path:
     """A new, unique run folder."""
     parent = (Path(local_dir).expanduser() if local_dir else results_root()) / experiment
     parent.mkdir(parents=True, exist_ok=True)

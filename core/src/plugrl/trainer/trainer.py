@@ -95,21 +95,26 @@ class Trainer(TemplateClass):
         policy = t["get_policy_class"](self.config) if t["get_policy_class"] else None
         self._policy_class = policy or t["default_policy"]
         if self._policy_class is None:
-            raise ConfigError(f"{type(self).__name__} has no default_policy: pass one to "
-                              "build_trainer(default_policy=...).")
+            raise ConfigError(
+                f"{type(self).__name__} has no default_policy: pass one to "
+                "build_trainer(default_policy=...)."
+            )
         if t["before_init"]:
             t["before_init"](self)
         if t["make_workers"]:
-            self.workers = t["make_workers"](self, self.env_creator, self._policy_class,
-                                             self.config)
+            self.workers = t["make_workers"](
+                self, self.env_creator, self._policy_class, self.config
+            )
         else:
-            self.workers = self._make_workers(self.env_creator, self._policy_class, self.config,
-                                              self.config["num_workers"])
+            self.workers = self._make_workers(
+                self.env_creator, self._policy_class, self.config, self.config["num_workers"]
+            )
         if t["make_policy_optimizer"]:
             self.optimizer = t["make_policy_optimizer"](self.workers, self.config)
         else:
             self.optimizer = SyncSamplesOptimizer(
-                self.workers, train_batch_size=self.config["train_batch_size"],
+                self.workers,
+                train_batch_size=self.config["train_batch_size"],
                 **self.config["optimizer"],
             )
         if t["after_init"]:
@@ -147,30 +152,48 @@ class Trainer(TemplateClass):
             except PluginError:
                 continue
 
-    def _make_workers(self, env_creator: Any, policy: Any, config: dict,
-                      num_workers: int) -> WorkerSet:
-        return WorkerSet(env_creator=env_creator, policy=policy, trainer_config=config,
-                         num_workers=num_workers, logdir=self.logdir)
+    def _make_workers(
+        self, env_creator: Any, policy: Any, config: dict, num_workers: int
+    ) -> WorkerSet:
+        return WorkerSet(
+            env_creator=env_creator,
+            policy=policy,
+            trainer_config=config,
+            num_workers=num_workers,
+            logdir=self.logdir,
+        )
 
     def _make_evaluation_workers(self) -> WorkerSet:
         eval_config = merge_dicts(self.config, self.config["evaluation_config"])
-        eval_config.update(in_evaluation=True, batch_mode="complete_episodes",
-                           rollout_fragment_length=1)
-        return self._make_workers(self.env_creator, self._policy_class, eval_config,
-                                  self.config["evaluation_num_workers"])
+        eval_config.update(
+            in_evaluation=True, batch_mode="complete_episodes", rollout_fragment_length=1
+        )
+        return self._make_workers(
+            self.env_creator, self._policy_class, eval_config, self.config["evaluation_num_workers"]
+        )
 
     def _make_sinks(self, logger_creator: Any, logdir: str | None) -> list:
         if logger_creator is not None:
             sink = logger_creator(self.config)
-            self.logdir = str(getattr(sink, "logdir", logdir or make_logdir(
-                type(self).__name__, _env_label(self.config["env"]))))
+            self.logdir = str(
+                getattr(
+                    sink,
+                    "logdir",
+                    logdir or make_logdir(type(self).__name__, _env_label(self.config["env"])),
+                )
+            )
             return [sink]
-        path = Path(logdir) if logdir else make_logdir(type(self).__name__,
-                                                        _env_label(self.config["env"]))
+        path = (
+            Path(logdir)
+            if logdir
+            else make_logdir(type(self).__name__, _env_label(self.config["env"]))
+        )
         path.mkdir(parents=True, exist_ok=True)
         self.logdir = str(path)
-        return [registry("loggers").get(name)(self.logdir, self.config)
-                for name in registry("loggers").names()]
+        return [
+            registry("loggers").get(name)(self.logdir, self.config)
+            for name in registry("loggers").names()
+        ]
 
     # --- training ---------------------------------------------------------------------------
 
@@ -189,8 +212,10 @@ class Trainer(TemplateClass):
                 t["after_optimizer_step"](self, fetches)
             elapsed = time.time() - start
             sampled = self.optimizer.num_steps_sampled - sampled_before
-            if (elapsed >= self.config["min_iter_time_s"]
-                    and sampled >= self.config["timesteps_per_iteration"]):
+            if (
+                elapsed >= self.config["min_iter_time_s"]
+                and sampled >= self.config["timesteps_per_iteration"]
+            ):
                 break
         self._sync_filters()
         if t["collect_metrics_fn"]:
@@ -267,8 +292,7 @@ class Trainer(TemplateClass):
             while len(episodes) < wanted:
                 if remotes:
                     eval_workers.get([w.sample.remote() for w in remotes], remotes)
-                    for got in eval_workers.get([w.get_metrics.remote() for w in remotes],
-                                                remotes):
+                    for got in eval_workers.get([w.get_metrics.remote() for w in remotes], remotes):
                         episodes.extend(got)
                 else:
                     eval_local.sample()
@@ -299,13 +323,23 @@ class Trainer(TemplateClass):
         obs = local.preprocessors[policy_id].transform(observation)
         obs = local.filters[policy_id](obs, update=False)
         result = self.get_policy(policy_id).compute_single_action(
-            obs, state or [], prev_action, prev_reward, info,
-            clip_actions=self.config["clip_actions"], explore=explore,
+            obs,
+            state or [],
+            prev_action,
+            prev_reward,
+            info,
+            clip_actions=self.config["clip_actions"],
+            explore=explore,
         )
         return result if (state or full_fetch) else result[0]
 
-    def compute_actions(self, observations: dict[Any, Any], policy_id: str = DEFAULT_POLICY_ID,
-                        explore: bool | None = None, full_fetch: bool = False) -> dict[Any, Any]:
+    def compute_actions(
+        self,
+        observations: dict[Any, Any],
+        policy_id: str = DEFAULT_POLICY_ID,
+        explore: bool | None = None,
+        full_fetch: bool = False,
+    ) -> dict[Any, Any]:
         """Actions for a dict of raw observations, keyed like the input, in one batched call."""
         local = self.workers.local_worker()
         keys = list(observations)
@@ -317,8 +351,9 @@ class Trainer(TemplateClass):
             actions = np.clip(actions, space.low, space.high)
         out = dict(zip(keys, actions, strict=True))
         if full_fetch:
-            return {k: (out[k], [], {n: v[i] for n, v in extra.items()})
-                    for i, k in enumerate(keys)}
+            return {
+                k: (out[k], [], {n: v[i] for n, v in extra.items()}) for i, k in enumerate(keys)
+            }
         return out
 
     def get_policy(self, policy_id: str = DEFAULT_POLICY_ID) -> Any:
@@ -379,8 +414,7 @@ class Trainer(TemplateClass):
             remotes = self.workers.remote_workers()
             self.workers.get([w.sync_filters.remote(filters) for w in remotes], remotes)
 
-    def export_policy_checkpoint(self, export_dir: str,
-                                 policy_id: str = DEFAULT_POLICY_ID) -> None:
+    def export_policy_checkpoint(self, export_dir: str, policy_id: str = DEFAULT_POLICY_ID) -> None:
         self.get_policy(policy_id).export_checkpoint(export_dir)
 
     def stop(self) -> None:

@@ -18,8 +18,9 @@ def random_actions(space: gym.Space, n: int) -> np.ndarray:
 class Random(Exploration):
     """Acts uniformly at random when exploring; the distribution's mode otherwise."""
 
-    def get_exploration_action(self, *, action_distribution: Any, timestep: int | None,
-                               explore: bool = True) -> tuple[Any, Any]:
+    def get_exploration_action(
+        self, *, action_distribution: Any, timestep: int | None, explore: bool = True
+    ) -> tuple[Any, Any]:
         if not explore:
             action = action_distribution.deterministic_sample()
             return action, np.zeros(len(np.asarray(action)), dtype=np.float32)

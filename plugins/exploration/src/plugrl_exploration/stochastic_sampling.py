@@ -22,8 +22,9 @@ class StochasticSampling(Exploration):
         self.random_timesteps = random_timesteps
         self.last_timestep = 0
 
-    def get_exploration_action(self, *, action_distribution: Any, timestep: int | None,
-                               explore: bool = True) -> tuple[Any, Any]:
+    def get_exploration_action(
+        self, *, action_distribution: Any, timestep: int | None, explore: bool = True
+    ) -> tuple[Any, Any]:
         if timestep is not None:
             self.last_timestep = timestep
         if not explore:

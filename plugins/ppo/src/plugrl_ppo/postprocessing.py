@@ -7,8 +7,9 @@ from typing import Any
 from plugrl import SampleBatch, compute_advantages
 
 
-def postprocess_ppo_gae(policy: Any, sample_batch: SampleBatch, other_agent_batches: Any = None,
-                        episode: Any = None) -> SampleBatch:
+def postprocess_ppo_gae(
+    policy: Any, sample_batch: SampleBatch, other_agent_batches: Any = None, episode: Any = None
+) -> SampleBatch:
     """Add advantages and value targets. A trajectory that ended by termination bootstraps
     with 0; one that was truncated or cut bootstraps with the critic's value of its last
     next-observation (``policy.value(obs)``, from the backend's value mixin)."""
@@ -17,8 +18,12 @@ def postprocess_ppo_gae(policy: Any, sample_batch: SampleBatch, other_agent_batc
     else:
         last_r = policy.value(sample_batch[SampleBatch.NEXT_OBS][-1])
     return compute_advantages(
-        sample_batch, last_r, policy.config["gamma"], policy.config["lambda"],
-        use_gae=policy.config["use_gae"], use_critic=policy.config["use_critic"],
+        sample_batch,
+        last_r,
+        policy.config["gamma"],
+        policy.config["lambda"],
+        use_gae=policy.config["use_gae"],
+        use_critic=policy.config["use_critic"],
     )
 
 

@@ -17,48 +17,50 @@ from plugrl.registry import get_framework
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CONFIG = with_common_config({
-    # Train a value function (critic); needed for GAE.
-    "use_critic": True,
-    # Generalized Advantage Estimation; otherwise plain discounted returns.
-    "use_gae": True,
-    # GAE lambda.
-    "lambda": 1.0,
-    # Initial KL penalty coefficient (0 turns the penalty off).
-    "kl_coeff": 0.2,
-    # Steps per env per sample() call.
-    "rollout_fragment_length": 200,
-    # Steps per training batch.
-    "train_batch_size": 4000,
-    # Minibatch size within each SGD epoch.
-    "sgd_minibatch_size": 128,
-    # Shuffle rows before cutting minibatches.
-    "shuffle_sequences": True,
-    # SGD epochs over each training batch.
-    "num_sgd_iter": 30,
-    # Learning rate.
-    "lr": 5e-5,
-    # Piecewise-linear learning rate, [[timestep, lr], ...]; overrides lr when set.
-    "lr_schedule": None,
-    # Weight of the value loss in the total loss.
-    "vf_loss_coeff": 1.0,
-    # Entropy bonus coefficient.
-    "entropy_coeff": 0.0,
-    # Piecewise-linear entropy coefficient, [[timestep, coeff], ...].
-    "entropy_coeff_schedule": None,
-    # Surrogate clip range (epsilon).
-    "clip_param": 0.3,
-    # Clip range of value predictions around the previous ones; sensitive to reward scale.
-    "vf_clip_param": 10.0,
-    # Clip the global gradient norm to this value (None = no clipping).
-    "grad_clip": None,
-    # Target KL divergence for the adaptive penalty.
-    "kl_target": 0.01,
-    # Plain SGD over the whole batch (SyncSamplesOptimizer) instead of minibatches.
-    "simple_optimizer": False,
-    "batch_mode": "truncate_episodes",
-    "observation_filter": "NoFilter",
-})
+DEFAULT_CONFIG = with_common_config(
+    {
+        # Train a value function (critic); needed for GAE.
+        "use_critic": True,
+        # Generalized Advantage Estimation; otherwise plain discounted returns.
+        "use_gae": True,
+        # GAE lambda.
+        "lambda": 1.0,
+        # Initial KL penalty coefficient (0 turns the penalty off).
+        "kl_coeff": 0.2,
+        # Steps per env per sample() call.
+        "rollout_fragment_length": 200,
+        # Steps per training batch.
+        "train_batch_size": 4000,
+        # Minibatch size within each SGD epoch.
+        "sgd_minibatch_size": 128,
+        # Shuffle rows before cutting minibatches.
+        "shuffle_sequences": True,
+        # SGD epochs over each training batch.
+        "num_sgd_iter": 30,
+        # Learning rate.
+        "lr": 5e-5,
+        # Piecewise-linear learning rate, [[timestep, lr], ...]; overrides lr when set.
+        "lr_schedule": None,
+        # Weight of the value loss in the total loss.
+        "vf_loss_coeff": 1.0,
+        # Entropy bonus coefficient.
+        "entropy_coeff": 0.0,
+        # Piecewise-linear entropy coefficient, [[timestep, coeff], ...].
+        "entropy_coeff_schedule": None,
+        # Surrogate clip range (epsilon).
+        "clip_param": 0.3,
+        # Clip range of value predictions around the previous ones; sensitive to reward scale.
+        "vf_clip_param": 10.0,
+        # Clip the global gradient norm to this value (None = no clipping).
+        "grad_clip": None,
+        # Target KL divergence for the adaptive penalty.
+        "kl_target": 0.01,
+        # Plain SGD over the whole batch (SyncSamplesOptimizer) instead of minibatches.
+        "simple_optimizer": False,
+        "batch_mode": "truncate_episodes",
+        "observation_filter": "NoFilter",
+    }
+)
 
 
 def validate_config(config: dict[str, Any]) -> None:
@@ -99,9 +101,12 @@ def choose_policy_optimizer(workers: Any, config: dict[str, Any]) -> Any:
     if config["simple_optimizer"]:
         from plugrl import SyncSamplesOptimizer
 
-        return SyncSamplesOptimizer(workers, num_sgd_iter=config["num_sgd_iter"],
-                                    train_batch_size=config["train_batch_size"],
-                                    standardize_fields=(Postprocessing.ADVANTAGES,))
+        return SyncSamplesOptimizer(
+            workers,
+            num_sgd_iter=config["num_sgd_iter"],
+            train_batch_size=config["train_batch_size"],
+            standardize_fields=(Postprocessing.ADVANTAGES,),
+        )
     return MinibatchSGDOptimizer(
         workers,
         num_sgd_iter=config["num_sgd_iter"],
@@ -115,6 +120,7 @@ def choose_policy_optimizer(workers: Any, config: dict[str, Any]) -> Any:
 
 def update_kl(trainer: Any, fetches: dict[str, Any]) -> None:
     """Adapt each policy's KL coefficient to the KL measured in the last optimizer step."""
+
     def update(policy: Any, policy_id: str) -> None:
         stats = fetches.get(policy_id)
         if stats and "kl" in stats:
@@ -133,7 +139,9 @@ def warn_about_bad_reward_scales(trainer: Any, result: dict[str, Any]) -> None:
         trainer._warned_reward_scale = True
         logger.warning(
             "The mean episode reward (%.1f) is over 100x vf_clip_param (%s): the value "
-            "function learns slowly. Raise vf_clip_param or rescale rewards.", mean, clip,
+            "function learns slowly. Raise vf_clip_param or rescale rewards.",
+            mean,
+            clip,
         )
 
 

@@ -60,8 +60,11 @@ def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: A
 
 def _explained_variance(targets: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
     variance = torch.var(targets)
-    return torch.clamp(1 - torch.var(targets - predictions) / variance, min=-1.0) if variance > 0 \
+    return (
+        torch.clamp(1 - torch.var(targets - predictions) / variance, min=-1.0)
+        if variance > 0
         else torch.tensor(0.0)
+    )
 
 
 def kl_and_loss_stats(policy: Any, train_batch: Any) -> dict[str, Any]:

@@ -40,7 +40,8 @@ class EntropyCoeffSchedule:
         self.entropy_coeff = float(entropy_coeff)
         self._entropy_schedule = (
             PiecewiseSchedule(entropy_coeff_schedule, "entropy_coeff_schedule")
-            if entropy_coeff_schedule else None
+            if entropy_coeff_schedule
+            else None
         )
 
     def on_global_var_update(self, global_vars: dict[str, Any]) -> None:
@@ -59,14 +60,16 @@ class ValueNetworkMixin:
             return float(self.model.value_function()[0])  # type: ignore[attr-defined]
 
 
-def vf_preds_fetches(policy: Any, input_dict: dict, state: list, model: Any,
-                     action_dist: Any) -> dict[str, torch.Tensor]:
+def vf_preds_fetches(
+    policy: Any, input_dict: dict, state: list, model: Any, action_dist: Any
+) -> dict[str, torch.Tensor]:
     """Store the value predictions made while acting (as ``vf_preds``)."""
     return {SampleBatch.VF_PREDS: model.value_function()}
 
 
-def clip_grad_norm(policy: Any, optimizer: torch.optim.Optimizer,
-                   loss: torch.Tensor) -> dict[str, float]:
+def clip_grad_norm(
+    policy: Any, optimizer: torch.optim.Optimizer, loss: torch.Tensor
+) -> dict[str, float]:
     """Clip the global gradient norm to ``config["grad_clip"]`` when it is set."""
     clip = policy.config.get("grad_clip")
     if not clip:

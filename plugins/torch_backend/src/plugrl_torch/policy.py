@@ -95,8 +95,9 @@ class TorchPolicy(Policy):
         if not use_gpu:
             # Intra-op threads only slow the small models RL uses (and spin when cores are
             # busy stepping envs): use the CPUs reserved for this process.
-            cpus = config.get("num_cpus_per_worker" if config.get("worker_index") else
-                              "num_cpus_for_driver", 1)
+            cpus = config.get(
+                "num_cpus_per_worker" if config.get("worker_index") else "num_cpus_for_driver", 1
+            )
             torch.set_num_threads(max(1, int(cpus or 1)))
         self.model = model.to(self.device)
         self.dist_class = action_distribution_class
@@ -105,8 +106,12 @@ class TorchPolicy(Policy):
         self.action_distribution_fn = action_distribution_fn
         self.max_seq_len = max_seq_len
         self.exploration = build_exploration(
-            config["exploration_config"], action_space, framework="torch", policy_config=config,
-            model=self.model, num_workers=config.get("num_workers", 0),
+            config["exploration_config"],
+            action_space,
+            framework="torch",
+            policy_config=config,
+            model=self.model,
+            num_workers=config.get("num_workers", 0),
             worker_index=config.get("worker_index", 0),
         )
         self._optimizers = self.make_optimizers()
@@ -117,13 +122,15 @@ class TorchPolicy(Policy):
         """The optimizers, one per loss term; Adam with ``config["lr"]`` by default."""
         return [torch.optim.Adam(self.model.parameters(), lr=self.config["lr"])]
 
-    def extra_action_out(self, input_dict: dict, state: list, model: Any,
-                         action_dist: Any) -> dict[str, Any]:
+    def extra_action_out(
+        self, input_dict: dict, state: list, model: Any, action_dist: Any
+    ) -> dict[str, Any]:
         """Extra columns stored with each action (e.g. value predictions)."""
         return {}
 
-    def extra_grad_process(self, optimizer: torch.optim.Optimizer,
-                           loss: torch.Tensor) -> dict[str, Any]:
+    def extra_grad_process(
+        self, optimizer: torch.optim.Optimizer, loss: torch.Tensor
+    ) -> dict[str, Any]:
         """Called after backward, before the optimizer step (e.g. gradient clipping)."""
         return {}
 
@@ -156,13 +163,21 @@ class TorchPolicy(Policy):
             state_out: list = []
             if self.action_sampler_fn:
                 actions, logp = self.action_sampler_fn(
-                    self, self.model, input_dict, state_batches, explore=explore,
+                    self,
+                    self.model,
+                    input_dict,
+                    state_batches,
+                    explore=explore,
                     timestep=timestep,
                 )
             else:
                 if self.action_distribution_fn:
                     dist_inputs, dist_class, state_out = self.action_distribution_fn(
-                        self, self.model, obs, explore=explore, timestep=timestep,
+                        self,
+                        self.model,
+                        obs,
+                        explore=explore,
+                        timestep=timestep,
                         is_training=False,
                     )
                 else:
@@ -196,8 +211,10 @@ class TorchPolicy(Policy):
         out = self._loss(self, self.model, self.dist_class, train_batch)
         losses = list(out) if isinstance(out, (list, tuple)) else [out]
         if len(losses) != len(self._optimizers):
-            raise ValueError(f"{type(self).__name__}: the loss returned {len(losses)} terms "
-                             f"for {len(self._optimizers)} optimizers")
+            raise ValueError(
+                f"{type(self).__name__}: the loss returned {len(losses)} terms "
+                f"for {len(self._optimizers)} optimizers"
+            )
         return losses, train_batch
 
     def learn_on_batch(self, samples: SampleBatch) -> dict[str, Any]:
@@ -278,8 +295,10 @@ def _to_numpy_tree(tree: Any) -> Any:
 
 def _optimizer_state_from_numpy(saved: dict, device: torch.device) -> dict:
     state = {
-        int(idx): {k: torch.as_tensor(v, device=device if k != "step" else "cpu")
-                   for k, v in entries.items()}
+        int(idx): {
+            k: torch.as_tensor(v, device=device if k != "step" else "cpu")
+            for k, v in entries.items()
+        }
         for idx, entries in saved["state"].items()
     }
     return {"state": state, "param_groups": saved["param_groups"]}

@@ -53,8 +53,14 @@ class TorchTemplatePolicy(TemplateClass, TorchPolicy):
         else:
             model = get_model(observation_space, action_space, num_outputs, config["model"])
         TorchPolicy.__init__(
-            self, observation_space, action_space, config, model=model, loss=t["loss_fn"],
-            action_distribution_class=dist_class, action_sampler_fn=t["action_sampler_fn"],
+            self,
+            observation_space,
+            action_space,
+            config,
+            model=model,
+            loss=t["loss_fn"],
+            action_distribution_class=dist_class,
+            action_sampler_fn=t["action_sampler_fn"],
             action_distribution_fn=t["action_distribution_fn"],
         )
         if t["before_loss_init"]:
@@ -71,13 +77,15 @@ class TorchTemplatePolicy(TemplateClass, TorchPolicy):
             return list(out) if isinstance(out, (list, tuple)) else [out]
         return super().make_optimizers()
 
-    def extra_action_out(self, input_dict: dict, state: list, model: Any,
-                         action_dist: Any) -> dict[str, Any]:
+    def extra_action_out(
+        self, input_dict: dict, state: list, model: Any, action_dist: Any
+    ) -> dict[str, Any]:
         fn = self._template["extra_action_out_fn"]
         return fn(self, input_dict, state, model, action_dist) if fn else {}
 
-    def extra_grad_process(self, optimizer: torch.optim.Optimizer,
-                           loss: torch.Tensor) -> dict[str, Any]:
+    def extra_grad_process(
+        self, optimizer: torch.optim.Optimizer, loss: torch.Tensor
+    ) -> dict[str, Any]:
         fn = self._template["extra_grad_process_fn"]
         return (fn(self, optimizer, loss) or {}) if fn else {}
 
@@ -85,8 +93,9 @@ class TorchTemplatePolicy(TemplateClass, TorchPolicy):
         fn = self._template["stats_fn"]
         return fn(self, train_batch) if fn else {}
 
-    def postprocess_trajectory(self, sample_batch: SampleBatch, other_agent_batches: Any = None,
-                               episode: Any = None) -> SampleBatch:
+    def postprocess_trajectory(
+        self, sample_batch: SampleBatch, other_agent_batches: Any = None, episode: Any = None
+    ) -> SampleBatch:
         sample_batch = self.exploration.postprocess_trajectory(self, sample_batch)
         fn = self._template["postprocess_fn"]
         return fn(self, sample_batch, other_agent_batches, episode) if fn else sample_batch

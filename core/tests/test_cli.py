@@ -1,0 +1,172 @@
+"""The plugrl CLI: one-line errors for bad input, `plugins --json`, and a tiny train + rollout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from plugrl.cli.main import main
+from plugrl.cli.train import lookup, should_stop
+
+TINY_PPO = json.dumps(
+    {
+        "train_batch_size": 256,
+        "sgd_minibatch_size": 64,
+        "num_sgd_iter": 1,
+        "rollout_fragment_length": 64,
+        "num_envs_per_worker": 4,
+        "model": {"fcnet_hiddens": [16]},
+    }
+)
+
+
+def run_cli(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+    """Run `plugrl ARGS` in-process; returns (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+def error_line(capsys: pytest.CaptureFixture, *args: str) -> str:
+    """The single error line of a command that must fail with exit code 2."""
+    code, _, err = run_cli(capsys, *args)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("plugrl: error: ")
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize("flag", ["--config", "--stop"])
+def test_bad_json_names_the_flag_and_position(capsys, tmp_path, flag):
+    line = error_line(
+        capsys,
+        "train",
+        "--run",
+        "PPO",
+        "--env",
+        "CartPole-v1",
+        flag,
+        '{"lr": 0.1,}',
+        "--local-dir",
+        str(tmp_path),
+    )
+    assert f"{flag} is not valid JSON" in line
+    assert "column 12" in line
+
+
+def test_unknown_algorithm_lists_installed_and_the_distribution(capsys, tmp_path):
+    line = error_line(
+        capsys, "train", "--run", "DQN", "--env", "CartPole-v1", "--local-dir", str(tmp_path)
+    )
+    assert "pip install plugrl-dqn" in line
+    assert "PPO" in line
+    assert not any(tmp_path.iterdir())
+
+
+def test_unknown_env(capsys, tmp_path):
+    line = error_line(
+        capsys, "train", "--run", "PPO", "--env", "CartPol-v1", "--local-dir", str(tmp_path)
+    )
+    assert "Unknown env 'CartPol-v1'" in line
+    assert "CartPole-v1" in line
+
+
+def test_unknown_config_key_suggests(capsys, tmp_path):
+    line = error_line(
+        capsys,
+        "train",
+        "--run",
+        "PPO",
+        "--env",
+        "CartPole-v1",
+        "--config",
+        '{"lr_schedul": null}',
+        "--local-dir",
+        str(tmp_path),
+    )
+    assert "Unknown config key 'lr_schedul'" in line
+    assert "Did you mean: 'lr_schedule'" in line
+    assert not list(tmp_path.glob("*/*")), "no empty run folder is left behind"
+
+
+def test_missing_yaml_and_usage_errors(capsys, tmp_path):
+    line = error_line(capsys, "train", "-f", str(tmp_path / "nope.yaml"))
+    assert "does not exist" in line
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("exp: {run: PPO, config: [1,\n")
+    assert "not valid YAML" in error_line(capsys, "train", "-f", str(bad))
+    assert "--bogus" in error_line(capsys, "train", "--bogus")
+
+
+def test_rollout_missing_checkpoint(capsys, tmp_path):
+    line = error_line(capsys, "rollout", str(tmp_path / "checkpoint_000001"), "--no-render")
+    assert "does not exist" in line
+
+
+def test_plugins_json_lists_plugins_with_versions(capsys):
+    code, out, _ = run_cli(capsys, "plugins", "--json")
+    assert code == 0
+    report = json.loads(out)
+    plugins = {p["name"]: p for p in report["plugins"]}
+    for name in ("ppo", "torch", "exploration"):
+        assert plugins[name]["version"], name
+        assert plugins[name]["distribution"].startswith("plugrl-")
+    assert "PPO" in plugins["ppo"]["registers"]["algorithms"]
+    assert plugins["plugrl.builtins.commands"]["builtin"]
+    assert report["failures"] == []
+
+
+def test_stop_criteria():
+    result = {
+        "training_iteration": 3,
+        "evaluation": {"episode_reward_mean": 10.0},
+        "episode_reward_mean": float("nan"),
+    }
+    assert lookup(result, "evaluation/episode_reward_mean") == 10.0
+    assert should_stop(result, {"evaluation/episode_reward_mean": 10})
+    assert should_stop(result, {"training_iteration": 3})
+    assert not should_stop(result, {"training_iteration": 4, "episode_reward_mean": 0})
+
+
+def test_train_then_rollout(capsys, tmp_path):
+    code, out, err = run_cli(
+        capsys,
+        "train",
+        "--run",
+        "PPO",
+        "--env",
+        "CartPole-v1",
+        "--stop",
+        '{"training_iteration": 2}',
+        "--config",
+        TINY_PPO,
+        "--seed",
+        "1",
+        "--local-dir",
+        str(tmp_path),
+    )
+    assert code == 0, err
+    (logdir,) = (tmp_path / "default").iterdir()
+    assert (logdir / "result.json").exists()
+    assert (logdir / "progress.csv").exists()
+    assert list(logdir.glob("events.out.tfevents*"))
+    checkpoint = logdir / "checkpoint_000002"
+    assert (checkpoint / "state.json").exists()
+    assert f"Checkpoint: {checkpoint}" in out
+    assert "iter     2" in out
+
+    episodes = tmp_path / "r.jsonl"
+    code, out, err = run_cli(
+        capsys, "rollout", str(checkpoint), "--episodes", "2", "--no-render", "--out", str(episodes)
+    )
+    assert code == 0, err
+    assert "Mean reward over 2 episodes" in out
+    lines = [json.loads(line) for line in Path(episodes).read_text().splitlines()]
+    assert len(lines) == 2
+    assert len(lines[0]["obs"]) == len(lines[0]["actions"]) == lines[0]["length"]
+    assert sum(lines[0]["rewards"]) == lines[0]["reward"]
