@@ -27,7 +27,9 @@ MODEL = {"fcnet_hiddens": [64, 64], "fcnet_activation": "tanh"}
 
 
 def raw_limit(num_envs: int = 8, steps: int = 2000) -> float:
-    """Env steps/s of gymnasium CartPole-v1 with one batched MLP forward per step."""
+    """Env steps/s of gymnasium CartPole-v1 with one batched MLP forward per step (one torch
+    thread, as plugrl's policies use)."""
+    torch.set_num_threads(1)
     envs = [gym.make("CartPole-v1") for _ in range(num_envs)]
     obs = np.stack([env.reset(seed=i)[0] for i, env in enumerate(envs)])
     net = torch.nn.Sequential(
