@@ -25,18 +25,10 @@ from plugrl import (
     compute_advantages,
 )
 from plugrl_ppo import PPOTrainer
+from plugrl_ppo.testing import TINY_CONFIG
 from plugrl_torch import build_torch_policy
 
-TINY = {
-    "env": "CartPole-v1",
-    "train_batch_size": 128,
-    "sgd_minibatch_size": 64,
-    "num_sgd_iter": 1,
-    "rollout_fragment_length": 64,
-    "num_envs_per_worker": 2,
-    "model": {"fcnet_hiddens": [8]},
-    "seed": 0,
-}
+TINY = TINY_CONFIG
 
 
 # --- seed: a policy written from scratch -----------------------------------------------------

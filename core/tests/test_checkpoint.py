@@ -12,19 +12,9 @@ import torch
 from plugrl import CheckpointError
 from plugrl.checkpoint import ARRAYS_FILE, STATE_FILE, read_state, write_state
 from plugrl_ppo import PPOTrainer
+from plugrl_ppo.testing import TINY_CONFIG
 
-# Tiny models: torch's intra-op threads only add contention on small shared machines.
-
-TINY = {
-    "env": "CartPole-v1",
-    "train_batch_size": 128,
-    "sgd_minibatch_size": 64,
-    "num_sgd_iter": 1,
-    "rollout_fragment_length": 64,
-    "num_envs_per_worker": 2,
-    "model": {"fcnet_hiddens": [8]},
-    "seed": 3,
-}
+TINY = {**TINY_CONFIG, "seed": 3}
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from plugrl import ConfigError
 from plugrl.config import COMMON_CONFIG, merge_dicts, merge_trainer_config
 from plugrl_ppo import DEFAULT_CONFIG, PPOTrainer
 
-# Tiny models: torch's intra-op threads only add contention on small shared machines.
-
 TINY = {
     "env": "CartPole-v1",
     "train_batch_size": 64,

@@ -15,18 +15,10 @@ from plugrl.config import merge_trainer_config
 from plugrl.env.creator import make_env_creator
 from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy, PPOTrainer
 from plugrl_ppo.ppo import update_kl, validate_config
+from plugrl_ppo.testing import TINY_CONFIG
 from plugrl_ppo.torch_policy import ppo_surrogate_loss
 
-TINY = {
-    "env": "CartPole-v1",
-    "train_batch_size": 128,
-    "sgd_minibatch_size": 64,
-    "num_sgd_iter": 1,
-    "rollout_fragment_length": 64,
-    "num_envs_per_worker": 2,
-    "model": {"fcnet_hiddens": [8]},
-    "seed": 0,
-}
+TINY = TINY_CONFIG
 TUNED = Path(plugrl_ppo.__file__).parent / "tuned_examples" / "cartpole-ppo.yaml"
 
 
