@@ -154,3 +154,13 @@ def test_determinism_same_seed(tmp_path):
             t.stop()
     assert results[0] == results[1]
     _assert_weights_equal(weights[0], weights[1])
+
+
+def test_checkpoint_of_another_model_size_is_refused_clearly(trainer, tmp_path):
+    path = trainer.save(str(tmp_path / "ckpt"))
+    bigger = PPOTrainer(
+        config={**TINY, "model": {"fcnet_hiddens": [16]}}, logdir=str(tmp_path / "big")
+    )
+    with pytest.raises(CheckpointError, match="does not fit PPO"):
+        bigger.restore(path)
+    bigger.stop()

@@ -41,20 +41,15 @@ def error_line(capsys: pytest.CaptureFixture, *args: str) -> str:
     return lines[0]
 
 
+def ppo_train_error(capsys: pytest.CaptureFixture, tmp_path: Path, *extra: str) -> str:
+    """The error line of `plugrl train --run PPO --env CartPole-v1 EXTRA` into tmp_path."""
+    args = ("train", "--run", "PPO", "--env", "CartPole-v1", *extra, "--local-dir", str(tmp_path))
+    return error_line(capsys, *args)
+
+
 @pytest.mark.parametrize("flag", ["--config", "--stop"])
 def test_bad_json_names_the_flag_and_position(capsys, tmp_path, flag):
-    line = error_line(
-        capsys,
-        "train",
-        "--run",
-        "PPO",
-        "--env",
-        "CartPole-v1",
-        flag,
-        '{"lr": 0.1,}',
-        "--local-dir",
-        str(tmp_path),
-    )
+    line = ppo_train_error(capsys, tmp_path, flag, '{"lr": 0.1,}')
     assert f"{flag} is not valid JSON" in line
     assert "column 12" in line
 
@@ -77,18 +72,7 @@ def test_unknown_env(capsys, tmp_path):
 
 
 def test_unknown_config_key_suggests(capsys, tmp_path):
-    line = error_line(
-        capsys,
-        "train",
-        "--run",
-        "PPO",
-        "--env",
-        "CartPole-v1",
-        "--config",
-        '{"lr_schedul": null}',
-        "--local-dir",
-        str(tmp_path),
-    )
+    line = ppo_train_error(capsys, tmp_path, "--config", '{"lr_schedul": null}')
     assert "Unknown config key 'lr_schedul'" in line
     assert "Did you mean: 'lr_schedule'" in line
     assert not list(tmp_path.glob("*/*")), "no empty run folder is left behind"

@@ -39,7 +39,9 @@ def test_unknown_top_level_key_via_trainer(tmp_path):
 
 
 def test_unknown_model_key():
-    with pytest.raises(ConfigError, match=r"'model' 'fcnet_hidden'.*Did you mean: 'fcnet_hiddens'"):
+    with pytest.raises(
+        ConfigError, match=r"'fcnet_hidden' in 'model'.*Did you mean: 'fcnet_hiddens'"
+    ):
         merge_trainer_config(COMMON_CONFIG, {"model": {"fcnet_hidden": [8]}})
 
 
@@ -117,3 +119,8 @@ def test_bad_batch_mode():
 def test_non_integer_num_workers_via_trainer(tmp_path):
     with pytest.raises(ConfigError, match="num_workers"):
         PPOTrainer(config={**TINY, "num_workers": 0.5}, logdir=str(tmp_path))
+
+
+def test_nested_unknown_key_in_evaluation_config():
+    with pytest.raises(ConfigError, match=r"'fcnet_hidens' in 'evaluation_config.model'"):
+        merge_trainer_config(COMMON_CONFIG, {"evaluation_config": {"model": {"fcnet_hidens": [8]}}})

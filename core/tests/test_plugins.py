@@ -121,3 +121,30 @@ def test_importable_runtime_plugin_travels_in_spec(fresh_host):
     assert name in spec["extra"]
     unregister_plugin(name)
     assert name not in plugins.get_host().spec()["extra"]
+
+
+class MisspeltHookPlugin:
+    @hookimpl
+    def register_algorithm(register):  # no such hook: register_algorithms
+        register("Nope", None)
+
+
+def test_misspelt_hook_is_refused_and_the_host_keeps_working(fresh_host):
+    import pluggy
+
+    with pytest.raises(pluggy.PluginValidationError, match="register_algorithm"):
+        register_plugin(MisspeltHookPlugin)
+    assert not plugins.get_host().pm.has_plugin(f"{__name__}:MisspeltHookPlugin")
+    assert get_trainer_class("PPO").__name__ == "PPO"
+
+
+class RaisingRegistrationPlugin:
+    @hookimpl
+    def register_algorithms(register):
+        raise RuntimeError("boom")
+
+
+def test_plugin_failing_in_a_register_hook_is_skipped(fresh_host):
+    register_plugin(RaisingRegistrationPlugin)
+    with pytest.warns(RuntimeWarning, match="failed in register_algorithms.*boom"):
+        assert "PPO" in registry("algorithms").names()

@@ -65,6 +65,19 @@ def test_complete_episodes_gives_whole_episodes():
     assert w.get_metrics() == []
 
 
+def test_complete_episodes_carry_running_episodes_across_calls():
+    w = _worker(batch_mode="complete_episodes", rollout_fragment_length=5)
+    w.sample()
+    running = {int(e.episode_id) for e in w._episodes}
+    second = w.sample()
+    episodes = second.split_by_episode()
+    assert running & {int(e["eps_id"][0]) for e in episodes}, "an episode spanned both calls"
+    for ep in episodes:
+        np.testing.assert_array_equal(ep["t"], np.arange(ep.count))
+        assert ep["terminateds"][-1] or ep["truncateds"][-1]
+        np.testing.assert_array_equal(ep["obs"][1:], ep["new_obs"][:-1])
+
+
 def test_truncation_bootstraps_with_the_critic():
     w = _worker(
         batch_mode="complete_episodes",

@@ -80,39 +80,37 @@ class MultiCallbacks(DefaultCallbacks):
         return self
 
 
-# Legacy dict key -> (hook name, builds the info dict from the hook's kwargs)
-_LEGACY: dict[str, tuple[str, Callable[[dict], dict]]] = {
+# Legacy dict key -> (hook it implements, {info key: hook argument}).
+_LEGACY: dict[str, tuple[str, dict[str, str]]] = {
     "on_episode_start": (
         "on_episode_start",
-        lambda kw: {"env": kw["base_env"], "policy": kw["policies"], "episode": kw["episode"]},
+        {"env": "base_env", "policy": "policies", "episode": "episode"},
     ),
-    "on_episode_step": (
-        "on_episode_step",
-        lambda kw: {"env": kw["base_env"], "episode": kw["episode"]},
-    ),
+    "on_episode_step": ("on_episode_step", {"env": "base_env", "episode": "episode"}),
     "on_episode_end": (
         "on_episode_end",
-        lambda kw: {"env": kw["base_env"], "policy": kw["policies"], "episode": kw["episode"]},
+        {"env": "base_env", "policy": "policies", "episode": "episode"},
     ),
-    "on_sample_end": (
-        "on_sample_end",
-        lambda kw: {"worker": kw["worker"], "samples": kw["samples"]},
-    ),
-    "on_train_result": (
-        "on_train_result",
-        lambda kw: {"trainer": kw["trainer"], "result": kw["result"]},
-    ),
+    "on_sample_end": ("on_sample_end", {"worker": "worker", "samples": "samples"}),
+    "on_train_result": ("on_train_result", {"trainer": "trainer", "result": "result"}),
     "on_postprocess_traj": (
         "on_postprocess_trajectory",
-        lambda kw: {
-            "episode": kw["episode"],
-            "agent_id": kw["agent_id"],
-            "pre_batch": (kw["policies"][kw["policy_id"]], kw["original_batches"][kw["agent_id"]]),
-            "post_batch": kw["postprocessed_batch"],
-            "all_pre_batches": kw["original_batches"],
+        {
+            "episode": "episode",
+            "agent_id": "agent_id",
+            "post_batch": "postprocessed_batch",
+            "all_pre_batches": "original_batches",
         },
     ),
 }
+
+
+def _legacy_info(hook: str, names: dict[str, str], kwargs: dict) -> dict:
+    info = {key: kwargs[arg] for key, arg in names.items()}
+    if hook == "on_postprocess_trajectory":  # the policy and its batch before postprocessing
+        policy = kwargs["policies"][kwargs["policy_id"]]
+        info["pre_batch"] = (policy, kwargs["original_batches"][kwargs["agent_id"]])
+    return info
 
 
 def _spec_args(hook: str) -> list[str]:
@@ -120,10 +118,9 @@ def _spec_args(hook: str) -> list[str]:
 
 
 class _Forwarder:
-    """A pluggy plugin that forwards hook calls to one user callbacks object."""
+    """A pluggy plugin that forwards hook calls to one user callbacks object's methods."""
 
-    def __init__(self, target: Any, methods: dict[str, Callable]):
-        self.target = target
+    def __init__(self, methods: dict[str, Callable]):
         for hook, method in methods.items():
             setattr(self, hook, _forwarding_impl(hook, method))
 
@@ -148,9 +145,9 @@ def _forwarding_impl(hook: str, method: Callable) -> Callable:
     return hookspecs.hookimpl(impl)
 
 
-def _legacy_impl(hook: str, fn: Callable, make_info: Callable[[dict], dict]) -> Callable:
+def _legacy_impl(hook: str, fn: Callable, names: dict[str, str]) -> Callable:
     def method(**kwargs: Any) -> Any:
-        return fn(make_info(kwargs))
+        return fn(_legacy_info(hook, names, kwargs))
 
     return method
 
@@ -170,9 +167,9 @@ def _to_plugins(spec: Any) -> list[Any]:
                     f"Unknown callback {key!r} in the callbacks dict."
                     f"{did_you_mean(key, _LEGACY)} Valid: {', '.join(_LEGACY)}."
                 )
-            hook, make_info = _LEGACY[key]
-            methods[hook] = _legacy_impl(hook, fn, make_info)
-        return [_Forwarder(spec, methods)]
+            hook, names = _LEGACY[key]
+            methods[hook] = _legacy_impl(hook, fn, names)
+        return [_Forwarder(methods)]
     if isinstance(spec, type):
         try:
             spec = spec()
@@ -180,14 +177,8 @@ def _to_plugins(spec: Any) -> list[Any]:
             raise ConfigError(
                 f"callbacks class {spec.__name__} must be constructible without arguments: {exc}"
             ) from None
-    if isinstance(spec, DefaultCallbacks) and spec.legacy_callbacks:
-        return _to_plugins(spec.legacy_callbacks) + _to_plugins(_strip_legacy(spec))
-    return [_Forwarder(spec, _callback_methods(spec))]
-
-
-def _strip_legacy(obj: DefaultCallbacks) -> DefaultCallbacks:
-    obj.legacy_callbacks = {}
-    return obj
+    legacy = spec.legacy_callbacks if isinstance(spec, DefaultCallbacks) else {}
+    return _to_plugins(legacy or None) + [_Forwarder(_callback_methods(spec))]
 
 
 def _callback_methods(obj: Any) -> dict[str, Callable]:
@@ -211,7 +202,6 @@ class Callbacks:
     """Dispatches lifecycle hooks to installed plugins and the user's callbacks."""
 
     def __init__(self, spec: Any = None):
-        self.spec = spec
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         for i, plugin in enumerate(_to_plugins(spec)):

@@ -115,7 +115,7 @@ COMMON_CONFIG: dict[str, Any] = {
     "observation_filter": "NoFilter",
     # Merge the workers' filter statistics into the driver's after each iteration.
     "synchronize_filters": True,
-    # Seconds to wait for remote workers' metrics.
+    # Seconds to wait for remote workers to report their episode metrics (then an error).
     "collect_metrics_timeout": 180,
     # Episode metrics are averaged over this many most recent completed episodes.
     "metrics_smoothing_episodes": 100,
@@ -154,7 +154,7 @@ def merge_dicts(base: Mapping, override: Mapping, allow_new: bool = False, _path
     for key, value in override.items():
         path = f"{_path}{key}"
         if key not in merged:
-            if not allow_new and _path.rstrip(".") not in FREE_FORM:
+            if not allow_new:
                 raise ConfigError(_unknown_key_message(path, key, merged))
             merged[key] = copy.deepcopy(value)
             continue
@@ -174,24 +174,19 @@ def merge_dicts(base: Mapping, override: Mapping, allow_new: bool = False, _path
 
 
 def _unknown_key_message(path: str, key: str, valid: Mapping) -> str:
-    where = "config key" if "." not in path else f"key in {path.rsplit('.', 1)[0]!r}"
+    where = f" in {path.rsplit('.', 1)[0]!r}" if "." in path else ""
     return (
-        f"Unknown {where} {key!r}.{did_you_mean(key, valid)}"
+        f"Unknown config key {key!r}{where}.{did_you_mean(key, valid)}"
         f" Valid keys: {', '.join(sorted(valid))}."
     )
 
 
 def merge_trainer_config(default: Mapping, user: Mapping | None) -> dict[str, Any]:
     """Merge a user config onto a trainer's defaults and check what can be checked without
-    plugins: unknown keys (top level, ``model``, ``evaluation_config``) and batch sizes."""
-    user = dict(user or {})
-    config = merge_dicts(default, user)
-    for key in config["evaluation_config"]:
-        if key not in default:
-            raise ConfigError(
-                f"Unknown key {key!r} in 'evaluation_config'.{did_you_mean(key, default)}"
-                " It takes the same keys as the top-level config."
-            )
+    plugins: unknown keys at every level (``evaluation_config`` takes the top-level keys)
+    and batch sizes."""
+    config = merge_dicts(default, user or {})
+    merge_dicts(config, config["evaluation_config"], _path="evaluation_config.")
     check_batch_sizes(config)
     return config
 

@@ -9,13 +9,11 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Framework:
-    """A deep-learning backend.
+    """A deep-learning backend, selected by ``config["framework"] == name``.
 
-    ``seed(seed)`` seeds the framework's random generators; ``policy_base`` is its Policy
-    subclass (for ``isinstance`` checks and documentation).
+    ``seed(seed)`` seeds the framework's own random generators (the rollout worker seeds
+    ``random`` and numpy itself).
     """
 
     name: str
-    distribution: str
-    seed: Callable[[int], None]
-    policy_base: Any = None
+    seed: Callable[[int], Any]

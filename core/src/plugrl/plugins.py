@@ -77,6 +77,7 @@ class PluginHost:
             try:
                 plugin = ep.load()
                 self._register(plugin, ep.name, distribution=dist)
+                self._check_hook_names(ep.name)
             except Exception as exc:  # a broken plugin must not take the host down
                 message = f"{type(exc).__name__}: {exc}"
                 self.failures.append(PluginFailure(ep.name, ep.value, dist, message))
@@ -86,6 +87,15 @@ class PluginHost:
                     RuntimeWarning,
                     stacklevel=2,
                 )
+
+    def _check_hook_names(self, name: str) -> None:
+        """Refuse (and unregister) a plugin implementing a hook that has no spec (a typo)."""
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError:
+            self.pm.unregister(name=name)
+            self.infos.pop(name, None)
+            raise
 
     def _register(
         self, plugin: Any, name: str, distribution: str | None = None, builtin: bool = False
@@ -100,22 +110,24 @@ class PluginHost:
         """Register a plugin object at run time (tests, notebooks, user code)."""
         name = name or _qualified_name(plugin)
         if self.pm.has_plugin(name):
-            self.pm.unregister(name=name)
-            self.infos.pop(name, None)
+            self.unregister(name)
         self._register(plugin, name)
-        self.pm.check_pending()
-        if _is_importable(plugin) and name not in self.extra:
-            self.extra.append(name)
+        self._check_hook_names(name)
+        ref = _import_ref(plugin)
+        if ref and ref not in self.extra:
+            self.extra.append(ref)
 
     def unregister(self, name: str) -> None:
         """Remove a plugin registered by name."""
-        self.pm.unregister(name=name)
+        plugin = self.pm.unregister(name=name)
         self.infos.pop(name, None)
-        if name in self.extra:
-            self.extra.remove(name)
+        if _import_ref(plugin) in self.extra:
+            self.extra.remove(_import_ref(plugin))
 
     def spec(self) -> dict:
-        """What another process needs to rebuild this host (see :func:`host_from_spec`)."""
+        """What another process needs to rebuild this host (see :func:`reset`): the plugin
+        selection and the modules and top-level classes registered at run time (instances
+        and classes defined in ``__main__`` or a function cannot be rebuilt by name)."""
         return {"selection": self.selection, "extra": list(self.extra)}
 
 
@@ -199,12 +211,14 @@ def _qualified_name(plugin: Any) -> str:
     return f"{target.__module__}:{target.__qualname__}"
 
 
-def _is_importable(plugin: Any) -> bool:
-    """True for modules and top-level classes, which another process can import by name."""
+def _import_ref(plugin: Any) -> str | None:
+    """``"module"`` or ``"module:Class"`` when another process can import ``plugin`` by name."""
     if isinstance(plugin, ModuleType):
-        return True
-    return (
+        return plugin.__name__
+    if (
         isinstance(plugin, type)
-        and "<" not in plugin.__qualname__
-        and (plugin.__module__ != "__main__")
-    )
+        and plugin.__module__ != "__main__"
+        and "<" not in (plugin.__qualname__)
+    ):
+        return f"{plugin.__module__}:{plugin.__qualname__}"
+    return None

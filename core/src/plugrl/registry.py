@@ -66,27 +66,43 @@ class Registry:
     def _fill(self) -> dict[str, Any]:
         with self._lock:
             if self._items is None:
-                items: dict[str, Any] = {}
-                host = plugins.get_host()
-                hook = getattr(host.pm.hook, f"register_{self.kind}")
-                for impl in reversed(hook.get_hookimpls()):
-
-                    def register(name: str, obj: Any, _source: str = impl.plugin_name) -> None:
-                        if name in items and self._sources[name] != _source:
-                            warnings.warn(
-                                f"{_SINGULAR[self.kind]} {name!r} is registered by both "
-                                f"{self._sources[name]!r} and {_source!r}; keeping the first.",
-                                RuntimeWarning,
-                                stacklevel=2,
-                            )
-                            return
-                        items[name] = obj
-                        self._sources[name] = _source
-
-                    impl.function(register)
-                items.update(self._runtime)
-                self._items = items
+                self._items, self._sources = self._collect()
+                self._items.update(self._runtime)
+                self._sources.update(dict.fromkeys(self._runtime, "<runtime>"))
             return self._items
+
+    def _collect(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """Ask every plugin's ``register_<kind>`` hook, in pluggy's call order (the plugin
+        registered last first); a hook that raises is warned about and skipped."""
+        items: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        what = _SINGULAR[self.kind]
+        hook = getattr(plugins.get_host().pm.hook, f"register_{self.kind}")
+        for impl in reversed(hook.get_hookimpls()):
+            source = impl.plugin_name
+
+            def register(name: str, obj: Any, _source: str = source) -> None:
+                if name in items and sources[name] != _source:
+                    warnings.warn(
+                        f"{what} {name!r} is registered by both {sources[name]!r} and "
+                        f"{_source!r}; keeping {sources[name]!r}'s.",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+                    return
+                items[name] = obj
+                sources[name] = _source
+
+            try:
+                impl.function(*([register] if impl.argnames else []))
+            except Exception as exc:  # a broken plugin must not take the registry down
+                warnings.warn(
+                    f"plugrl plugin {source!r} failed in register_{self.kind} and is skipped: "
+                    f"{type(exc).__name__}: {exc}",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+        return items, sources
 
     def invalidate(self) -> None:
         with self._lock:
@@ -96,9 +112,9 @@ class Registry:
         """Register ``obj`` under ``name`` from user code; replaces an earlier registration."""
         with self._lock:
             self._runtime[name] = obj
-            self._sources[name] = "<runtime>"
             if self._items is not None:
                 self._items[name] = obj
+                self._sources[name] = "<runtime>"
 
     def runtime_items(self) -> dict[str, Any]:
         """What user code registered at run time (sent to remote workers)."""

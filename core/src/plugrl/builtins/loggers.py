@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import numbers
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,24 +29,40 @@ class JsonSink:
 
 
 class CSVSink:
-    """Writes scalar results to ``progress.csv``; the columns are fixed by the first result."""
+    """Writes scalar results to ``progress.csv``, one row per result. A key first seen in a
+    later result (custom metrics, evaluation) adds a column: the file is rewritten with the
+    wider header, earlier rows keeping empty cells there."""
 
     def __init__(self, logdir: str, config: dict):
         self._path = Path(logdir) / "progress.csv"
-        self._file = open(self._path, "a", newline="")  # noqa: SIM115
-        self._writer: csv.DictWriter | None = None
+        self._fields: list[str] = []
+        if self._path.exists():
+            with open(self._path, newline="") as file:
+                self._fields = next(csv.reader(file), [])
 
     def on_result(self, result: dict) -> None:
         row = {k: v for k, v in flatten(to_jsonable(result)).items() if not isinstance(v, list)}
-        if self._writer is None:
-            self._writer = csv.DictWriter(self._file, fieldnames=list(row), extrasaction="ignore")
-            if self._path.stat().st_size == 0:
-                self._writer.writeheader()
-        self._writer.writerow(row)
-        self._file.flush()
+        new = [key for key in row if key not in self._fields]
+        if new or not self._fields:
+            self._fields += new
+            self._rewrite_with_header()
+        with open(self._path, "a", newline="") as file:
+            csv.DictWriter(file, self._fields).writerow(row)
+
+    def _rewrite_with_header(self) -> None:
+        rows = []
+        if self._path.exists():
+            with open(self._path, newline="") as file:
+                rows = list(csv.DictReader(file))
+        tmp = self._path.with_suffix(".csv.tmp")
+        with open(tmp, "w", newline="") as file:
+            writer = csv.DictWriter(file, self._fields)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, self._path)
 
     def close(self) -> None:
-        self._file.close()
+        """Nothing to release: each row is written and closed at once."""
 
 
 class TensorBoardSink:

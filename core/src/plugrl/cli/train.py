@@ -19,6 +19,7 @@ from plugrl.cli.progress import ProgressPrinter
 from plugrl.config import merge_dicts
 from plugrl.env.creator import env_name, make_env_creator
 from plugrl.errors import ConfigError, did_you_mean
+from plugrl.jsonable import flatten
 from plugrl.registry import get_trainer_class
 from plugrl.trainer.logdir import make_logdir
 
@@ -104,8 +105,6 @@ def should_stop(result: dict[str, Any], stop: dict[str, Any]) -> bool:
 
 
 def _warn_missing_stop_keys(result: dict[str, Any], stop: dict[str, Any]) -> None:
-    from plugrl.jsonable import flatten
-
     for key in stop:
         if lookup(result, key) is None and not key.startswith("evaluation/"):
             click.echo(
@@ -271,27 +270,27 @@ def run_experiment(
             raise
         click.echo(f"Restored {restore} (iteration {trainer.iteration}).")
     try:
-        first = True
-        while True:
-            result = trainer.train()
-            progress.update(result)
-            if first:
-                _warn_missing_stop_keys(result, stop)
-                first = False
-            if checkpoint_freq and trainer.iteration % checkpoint_freq == 0:
-                checkpoint, last_saved_at = trainer.save(), trainer.iteration
-                logger.info("Saved checkpoint %s", checkpoint)
-            if should_stop(result, stop):
-                break
-    except KeyboardInterrupt:
-        interrupted = True
-        progress.finish()
-        click.echo("Interrupted: saving a checkpoint before exiting...", err=True)
-    try:
+        try:
+            first = True
+            while True:
+                result = trainer.train()
+                progress.update(result)
+                if first:
+                    _warn_missing_stop_keys(result, stop)
+                    first = False
+                if checkpoint_freq and trainer.iteration % checkpoint_freq == 0:
+                    checkpoint, last_saved_at = trainer.save(), trainer.iteration
+                    logger.info("Saved checkpoint %s", checkpoint)
+                if should_stop(result, stop):
+                    break
+        except KeyboardInterrupt:
+            interrupted = True
+            progress.finish()
+            click.echo("Interrupted: saving a checkpoint before exiting...", err=True)
         progress.finish()
         if (checkpoint_at_end or interrupted) and last_saved_at != trainer.iteration:
             checkpoint = trainer.save()
-    finally:
+    finally:  # also when training fails: workers stop, checkpoints already saved stay
         trainer.stop()
         if previous_sigterm is not None:
             signal.signal(signal.SIGTERM, previous_sigterm)

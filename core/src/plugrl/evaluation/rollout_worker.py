@@ -45,7 +45,7 @@ class RolloutWorker:
 
     Args:
         env_creator: ``fn(env_context) -> gymnasium.Env``.
-        policy: the Policy class to build (or a ``{policy_id: class}`` dict of one entry).
+        policy: the Policy class to build.
         config: a trainer config (missing keys take COMMON_CONFIG values).
         worker_index: 0 for the local worker, 1..N for remote ones.
         num_workers: how many remote workers the set has.
@@ -95,13 +95,13 @@ class RolloutWorker:
         env = self.envs[0]
         self.env = env
         self.preprocessor = Preprocessor(env.observation_space)
-        policy_cls = next(iter(policy.values())) if isinstance(policy, dict) else policy
-        if isinstance(policy_cls, tuple):  # (cls, obs_space, act_space, config) spec
-            policy_cls = policy_cls[0]
-        self.policy_map = {
-            DEFAULT_POLICY_ID: policy_cls(
-                self.preprocessor.observation_space, env.action_space, config
+        if not isinstance(policy, type):
+            raise TypeError(
+                f"RolloutWorker needs a Policy class, got {policy!r} (multi-agent policy maps "
+                "are not supported yet)."
             )
+        self.policy_map = {
+            DEFAULT_POLICY_ID: policy(self.preprocessor.observation_space, env.action_space, config)
         }
         self.preprocessors = {DEFAULT_POLICY_ID: self.preprocessor}
         self.filters = {
@@ -149,16 +149,19 @@ class RolloutWorker:
         pol = self.policy
         if pol.exploration is not None:
             pol.exploration.on_episode_start(pol, environment=self.envs[i], episode=episode)
-        if self.callbacks.active("on_episode_start"):
+        self._episode_hook("on_episode_start", episode, i)
+        return obs
+
+    def _episode_hook(self, hook: str, episode: Episode, env_index: int) -> None:
+        if self.callbacks.active(hook):
             self.callbacks.call(
-                "on_episode_start",
+                hook,
                 worker=self,
                 base_env=self.envs,
                 policies=self.policy_map,
                 episode=episode,
-                env_index=i,
+                env_index=env_index,
             )
-        return obs
 
     def _start(self) -> None:
         n = len(self.envs)
@@ -208,6 +211,7 @@ class RolloutWorker:
             for i, env in enumerate(self.envs):
                 raws[i], reward, terminateds[i], truncateds[i], infos[i] = env.step(env_actions[i])
                 rewards[i] = reward
+            t2 = time.perf_counter()
             if clip_rewards:
                 rewards = (
                     np.sign(rewards)
@@ -232,22 +236,16 @@ class RolloutWorker:
                     actions[i], raws[i], new_obs[i], float(rewards[i]), infos[i], DEFAULT_POLICY_ID
                 )
                 if on_step:
-                    self.callbacks.call(
-                        "on_episode_step",
-                        worker=self,
-                        base_env=self.envs,
-                        policies=self.policy_map,
-                        episode=episode,
-                        env_index=i,
-                    )
+                    self._episode_hook("on_episode_step", episode, i)
                 if terminateds[i] or truncateds[i]:
                     ends.append((t, i, episode))
                     completed_steps += episode.length
                     self._end_episode(i)
                     next_obs[i] = self._reset_env(i)
             self._obs = next_obs
-            self._perf["env_wait_s"] += time.perf_counter() - t1
             self._perf["inference_s"] += t1 - t0
+            self._perf["env_wait_s"] += t2 - t1
+            self._perf["processing_s"] += time.perf_counter() - t2
             self._perf["steps"] += n
             t += 1
         samples = SampleBatch.concat_samples(self._trajectories(columns, ends, truncate))
@@ -273,24 +271,23 @@ class RolloutWorker:
         stacked = {key: _stack(values) for key, values in columns.items()}
         out = []
         for i in range(len(self.envs)):
+            data = {key: value[:, i] for key, value in stacked.items()}
+            offset = 0
+            if self._pending[i] is not None:  # the start of an episode from earlier calls
+                offset = len(self._pending[i]["obs"])
+                data = {k: np.concatenate([self._pending[i][k], v]) for k, v in data.items()}
+                self._pending[i] = None
+            total = offset + steps
+            cuts = [(offset + t, episode) for t, j, episode in ends if j == i]
+            if truncate and (not cuts or cuts[-1][0] < total - 1):
+                cuts.append((total - 1, self._episodes[i]))
             start = 0
-            cuts = [(t, ep) for t, j, ep in ends if j == i]
-            if truncate and (not cuts or cuts[-1][0] < steps - 1):
-                cuts.append((steps - 1, self._episodes[i]))
             for end, episode in cuts:
-                segment = {key: value[start : end + 1, i] for key, value in stacked.items()}
-                if self._pending[i] is not None:
-                    segment = {
-                        k: np.concatenate([self._pending[i][k], v]) for k, v in segment.items()
-                    }
-                    self._pending[i] = None
-                out.append(self._postprocess(SampleBatch(segment), episode))
+                segment = SampleBatch({k: v[start : end + 1] for k, v in data.items()})
+                out.append(self._postprocess(segment, episode))
                 start = end + 1
-            if start < steps:  # complete_episodes: an episode still running
-                rest = {key: value[start:, i] for key, value in stacked.items()}
-                if self._pending[i] is not None:
-                    rest = {k: np.concatenate([self._pending[i][k], v]) for k, v in rest.items()}
-                self._pending[i] = rest
+            if start < total:  # complete_episodes: an episode still running
+                self._pending[i] = {k: v[start:] for k, v in data.items()}
         return out
 
     def _postprocess(self, batch: SampleBatch, episode: Episode) -> SampleBatch:
@@ -318,15 +315,7 @@ class RolloutWorker:
         pol = self.policy
         if pol.exploration is not None:
             pol.exploration.on_episode_end(pol, environment=self.envs[i], episode=episode)
-        if self.callbacks.active("on_episode_end"):
-            self.callbacks.call(
-                "on_episode_end",
-                worker=self,
-                base_env=self.envs,
-                policies=self.policy_map,
-                episode=episode,
-                env_index=i,
-            )
+        self._episode_hook("on_episode_end", episode, i)
         self._metrics.append(
             RolloutMetrics(
                 episode.length,
@@ -346,11 +335,12 @@ class RolloutWorker:
         return out
 
     def get_perf_stats(self) -> dict[str, float]:
-        """Mean time per env step spent in the envs and in inference, in milliseconds."""
+        """Mean time per env step in inference, in the envs, and in the worker's own
+        bookkeeping (preprocessing, filters, episodes), in milliseconds."""
         steps = max(1.0, self._perf["steps"])
         return {
-            "mean_env_wait_ms": 1000 * self._perf["env_wait_s"] / steps,
-            "mean_inference_ms": 1000 * self._perf["inference_s"] / steps,
+            f"mean_{name}_ms": 1000 * self._perf[f"{name}_s"] / steps
+            for name in ("inference", "env_wait", "processing")
         }
 
     # --- learning ---------------------------------------------------------------------------

@@ -69,30 +69,35 @@ class WorkerSet:
         self._remote: list[Any] = []
         self.add_workers(self._num_workers)
 
-    def _make_remote(self, index: int) -> Any:
+    def add_workers(self, num_workers: int) -> None:
+        """Start ``num_workers`` more remote workers and wait until they are built.
+
+        Each actor rebuilds the driver's plugin selection and gets the models and
+        explorations registered at run time, which do not travel by themselves.
+        """
+        if num_workers <= 0:
+            return
         ray = ensure_ray(self._config["ray_address"])
         actor_cls = ray.remote(
             num_cpus=self._config["num_cpus_per_worker"],
             num_gpus=self._config["num_gpus_per_worker"],
         )(RolloutWorker)
         runtime = {kind: registry(kind).runtime_items() for kind in ("models", "explorations")}
-        return actor_cls.remote(
-            self._env_creator,
-            self._policy,
-            self._config,
-            index,
-            self._num_workers,
-            plugin_spec=plugins.get_host().spec(),
-            runtime_registrations=runtime,
-        )
-
-    def add_workers(self, num_workers: int) -> None:
-        """Start ``num_workers`` more remote workers and wait until they are built."""
         start = len(self._remote) + 1
-        new = [self._make_remote(i) for i in range(start, start + num_workers)]
-        if new:
-            self.get([w.get_host.remote() for w in new], new)
-            self._remote.extend(new)
+        new = [
+            actor_cls.remote(
+                self._env_creator,
+                self._policy,
+                self._config,
+                index,
+                self._num_workers,
+                plugin_spec=plugins.get_host().spec(),
+                runtime_registrations=runtime,
+            )
+            for index in range(start, start + num_workers)
+        ]
+        self.get([w.get_host.remote() for w in new], new)
+        self._remote.extend(new)
 
     def local_worker(self) -> RolloutWorker:
         return self._local
@@ -100,14 +105,18 @@ class WorkerSet:
     def remote_workers(self) -> list[Any]:
         return list(self._remote)
 
-    def get(self, refs: list, workers: list | None = None) -> list:
-        """``ray.get`` of one ref per worker (in order) that turns a failure into one
-        readable :class:`WorkerError` naming the worker."""
+    def get(self, refs: list, workers: list | None = None, timeout: float | None = None) -> list:
+        """``ray.get`` of one ref per worker (in order) that turns a failure or a time-out into
+        one readable :class:`WorkerError` naming the worker."""
         if not refs:
             return []
         ray = import_ray()
         try:
-            return ray.get(refs)
+            return ray.get(refs, timeout=timeout)
+        except ray.exceptions.GetTimeoutError:
+            raise WorkerError(
+                f"Remote rollout workers did not answer within {timeout} s."
+            ) from None
         except (ray.exceptions.RayActorError, ray.exceptions.RayTaskError) as exc:
             workers = workers if workers is not None else self._remote
             raise worker_error(exc, refs, workers, self._remote) from None

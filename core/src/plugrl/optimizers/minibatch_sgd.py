@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from plugrl.evaluation.worker_set import WorkerSet
-from plugrl.optimizers.sync_samples import SyncSamplesOptimizer
+from plugrl.optimizers.sync_samples import SyncSamplesOptimizer, learner_stats
 from plugrl.sample_batch import SampleBatch
 
 
@@ -52,7 +52,7 @@ class MinibatchSGDOptimizer(SyncSamplesOptimizer):
                 minibatches = batch.timeslices(size)
             for minibatch in minibatches:
                 for pid, stats in local.learn_on_batch(minibatch).items():
-                    for key, value in stats.get("learner_stats", stats).items():
+                    for key, value in learner_stats(stats).items():
                         per_policy[pid][key].append(value)
         return {
             pid: {key: float(np.mean(values)) for key, values in stats.items()}

@@ -72,17 +72,15 @@ class PolicyOptimizer:
             out[f"{name}_time_ms"] = round(timer.mean_ms, 3)
         return out
 
-    def collect_metrics(
-        self,
-        timeout_seconds: float = 180,
-        min_history: int = 100,
-        selected_workers: list | None = None,
-    ) -> dict[str, Any]:
-        """Episode metrics over the smoothing window, plus ``info`` with this optimizer's stats."""
+    def collect_metrics(self, selected_workers: list | None = None) -> dict[str, Any]:
+        """Episode metrics over the last ``metrics_smoothing_episodes`` completed episodes,
+        plus ``info`` with this optimizer's stats."""
         local = self.workers.local_worker()
         episodes = list(local.get_metrics())
         remotes = self.workers.remote_workers() if selected_workers is None else selected_workers
-        for worker_episodes in self.workers.get([w.get_metrics.remote() for w in remotes], remotes):
+        refs = [w.get_metrics.remote() for w in remotes]
+        timeout = self.config["collect_metrics_timeout"]
+        for worker_episodes in self.workers.get(refs, remotes, timeout=timeout):
             episodes.extend(worker_episodes)
         self.episode_history.extend(episodes)
         result = summarize_episodes(list(self.episode_history), episodes)

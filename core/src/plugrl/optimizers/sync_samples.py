@@ -65,8 +65,10 @@ class SyncSamplesOptimizer(PolicyOptimizer):
         fetches: dict[str, Any] = {}
         for _ in range(self.num_sgd_iter):
             fetches = local.learn_on_batch(batch)
-        return {pid: _learner_stats(stats) for pid, stats in fetches.items()}
+        return {pid: learner_stats(stats) for pid, stats in fetches.items()}
 
 
-def _learner_stats(stats: dict) -> dict:
+def learner_stats(stats: dict) -> dict:
+    """A policy's learner stats from what ``learn_on_batch`` returned (backends nest them
+    under ``"learner_stats"``; a policy written from scratch may not)."""
     return stats.get("learner_stats", stats)

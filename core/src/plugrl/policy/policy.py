@@ -12,6 +12,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from plugrl.checkpoint import write_state
 from plugrl.sample_batch import SampleBatch
 
 Weights = dict[str, Any]
@@ -144,6 +145,4 @@ class Policy:
 
     def export_checkpoint(self, export_dir: str) -> None:
         """Write this policy's state to ``export_dir`` in the plugrl checkpoint format."""
-        from plugrl.checkpoint import write_state
-
         write_state(export_dir, {"policy": self.get_state()})

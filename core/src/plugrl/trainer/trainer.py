@@ -85,9 +85,10 @@ class Trainer(TemplateClass):
         self.iteration = 0
         self._time_total = 0.0
         self._episodes_total = 0
-        self._timesteps_restored = 0
         self.evaluation_workers: WorkerSet | None = None
-        self._sinks = self._make_sinks(logger_creator, logdir)
+        self.logdir = str(
+            logdir or make_logdir(type(self).__name__, _env_label(self.config["env"]))
+        )
 
         if t["validate_config"]:
             t["validate_config"](self.config)
@@ -121,6 +122,7 @@ class Trainer(TemplateClass):
             t["after_init"](self)
         if self.config["evaluation_interval"]:
             self.evaluation_workers = self._make_evaluation_workers()
+        self._sinks = self._make_sinks(logger_creator)
         write_params(Path(self.logdir), self.config)
         self.callbacks.call("on_trainer_init", trainer=self)
 
@@ -172,24 +174,14 @@ class Trainer(TemplateClass):
             self.env_creator, self._policy_class, eval_config, self.config["evaluation_num_workers"]
         )
 
-    def _make_sinks(self, logger_creator: Any, logdir: str | None) -> list:
+    def _make_sinks(self, logger_creator: Any) -> list:
+        """The registered result sinks, or the one ``logger_creator`` makes (its ``logdir``
+        attribute, if any, becomes the trainer's)."""
         if logger_creator is not None:
             sink = logger_creator(self.config)
-            self.logdir = str(
-                getattr(
-                    sink,
-                    "logdir",
-                    logdir or make_logdir(type(self).__name__, _env_label(self.config["env"])),
-                )
-            )
+            self.logdir = str(getattr(sink, "logdir", self.logdir))
             return [sink]
-        path = (
-            Path(logdir)
-            if logdir
-            else make_logdir(type(self).__name__, _env_label(self.config["env"]))
-        )
-        path.mkdir(parents=True, exist_ok=True)
-        self.logdir = str(path)
+        Path(self.logdir).mkdir(parents=True, exist_ok=True)
         return [
             registry("loggers").get(name)(self.logdir, self.config)
             for name in registry("loggers").names()
@@ -252,11 +244,7 @@ class Trainer(TemplateClass):
 
     def collect_metrics(self, selected_workers: list | None = None) -> dict[str, Any]:
         """Episode metrics over the smoothing window, with the optimizer's ``info``."""
-        return self.optimizer.collect_metrics(
-            self.config["collect_metrics_timeout"],
-            min_history=self.config["metrics_smoothing_episodes"],
-            selected_workers=selected_workers,
-        )
+        return self.optimizer.collect_metrics(selected_workers=selected_workers)
 
     def _sync_filters(self) -> None:
         """Merge what remote workers' filters saw into the local one and send it back."""
@@ -285,6 +273,8 @@ class Trainer(TemplateClass):
             metrics = self.config["custom_eval_function"](self, eval_workers)
         else:
             eval_workers.sync_weights(local.get_global_vars())
+            filters = local.get_filters()
+            eval_workers.foreach_worker(lambda w: w.sync_filters(filters))
             eval_workers.foreach_worker(lambda w: w.get_metrics())  # drop stale episodes
             episodes: list = []
             wanted = self.config["evaluation_num_episodes"]
@@ -392,7 +382,7 @@ class Trainer(TemplateClass):
         state = read_state(checkpoint_path)
         try:
             self.__setstate__(state)
-        except (KeyError, ValueError, TypeError) as exc:
+        except (KeyError, ValueError, TypeError, RuntimeError) as exc:
             raise CheckpointError(
                 f"Checkpoint {checkpoint_path!r} does not fit {type(self).__name__} with this "
                 f"config ({type(exc).__name__}: {exc}). Was it written by another algorithm "

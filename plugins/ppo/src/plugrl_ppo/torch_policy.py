@@ -44,11 +44,12 @@ def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: A
         clipped = prev_values + torch.clamp(values - prev_values, -clip, clip)
         vf_loss = torch.max((values - targets) ** 2, (clipped - targets) ** 2)
         total = total + config["vf_loss_coeff"] * vf_loss
-        policy._vf_explained_var = _explained_variance(targets, values)
+        explained_var = _explained_variance(targets, values)
     else:
         vf_loss = torch.zeros_like(total)
-        policy._vf_explained_var = torch.tensor(0.0)
-    policy._stats = {
+        explained_var = torch.tensor(0.0)
+    policy._stats = {  # read by kl_and_loss_stats
+        "vf_explained_var": explained_var,
         "total_loss": total.mean(),
         "policy_loss": -surrogate.mean(),
         "vf_loss": vf_loss.mean(),
@@ -72,7 +73,6 @@ def kl_and_loss_stats(policy: Any, train_batch: Any) -> dict[str, Any]:
         "cur_kl_coeff": policy.kl_coeff,
         "cur_lr": policy.cur_lr,
         "entropy_coeff": policy.entropy_coeff,
-        "vf_explained_var": policy._vf_explained_var,
         **policy._stats,
     }
 

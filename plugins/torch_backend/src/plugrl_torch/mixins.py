@@ -22,10 +22,10 @@ class LearningRateSchedule:
     def on_global_var_update(self, global_vars: dict[str, Any]) -> None:
         super().on_global_var_update(global_vars)  # type: ignore[misc]
         if self._lr_schedule is not None:
-            self.cur_lr = self._lr_schedule.value(global_vars["timestep"])
             self._apply_lr()
 
     def _apply_lr(self) -> None:
+        """Set ``cur_lr`` (from the schedule at ``global_timestep``) on every optimizer."""
         if self._lr_schedule is not None:
             self.cur_lr = self._lr_schedule.value(self.global_timestep)  # type: ignore[attr-defined]
         for optimizer in self._optimizers:  # type: ignore[attr-defined]
@@ -51,7 +51,7 @@ class EntropyCoeffSchedule:
 
 
 class ValueNetworkMixin:
-    """``value(obs)``: the critic's estimate for one observation, and ``vf_preds`` fetches."""
+    """``value(obs)``: the critic's estimate for one observation (for bootstrapping)."""
 
     def value(self, obs: np.ndarray) -> float:
         with torch.no_grad():

@@ -217,35 +217,34 @@ class TorchPolicy(Policy):
             )
         return losses, train_batch
 
-    def learn_on_batch(self, samples: SampleBatch) -> dict[str, Any]:
-        """One gradient step per optimizer on ``samples``."""
+    def _backward(self, samples: SampleBatch) -> dict[str, Any]:
+        """Gradients of every loss term into its optimizer's parameters; returns stats."""
         self.model.train()
         losses, train_batch = self._losses(samples)
-        info: dict[str, Any] = {}
-        for i, (optimizer, loss) in enumerate(zip(self._optimizers, losses, strict=True)):
-            optimizer.zero_grad()
-            loss.backward(retain_graph=i < len(losses) - 1)
-            info.update(self.extra_grad_process(optimizer, loss))
-            optimizer.step()
-        info.update(self.stats(train_batch))
-        return {"learner_stats": _scalars(info)}
-
-    def compute_gradients(self, postprocessed_batch: SampleBatch) -> tuple[list, dict]:
-        """Gradients (numpy, one per parameter) of the summed losses, and learner stats."""
-        self.model.train()
-        losses, train_batch = self._losses(postprocessed_batch)
         for optimizer in self._optimizers:
             optimizer.zero_grad()
         info: dict[str, Any] = {}
         for i, (optimizer, loss) in enumerate(zip(self._optimizers, losses, strict=True)):
             loss.backward(retain_graph=i < len(losses) - 1)
             info.update(self.extra_grad_process(optimizer, loss))
+        info.update(self.stats(train_batch))
+        return {"learner_stats": _scalars(info)}
+
+    def learn_on_batch(self, samples: SampleBatch) -> dict[str, Any]:
+        """One gradient step per optimizer on ``samples``."""
+        info = self._backward(samples)
+        for optimizer in self._optimizers:
+            optimizer.step()
+        return info
+
+    def compute_gradients(self, postprocessed_batch: SampleBatch) -> tuple[list, dict]:
+        """Gradients (numpy, one per parameter) of the losses, and learner stats."""
+        info = self._backward(postprocessed_batch)
         grads = [
             np.zeros(tuple(p.shape), np.float32) if p.grad is None else to_numpy(p.grad)
             for p in self.model.parameters()
         ]
-        info.update(self.stats(train_batch))
-        return grads, {"learner_stats": _scalars(info)}
+        return grads, info
 
     def apply_gradients(self, gradients: list) -> None:
         for param, grad in zip(self.model.parameters(), gradients, strict=True):
