@@ -192,3 +192,12 @@ def test_custom_model_must_be_a_torch_model():
     ModelCatalog.register_custom_model("test_not_torch", dict)
     with pytest.raises(ConfigError, match="TorchModelV2"):
         get_model(OBS, spaces.Discrete(3), 3, {"custom_model": "test_not_torch"})
+
+
+def test_categorical_samples_follow_the_probabilities():
+    torch.manual_seed(0)
+    probs = torch.tensor([0.2, 0.5, 0.3])
+    dist = TorchCategorical(probs.log().expand(20000, 3))
+    counts = torch.bincount(dist.sample(), minlength=3).float() / 20000
+    assert torch.allclose(counts, probs, atol=0.015)
+    assert torch.allclose(dist.sampled_action_logp(), probs.log()[dist._last_sample])
