@@ -86,8 +86,13 @@ class Trainer(TemplateClass):
         self._time_total = 0.0
         self._episodes_total = 0
         self.evaluation_workers: WorkerSet | None = None
+        # A custom sink says where results go; the registered sinks open once construction
+        # has succeeded, so a failed construction leaves no open files behind.
+        self._sinks = [logger_creator(self.config)] if logger_creator else []
         self.logdir = str(
-            logdir or make_logdir(type(self).__name__, _env_label(self.config["env"]))
+            logdir
+            or getattr(next(iter(self._sinks), None), "logdir", None)
+            or make_logdir(type(self).__name__, _env_label(self.config["env"]))
         )
 
         if t["validate_config"]:
@@ -122,7 +127,12 @@ class Trainer(TemplateClass):
             t["after_init"](self)
         if self.config["evaluation_interval"]:
             self.evaluation_workers = self._make_evaluation_workers()
-        self._sinks = self._make_sinks(logger_creator)
+        if not self._sinks:
+            Path(self.logdir).mkdir(parents=True, exist_ok=True)
+            self._sinks = [
+                registry("loggers").get(name)(self.logdir, self.config)
+                for name in registry("loggers").names()
+            ]
         write_params(Path(self.logdir), self.config)
         self.callbacks.call("on_trainer_init", trainer=self)
 
@@ -173,19 +183,6 @@ class Trainer(TemplateClass):
         return self._make_workers(
             self.env_creator, self._policy_class, eval_config, self.config["evaluation_num_workers"]
         )
-
-    def _make_sinks(self, logger_creator: Any) -> list:
-        """The registered result sinks, or the one ``logger_creator`` makes (its ``logdir``
-        attribute, if any, becomes the trainer's)."""
-        if logger_creator is not None:
-            sink = logger_creator(self.config)
-            self.logdir = str(getattr(sink, "logdir", self.logdir))
-            return [sink]
-        Path(self.logdir).mkdir(parents=True, exist_ok=True)
-        return [
-            registry("loggers").get(name)(self.logdir, self.config)
-            for name in registry("loggers").names()
-        ]
 
     # --- training ---------------------------------------------------------------------------
 
