@@ -23,22 +23,20 @@ from plugrl_ppo import DEFAULT_CONFIG
 from plugrl_ppo.torch_policy import PPOTorchPolicy
 
 TUNED = Path(__file__).parents[1] / "plugins/ppo/src/plugrl_ppo/tuned_examples/cartpole-ppo.yaml"
-MODEL = {"fcnet_hiddens": [64, 64], "fcnet_activation": "tanh"}
+MODEL = {"fcnet_hiddens": [32, 32], "fcnet_activation": "tanh"}
 
 
 def raw_limit(num_envs: int = 8, steps: int = 2000) -> float:
-    """Env steps/s of gymnasium CartPole-v1 with one batched MLP forward per step (one torch
-    thread, as plugrl's policies use)."""
+    """Env steps/s of gymnasium CartPole-v1 with one batched forward per step of an MLP the
+    size of the benchmarked policy's (one torch thread, as plugrl's policies use)."""
     torch.set_num_threads(1)
     envs = [gym.make("CartPole-v1") for _ in range(num_envs)]
     obs = np.stack([env.reset(seed=i)[0] for i, env in enumerate(envs)])
-    net = torch.nn.Sequential(
-        torch.nn.Linear(4, 64),
-        torch.nn.Tanh(),
-        torch.nn.Linear(64, 64),
-        torch.nn.Tanh(),
-        torch.nn.Linear(64, 2),
-    )
+    sizes = [4, *MODEL["fcnet_hiddens"]]
+    layers: list[torch.nn.Module] = []
+    for size_in, size_out in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [torch.nn.Linear(size_in, size_out), torch.nn.Tanh()]
+    net = torch.nn.Sequential(*layers, torch.nn.Linear(sizes[-1], 2))
     start = time.perf_counter()
     with torch.no_grad():
         for _ in range(steps):

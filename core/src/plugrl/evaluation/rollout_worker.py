@@ -254,11 +254,15 @@ class RolloutWorker:
         plugins.get_plugin_manager().hook.on_sample_end(worker=self, samples=samples)
         return samples
 
-    def _env_actions(self, actions: np.ndarray) -> np.ndarray:
-        if not self._clip_box:
-            return actions
+    def _env_actions(self, actions: np.ndarray) -> Any:
+        """What the envs are stepped with: Box actions clipped (``clip_actions``), Discrete
+        ones as Python ints (the fastest for gymnasium's checks)."""
         space = self.env.action_space
-        return np.clip(actions, space.low, space.high)
+        if self._clip_box:
+            return np.clip(actions, space.low, space.high)
+        if isinstance(space, gym.spaces.Discrete):
+            return actions.tolist()
+        return actions
 
     def _trajectories(self, columns: dict[str, list], ends: list, truncate: bool) -> list:
         """Cut the recorded steps into per-env trajectories and postprocess each.
