@@ -80,6 +80,7 @@ def main() -> int:
     )
 
     script = os.path.join(os.path.dirname(sys.executable), "plugrl")
+    check("the `plugrl` console script is installed", os.path.exists(script), script)
     if os.path.exists(script):
         proc = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=120)
         check("the `plugrl` console script runs", proc.returncode == 0, proc.stdout + proc.stderr)

@@ -103,6 +103,16 @@ def test_batch_size_warning():
         merge_trainer_config(
             COMMON_CONFIG, {"rollout_fragment_length": 100, "train_batch_size": 300}
         )
+    with pytest.warns(UserWarning, match="will hold 1024 steps"):  # one round is bigger
+        merge_trainer_config(
+            COMMON_CONFIG,
+            {
+                "rollout_fragment_length": 64,
+                "num_envs_per_worker": 8,
+                "num_workers": 2,
+                "train_batch_size": 512,
+            },
+        )
 
 
 @pytest.mark.parametrize("value", [1.5, "2", True, -1])

@@ -210,7 +210,7 @@ def check_batch_sizes(config: Mapping[str, Any]) -> None:
     per_sample = config["rollout_fragment_length"] * config["num_envs_per_worker"]
     per_round = per_sample * max(1, config["num_workers"])
     train = config["train_batch_size"]
-    if config["batch_mode"] == "truncate_episodes" and train % per_round and train > per_round:
+    if config["batch_mode"] == "truncate_episodes" and train % per_round:
         rounds = -(-train // per_round)
         warnings.warn(
             f"train_batch_size={train} is not a multiple of rollout_fragment_length x "

@@ -120,7 +120,7 @@ class TorchPolicy(Policy):
 
     def make_optimizers(self) -> list[torch.optim.Optimizer]:
         """The optimizers, one per loss term; Adam with ``config["lr"]`` by default."""
-        return [torch.optim.Adam(self.model.parameters(), lr=self.config["lr"])]
+        return [torch.optim.Adam(self.model.parameters(), lr=self.config["lr"], foreach=True)]
 
     def extra_action_out(
         self, input_dict: dict, state: list, model: Any, action_dist: Any
