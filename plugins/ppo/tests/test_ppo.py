@@ -106,7 +106,7 @@ def test_trainer_update_kl_uses_fetches(tmp_path):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"sgd_minibatch_size": 256, "train_batch_size": 128}, "sgd_minibatch_size"),
+        ({"sgd_minibatch_size": 256, "train_batch_size": 200}, "sgd_minibatch_size"),
         ({"entropy_coeff": -0.1}, "entropy_coeff"),
         ({"use_gae": False}, "truncate_episodes"),
         ({"use_critic": False}, "use_critic"),
