@@ -134,3 +134,9 @@ def test_non_integer_num_workers_via_trainer(tmp_path):
 def test_nested_unknown_key_in_evaluation_config():
     with pytest.raises(ConfigError, match=r"'fcnet_hidens' in 'evaluation_config.model'"):
         merge_trainer_config(COMMON_CONFIG, {"evaluation_config": {"model": {"fcnet_hidens": [8]}}})
+
+
+@pytest.mark.parametrize("key", ["sample_async", "ignore_worker_failures"])
+def test_features_not_supported_yet_are_refused(key):
+    with pytest.raises(ConfigError, match=f"'{key}' is not supported yet"):
+        merge_trainer_config(COMMON_CONFIG, {key: True})

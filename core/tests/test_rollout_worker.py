@@ -10,8 +10,6 @@ from plugrl import RolloutWorker, SampleBatch
 from plugrl.env.creator import make_env_creator
 from plugrl_ppo import PPOTorchPolicy
 
-# Tiny models: torch's intra-op threads only add contention on small shared machines.
-
 BASE = {
     "model": {"fcnet_hiddens": [8]},
     "seed": 0,
@@ -168,3 +166,17 @@ def test_rllib_style_kwargs():
     )
     assert w.sample().count == 8
     assert isinstance(w.sample(), SampleBatch)
+
+
+def test_box_actions_are_rescaled_and_clipped_for_the_env():
+    def pendulum(**overrides) -> RolloutWorker:
+        config = {**BASE, "num_envs_per_worker": 1, **overrides}
+        return RolloutWorker(make_env_creator("Pendulum-v1"), PPOTorchPolicy, config)
+
+    actions = np.array([[-1.0], [0.5], [3.0]], dtype=np.float32)
+    scaled = pendulum(normalize_actions=True).to_env_actions(actions)
+    np.testing.assert_allclose(scaled, [[-2.0], [1.0], [2.0]])
+    clipped = pendulum().to_env_actions(actions)
+    np.testing.assert_allclose(clipped, [[-1.0], [0.5], [2.0]])
+    unclipped = pendulum(clip_actions=False).to_env_actions(actions)
+    np.testing.assert_allclose(unclipped, actions)

@@ -31,7 +31,7 @@ MODEL_DEFAULTS: dict[str, Any] = {
     "custom_model_config": {},
     # Name of a custom action distribution class registered like a custom model.
     "custom_action_dist": None,
-    # Recurrent models are not provided by the default catalog; kept for config portability.
+    # Wrap the default model in an LSTM: no backend provides one yet (an error if True).
     "use_lstm": False,
     # Maximum sequence length for recurrent custom models.
     "max_seq_len": 20,
@@ -100,7 +100,7 @@ COMMON_CONFIG: dict[str, Any] = {
     "evaluation_interval": None,
     # Episodes per evaluation round.
     "evaluation_num_episodes": 10,
-    # Set on evaluation workers; True while evaluating.
+    # Set on evaluation workers (read it in callbacks or envs); True while evaluating.
     "in_evaluation": False,
     # Config overrides for evaluation workers, e.g. {"explore": False}.
     "evaluation_config": {},
@@ -138,6 +138,16 @@ COMMON_CONFIG: dict[str, Any] = {
 
 # Keys whose values are free-form dicts: any sub-key is accepted.
 FREE_FORM = frozenset({"env_config", "optimizer", "custom_model_config"})
+
+
+# Keys RLlib configs may set that plugrl accepts but cannot honour yet, with what happens now.
+NOT_SUPPORTED_YET = {
+    "sample_async": "workers sample in their own thread of control; leave it False.",
+    "ignore_worker_failures": "a failed remote worker stops training with an error naming it "
+    "(checkpoints already written stay intact); leave it False.",
+    "recreate_failed_workers": "a failed remote worker stops training with an error naming it "
+    "(checkpoints already written stay intact); leave it False.",
+}
 
 
 def with_common_config(extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -188,6 +198,9 @@ def merge_trainer_config(default: Mapping, user: Mapping | None) -> dict[str, An
     config = merge_dicts(default, user or {})
     merge_dicts(config, config["evaluation_config"], _path="evaluation_config.")
     check_batch_sizes(config)
+    for key, instead in NOT_SUPPORTED_YET.items():
+        if config[key]:
+            raise ConfigError(f"Config key {key!r} is not supported yet: {instead}")
     return config
 
 

@@ -109,7 +109,9 @@ class RolloutWorker:
                 config["observation_filter"], self.preprocessor.observation_space.shape
             )
         }
-        self._clip_box = config["clip_actions"] and isinstance(env.action_space, gym.spaces.Box)
+        is_box = isinstance(env.action_space, gym.spaces.Box)
+        self._clip_box = config["clip_actions"] and is_box
+        self._normalize_box = config["normalize_actions"] and is_box
         self._metrics: list[RolloutMetrics] = []
         self._perf = defaultdict(float)
         self._obs: np.ndarray | None = None
@@ -202,7 +204,7 @@ class RolloutWorker:
             )
             t1 = time.perf_counter()
             actions = np.asarray(actions)
-            env_actions = self._env_actions(actions)
+            env_actions = self.to_env_actions(actions)
             rewards = np.empty(n, dtype=np.float32)
             terminateds = np.zeros(n, dtype=bool)
             truncateds = np.zeros(n, dtype=bool)
@@ -254,10 +256,12 @@ class RolloutWorker:
         plugins.get_plugin_manager().hook.on_sample_end(worker=self, samples=samples)
         return samples
 
-    def _env_actions(self, actions: np.ndarray) -> Any:
-        """What the envs are stepped with: Box actions clipped (``clip_actions``), Discrete
-        ones as Python ints (the fastest for gymnasium's checks)."""
+    def to_env_actions(self, actions: np.ndarray) -> Any:
+        """What the envs are stepped with: Box actions rescaled (``normalize_actions``) and
+        clipped (``clip_actions``), Discrete ones as Python ints (fastest for gymnasium)."""
         space = self.env.action_space
+        if self._normalize_box:  # policy outputs in [-1, 1] -> the space's bounds
+            actions = space.low + (np.clip(actions, -1.0, 1.0) + 1.0) * (space.high - space.low) / 2
         if self._clip_box:
             return np.clip(actions, space.low, space.high)
         if isinstance(space, gym.spaces.Discrete):

@@ -301,7 +301,8 @@ class Trainer(TemplateClass):
         full_fetch: bool = False,
         explore: bool | None = None,
     ) -> Any:
-        """The action for one raw env observation, preprocessed and filtered as the workers do.
+        """The action for one raw env observation, through the workers' pipeline: the same
+        preprocessing and filter going in, the same rescaling and clipping coming out.
 
         Returns the action, or ``(action, state_out, extra)`` when ``state`` is given or
         ``full_fetch`` is True.
@@ -309,16 +310,11 @@ class Trainer(TemplateClass):
         local = self.workers.local_worker()
         obs = local.preprocessors[policy_id].transform(observation)
         obs = local.filters[policy_id](obs, update=False)
-        result = self.get_policy(policy_id).compute_single_action(
-            obs,
-            state or [],
-            prev_action,
-            prev_reward,
-            info,
-            clip_actions=self.config["clip_actions"],
-            explore=explore,
+        action, state_out, extra = self.get_policy(policy_id).compute_single_action(
+            obs, state or [], prev_action, prev_reward, info, explore=explore
         )
-        return result if (state or full_fetch) else result[0]
+        action = local.to_env_actions(np.asarray([action]))[0]
+        return (action, state_out, extra) if (state or full_fetch) else action
 
     def compute_actions(
         self,
@@ -332,11 +328,8 @@ class Trainer(TemplateClass):
         keys = list(observations)
         prep, filt = local.preprocessors[policy_id], local.filters[policy_id]
         obs = np.stack([filt(prep.transform(observations[k]), update=False) for k in keys])
-        actions, state, extra = self.get_policy(policy_id).compute_actions(obs, explore=explore)
-        space = self.get_policy(policy_id).action_space
-        if self.config["clip_actions"] and hasattr(space, "low"):
-            actions = np.clip(actions, space.low, space.high)
-        out = dict(zip(keys, actions, strict=True))
+        actions, _, extra = self.get_policy(policy_id).compute_actions(obs, explore=explore)
+        out = dict(zip(keys, local.to_env_actions(np.asarray(actions)), strict=True))
         if full_fetch:
             return {
                 k: (out[k], [], {n: v[i] for n, v in extra.items()}) for i, k in enumerate(keys)

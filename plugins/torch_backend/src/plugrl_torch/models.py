@@ -225,6 +225,11 @@ def get_model(
     built with ``custom_model_config`` as keyword arguments when its ``__init__`` takes them, or
     else a :class:`FullyConnectedNetwork`."""
     custom = model_config.get("custom_model")
+    if not custom and model_config.get("use_lstm"):
+        raise ConfigError(
+            "model use_lstm=True: the torch backend has no built-in recurrent model yet. "
+            "Register one with ModelCatalog.register_custom_model and set custom_model."
+        )
     if not custom:
         return FullyConnectedNetwork(obs_space, action_space, num_outputs, model_config, name)
     model_class = ModelCatalog.get_custom(custom) if isinstance(custom, str) else custom
