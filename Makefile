@@ -18,8 +18,11 @@ $(STAMP): constraints.txt $(foreach d,$(DISTS),$(d)/pyproject.toml) requirements
 	$(PIP) install -c constraints.txt -r requirements-dev.txt $(foreach d,$(DISTS),-e $(d)) -e 'core[ray]'
 	touch $(STAMP)
 
+# Seeded so a run repeats exactly; `make train SEED=3` for another one.
+SEED ?= 0
+
 train: setup
-	$(VENV)/bin/plugrl train -f plugins/ppo/src/plugrl_ppo/tuned_examples/cartpole-ppo.yaml
+	$(VENV)/bin/plugrl train -f plugins/ppo/src/plugrl_ppo/tuned_examples/cartpole-ppo.yaml --seed $(SEED)
 
 test: setup check-core
 	$(PY) -m pytest -q
