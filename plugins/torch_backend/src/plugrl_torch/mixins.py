@@ -54,7 +54,7 @@ class ValueNetworkMixin:
     """``value(obs)``: the critic's estimate for one observation (for bootstrapping)."""
 
     def value(self, obs: np.ndarray) -> float:
-        with torch.no_grad():
+        with torch.inference_mode():
             tensor = torch.as_tensor(np.asarray(obs, dtype=np.float32)[None], device=self.device)  # type: ignore[attr-defined]
             self.model({SampleBatch.OBS: tensor, "is_training": False}, [], None)  # type: ignore[attr-defined]
             return float(self.model.value_function()[0])  # type: ignore[attr-defined]

@@ -155,7 +155,7 @@ class TorchPolicy(Policy):
         explore = self.config["explore"] if explore is None else explore
         timestep = self.global_timestep if timestep is None else timestep
         state_batches = [to_tensor(s, self.device) for s in state_batches or []]
-        with torch.no_grad():
+        with torch.inference_mode():
             obs = to_tensor(np.asarray(obs_batch, dtype=np.float32), self.device)
             input_dict = {SampleBatch.OBS: obs, "is_training": False}
             self.exploration.before_compute_actions(timestep=timestep, explore=explore)
