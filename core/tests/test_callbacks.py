@@ -185,3 +185,27 @@ def test_misspelt_legacy_key():
 
     with pytest.raises(ConfigError, match=r"'on_train_results'.*Did you mean: 'on_train_result'"):
         Callbacks({"on_train_results": print})
+
+
+class CountSamples:
+    """An installed-plugin style module object implementing a lifecycle hook."""
+
+    calls = 0
+
+    @staticmethod
+    @hookimpl
+    def on_sample_end(samples):
+        CountSamples.calls += 1
+
+
+def test_installed_plugin_hooks_run_once_beside_user_callbacks(tmp_path):
+    from plugrl import register_plugin, unregister_plugin
+
+    register_plugin(CountSamples, name="count-samples")
+    try:
+        trainer = PPOTrainer(config={**TINY, "callbacks": HookimplCallbacks}, logdir=str(tmp_path))
+        trainer.train()
+        assert CountSamples.calls == 1  # one sample() per iteration with TINY
+        trainer.stop()
+    finally:
+        unregister_plugin("count-samples")

@@ -253,7 +253,6 @@ class RolloutWorker:
         samples = SampleBatch.concat_samples(self._trajectories(columns, ends, truncate))
         if self.callbacks.active("on_sample_end"):
             self.callbacks.call("on_sample_end", worker=self, samples=samples)
-        plugins.get_plugin_manager().hook.on_sample_end(worker=self, samples=samples)
         return samples
 
     def to_env_actions(self, actions: np.ndarray) -> Any:
