@@ -3,11 +3,28 @@
 from typing import Any
 
 from plugrl import hookimpl
-from plugrl_exploration.random import Random
-from plugrl_exploration.stochastic_sampling import StochasticSampling
+from plugrl_exploration import (
+    EpsilonGreedy,
+    GaussianNoise,
+    OrnsteinUhlenbeckNoise,
+    ParameterNoise,
+    PerWorkerEpsilonGreedy,
+    Random,
+    SoftQ,
+    StochasticSampling,
+)
 
 
 @hookimpl
 def register_explorations(register: Any) -> None:
-    register("StochasticSampling", StochasticSampling)
-    register("Random", Random)
+    for cls in (
+        StochasticSampling,
+        Random,
+        EpsilonGreedy,
+        PerWorkerEpsilonGreedy,
+        SoftQ,
+        GaussianNoise,
+        OrnsteinUhlenbeckNoise,
+        ParameterNoise,
+    ):
+        register(cls.__name__, cls)

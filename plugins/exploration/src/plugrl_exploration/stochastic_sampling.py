@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from plugrl import Exploration
-from plugrl_exploration.random import random_actions
+from plugrl_exploration.random import batch_size, random_actions, zero_logp
 
 
 class StochasticSampling(Exploration):
@@ -29,10 +27,14 @@ class StochasticSampling(Exploration):
             self.last_timestep = timestep
         if not explore:
             action = action_distribution.deterministic_sample()
-            return action, np.zeros(len(np.asarray(action)), dtype=np.float32)
+            return action, zero_logp(batch_size(action_distribution))
         if self.last_timestep < self.random_timesteps:
-            action = random_actions(self.action_space, _batch_size(action_distribution))
+            action = random_actions(self.action_space, batch_size(action_distribution))
             return action, action_distribution.logp(action)
+        return self.sample(action_distribution)
+
+    def sample(self, action_distribution: Any) -> tuple[Any, Any]:
+        """Draw exploring actions and their log-likelihoods."""
         action = action_distribution.sample()
         return action, action_distribution.sampled_action_logp()
 
@@ -41,7 +43,3 @@ class StochasticSampling(Exploration):
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.last_timestep = int(state["last_timestep"])
-
-
-def _batch_size(action_distribution: Any) -> int:
-    return len(np.asarray(action_distribution.deterministic_sample()))
