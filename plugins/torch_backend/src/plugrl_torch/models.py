@@ -151,21 +151,21 @@ class FullyConnectedNetwork(TorchModelV2):
 
         final_hidden = bool(num_means) and bool(config["no_final_linear"])
         policy_sizes = [*hiddens[:-1], num_means] if final_hidden else hiddens
-        self.policy_hidden = _hidden_layers(obs_dim, policy_sizes)
+        self.policy_hidden = hidden_layers(obs_dim, policy_sizes)
         trunk_size = policy_sizes[-1] if policy_sizes else obs_dim
         self.policy_out: nn.Linear | None = None
         if final_hidden:
             nn.init.orthogonal_(self.policy_hidden[-1].weight, 0.01)
         elif num_means:
-            self.policy_out = _linear(trunk_size, num_means, 0.01)
+            self.policy_out = linear(trunk_size, num_means, 0.01)
         else:
             self.num_outputs = trunk_size
 
         if self.vf_share_layers:
-            self.value_out = _linear(trunk_size, 1, 1.0)
+            self.value_out = linear(trunk_size, 1, 1.0)
         else:
-            self.value_hidden = _hidden_layers(obs_dim, hiddens)
-            self.value_out = _linear(hiddens[-1] if hiddens else obs_dim, 1, 1.0)
+            self.value_hidden = hidden_layers(obs_dim, hiddens)
+            self.value_out = linear(hiddens[-1] if hiddens else obs_dim, 1, 1.0)
 
         self._obs: torch.Tensor | None = None
         self._features: torch.Tensor | None = None
@@ -199,7 +199,7 @@ class FullyConnectedNetwork(TorchModelV2):
         return x
 
 
-def _linear(in_size: int, out_size: int, gain: float) -> nn.Linear:
+def linear(in_size: int, out_size: int, gain: float) -> nn.Linear:
     """A linear layer with orthogonal weights of the given gain and zero biases."""
     layer = nn.Linear(in_size, out_size)
     nn.init.orthogonal_(layer.weight, gain)
@@ -207,10 +207,10 @@ def _linear(in_size: int, out_size: int, gain: float) -> nn.Linear:
     return layer
 
 
-def _hidden_layers(in_size: int, sizes: Sequence[int]) -> nn.ModuleList:
+def hidden_layers(in_size: int, sizes: Sequence[int]) -> nn.ModuleList:
     """Linear layers of the given sizes (activations are applied in ``forward``)."""
     return nn.ModuleList(
-        _linear(i, o, math.sqrt(2)) for i, o in zip([in_size, *sizes[:-1]], sizes, strict=True)
+        linear(i, o, math.sqrt(2)) for i, o in zip([in_size, *sizes], sizes, strict=False)
     )
 
 

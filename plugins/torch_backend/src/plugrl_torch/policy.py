@@ -138,6 +138,10 @@ class TorchPolicy(Policy):
         """Learner stats reported after each update."""
         return {}
 
+    def extra_learn_fetches(self) -> dict[str, Any]:
+        """Per-row results of the last update returned beside the stats (e.g. TD errors)."""
+        return {}
+
     # --- acting -----------------------------------------------------------------------------
 
     def compute_actions(
@@ -228,7 +232,8 @@ class TorchPolicy(Policy):
             loss.backward(retain_graph=i < len(losses) - 1)
             info.update(self.extra_grad_process(optimizer, loss))
         info.update(self.stats(train_batch))
-        return {"learner_stats": _scalars(info)}
+        fetches = {k: to_numpy(v) for k, v in self.extra_learn_fetches().items()}
+        return {"learner_stats": _scalars(info), **fetches}
 
     def learn_on_batch(self, samples: SampleBatch) -> dict[str, Any]:
         """One gradient step per optimizer on ``samples``."""

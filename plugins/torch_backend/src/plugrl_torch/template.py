@@ -21,6 +21,7 @@ TEMPLATE_FUNCTIONS = (
     "get_default_config",
     "postprocess_fn",
     "stats_fn",
+    "extra_learn_fetches_fn",
     "extra_action_out_fn",
     "extra_grad_process_fn",
     "optimizer_fn",
@@ -93,6 +94,10 @@ class TorchTemplatePolicy(TemplateClass, TorchPolicy):
         fn = self._template["stats_fn"]
         return fn(self, train_batch) if fn else {}
 
+    def extra_learn_fetches(self) -> dict[str, Any]:
+        fn = self._template["extra_learn_fetches_fn"]
+        return fn(self) if fn else {}
+
     def postprocess_trajectory(
         self, sample_batch: SampleBatch, other_agent_batches: Any = None, episode: Any = None
     ) -> SampleBatch:
@@ -108,6 +113,7 @@ def build_torch_policy(
     get_default_config: Callable[[], dict] | None = None,
     postprocess_fn: Callable | None = None,
     stats_fn: Callable | None = None,
+    extra_learn_fetches_fn: Callable | None = None,
     extra_action_out_fn: Callable | None = None,
     extra_grad_process_fn: Callable | None = None,
     optimizer_fn: Callable | None = None,
@@ -124,6 +130,7 @@ def build_torch_policy(
     Signatures: ``loss_fn(policy, model, dist_class, train_batch)`` -> loss (or list of
     losses, one per optimizer); ``postprocess_fn(policy, batch, other_agent_batches, episode)``
     -> batch; ``stats_fn(policy, train_batch)`` -> dict;
+    ``extra_learn_fetches_fn(policy)`` -> dict returned beside the stats by ``learn_on_batch``;
     ``extra_action_out_fn(policy, input_dict, state, model, action_dist)`` -> dict of columns;
     ``extra_grad_process_fn(policy, optimizer, loss)`` -> dict (runs after backward);
     ``optimizer_fn(policy, config)`` -> optimizer(s); ``before_init``, ``before_loss_init``,

@@ -1,0 +1,178 @@
+"""DQN: config, trainer and the framework-free pieces (replay optimizer, target updates).
+
+Deep Q-Networks (Mnih et al. 2015) with the Rainbow-era improvements that fit a small
+framework cleanly: double Q-learning, dueling heads, n-step returns and prioritized replay.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plugrl import build_trainer
+from plugrl.config import with_common_config
+from plugrl.errors import ConfigError
+from plugrl.registry import get_framework, registry
+
+DEFAULT_CONFIG = with_common_config(
+    {
+        # --- model ---
+        # Hidden layers of the Q head, on top of the model's fcnet_hiddens trunk.
+        "hiddens": [256],
+        # Separate state-value and advantage streams (dueling architecture).
+        "dueling": True,
+        # Pick the next action with the online network, value it with the target network.
+        "double_q": True,
+        # Sum this many rewards before bootstrapping.
+        "n_step": 1,
+        # --- exploration ---
+        "exploration_config": {
+            "type": "EpsilonGreedy",
+            "initial_epsilon": 1.0,
+            "final_epsilon": 0.02,
+            "epsilon_timesteps": 10000,
+        },
+        "evaluation_config": {"explore": False},
+        # --- training ---
+        # Sampled env steps per train() iteration (and min_iter_time_s at least).
+        "timesteps_per_iteration": 1000,
+        "min_iter_time_s": 0,
+        # Copy the online network into the target network every this many sampled steps.
+        "target_network_update_freq": 500,
+        # Rows the replay buffer keeps.
+        "buffer_size": 50000,
+        # Prioritized replay (proportional); its priority exponent, importance-weight exponent
+        # (annealed linearly to the final value over the given sampled steps) and priority
+        # offset.
+        "prioritized_replay": True,
+        "prioritized_replay_alpha": 0.6,
+        "prioritized_replay_beta": 0.4,
+        "final_prioritized_replay_beta": 0.4,
+        "prioritized_replay_beta_annealing_timesteps": 20000,
+        "prioritized_replay_eps": 1e-6,
+        # Save the replay buffer's rows in checkpoints (can be large). Without them a restored
+        # trainer keeps its counters and schedules, and refills the buffer up to
+        # learning_starts rows before it learns again.
+        "store_buffer_in_checkpoints": False,
+        # Hook run on each replayed batch: fn(batch, policies, train_batch_size) -> batch.
+        "before_learn_on_batch": None,
+        # Rows trained per row sampled; None: one replayed batch per sampling round.
+        "training_intensity": None,
+        "lr": 5e-4,
+        # Piecewise-linear learning rate, [[timestep, lr], ...].
+        "lr_schedule": None,
+        "adam_epsilon": 1e-8,
+        # Clip the global gradient norm to this value (None = no clipping).
+        "grad_clip": 40,
+        # Rows in the replay buffer before learning starts.
+        "learning_starts": 1000,
+        "rollout_fragment_length": 4,
+        # Rows per replayed batch.
+        "train_batch_size": 32,
+        # Priorities computed on the workers (Ape-X); not supported.
+        "worker_side_prioritization": False,
+    }
+)
+
+
+def validate_config(config: dict[str, Any]) -> None:
+    """Refuse settings DQN cannot train with."""
+    if not isinstance(config["n_step"], int) or config["n_step"] < 1:
+        raise ConfigError(f"n_step must be an integer >= 1, got {config['n_step']!r}.")
+    if config["buffer_size"] < config["train_batch_size"]:
+        raise ConfigError(
+            f"buffer_size ({config['buffer_size']}) must be >= train_batch_size "
+            f"({config['train_batch_size']})."
+        )
+    if config["target_network_update_freq"] < 1:
+        raise ConfigError("target_network_update_freq must be >= 1 (sampled steps).")
+    if config["training_intensity"] is not None and config["training_intensity"] <= 0:
+        raise ConfigError(f"training_intensity must be > 0, got {config['training_intensity']}.")
+    if config["worker_side_prioritization"]:
+        raise ConfigError(
+            "worker_side_prioritization (Ape-X) is not supported: priorities are computed on "
+            "the learner. Set it to False."
+        )
+
+
+def get_policy_class(config: dict[str, Any]) -> type:
+    """The DQN policy for ``config["framework"]`` (its backend plugin must be installed)."""
+    return _policy_for("DQN", config["framework"])
+
+
+def _policy_for(algorithm: str, framework: str) -> type:
+    get_framework(framework)  # a clear error naming the distribution if missing
+    if framework == "torch":
+        from plugrl_dqn import torch_policy
+
+        return getattr(torch_policy, f"{algorithm}TorchPolicy")
+    if framework in ("tf", "tf2"):
+        from plugrl_dqn import tf_policy
+
+        return getattr(tf_policy, f"{algorithm}TFPolicy")
+    raise ConfigError(
+        f"{algorithm} has no policy for framework {framework!r}; use 'torch' or 'tf'."
+    )
+
+
+def make_replay_optimizer(workers: Any, config: dict[str, Any]) -> Any:
+    """The registered ``SyncReplayOptimizer`` with this config's replay settings (plus any
+    ``config["optimizer"]`` overrides)."""
+    optimizer_class = registry("optimizers").get("SyncReplayOptimizer")
+    return optimizer_class(
+        workers,
+        learning_starts=config["learning_starts"],
+        buffer_size=config["buffer_size"],
+        prioritized_replay=config.get("prioritized_replay", False),
+        prioritized_replay_alpha=config.get("prioritized_replay_alpha", 0.6),
+        prioritized_replay_beta=config.get("prioritized_replay_beta", 0.4),
+        final_prioritized_replay_beta=config.get("final_prioritized_replay_beta", 0.4),
+        prioritized_replay_beta_annealing_timesteps=config.get(
+            "prioritized_replay_beta_annealing_timesteps", 20000
+        ),
+        prioritized_replay_eps=config.get("prioritized_replay_eps", 1e-6),
+        train_batch_size=config["train_batch_size"],
+        training_intensity=config["training_intensity"],
+        before_learn_on_batch=config["before_learn_on_batch"],
+        store_buffer_in_checkpoints=config["store_buffer_in_checkpoints"],
+        seed=config["seed"],
+        **config["optimizer"],
+    )
+
+
+def get_initial_state(trainer: Any) -> dict[str, Any]:
+    return {"last_target_update_ts": 0, "num_target_updates": 0}
+
+
+def update_target_if_needed(trainer: Any, fetches: Any) -> None:
+    """Copy the online network into the target network every ``target_network_update_freq``
+    sampled steps."""
+    sampled = trainer.optimizer.num_steps_sampled
+    if (
+        sampled - trainer.state["last_target_update_ts"]
+        >= trainer.config["target_network_update_freq"]
+    ):
+        trainer.workers.local_worker().foreach_trainable_policy(
+            lambda policy, _: policy.update_target()
+        )
+        trainer.state["last_target_update_ts"] = sampled
+        trainer.state["num_target_updates"] += 1
+
+
+def add_target_update_info(trainer: Any, result: dict[str, Any]) -> None:
+    result["info"].update(
+        last_target_update_ts=trainer.state["last_target_update_ts"],
+        num_target_updates=trainer.state["num_target_updates"],
+    )
+
+
+DQNTrainer = build_trainer(
+    name="DQN",
+    default_config=DEFAULT_CONFIG,
+    default_policy=None,
+    get_policy_class=get_policy_class,
+    validate_config=validate_config,
+    get_initial_state=get_initial_state,
+    make_policy_optimizer=make_replay_optimizer,
+    after_optimizer_step=update_target_if_needed,
+    after_train_result=add_target_update_info,
+)

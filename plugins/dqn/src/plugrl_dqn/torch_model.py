@@ -1,0 +1,112 @@
+"""The Q-network of DQN and SimpleQ on torch.
+
+Weight names (``i`` counts layers from 0, input side first):
+
+=============================  =============================================================
+``hidden.i.*``                 the observation trunk, one per ``model.fcnet_hiddens`` entry
+``advantage_hidden.i.*``       the Q head's hidden layers (``hiddens``)
+``advantage_out.*``            ``[num_actions, in]``: Q-values, or advantages when dueling
+``value_hidden.i.*``           with ``dueling``: the state-value stream's hidden layers
+``value_out.*``                with ``dueling``: ``[1, in]``
+``base.*``                     instead of ``hidden.*``: a ``custom_model`` used as the trunk
+=============================  =============================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from plugrl.config import MODEL_DEFAULTS
+from plugrl.errors import ConfigError, EnvError
+from plugrl_torch.models import TorchModelV2, get_activation_fn, get_model, hidden_layers, linear
+
+
+class QNetwork(TorchModelV2):
+    """``forward`` returns Q-values ``[B, num_actions]``.
+
+    Args:
+        q_hiddens: sizes of the Q head's hidden layers (ReLU), on top of the trunk.
+        dueling: split the head into state-value and advantage streams,
+            ``Q = V + A - mean(A)``.
+    """
+
+    def __init__(
+        self,
+        obs_space: gym.Space,
+        action_space: gym.Space,
+        num_outputs: int,
+        model_config: dict,
+        name: str,
+        *,
+        q_hiddens: Sequence[int] = (),
+        dueling: bool = False,
+    ):
+        super().__init__(obs_space, action_space, num_outputs, model_config, name)
+        config = {**MODEL_DEFAULTS, **model_config}
+        self.trunk_activation = get_activation_fn(config["fcnet_activation"])()
+        if config.get("custom_model"):
+            self.base = get_model(obs_space, action_space, None, model_config, "base")
+            features = getattr(self.base, "num_outputs", None)
+            if not features:
+                raise ConfigError(
+                    f"custom_model {config['custom_model']!r} used as DQN's trunk must set "
+                    "self.num_outputs to the size of the features it returns when built with "
+                    "num_outputs=None."
+                )
+        else:
+            sizes = [int(h) for h in config["fcnet_hiddens"]]
+            self.hidden = hidden_layers(int(np.prod(obs_space.shape)), sizes)
+            features = sizes[-1] if sizes else int(np.prod(obs_space.shape))
+        q_hiddens = [int(h) for h in q_hiddens]
+        self.dueling = dueling
+        self.advantage_hidden = hidden_layers(features, q_hiddens)
+        head_in = q_hiddens[-1] if q_hiddens else features
+        self.advantage_out = linear(head_in, num_outputs, 0.01)
+        if dueling:
+            self.value_hidden = hidden_layers(features, q_hiddens)
+            self.value_out = linear(head_in, 1, 1.0)
+
+    def forward(
+        self, input_dict: dict[str, Any], state: list[torch.Tensor], seq_lens: torch.Tensor | None
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        obs = input_dict["obs"].float()
+        if hasattr(self, "base"):
+            features, _ = self.base(input_dict, state, seq_lens)
+        else:
+            features = _run(self.hidden, obs.reshape(obs.shape[0], -1), self.trunk_activation)
+        advantages = self.advantage_out.forward(_run(self.advantage_hidden, features, torch.relu))
+        if not self.dueling:
+            return advantages, state
+        value = self.value_out.forward(_run(self.value_hidden, features, torch.relu))
+        return value + advantages - advantages.mean(dim=-1, keepdim=True), state
+
+
+def _run(layers: nn.ModuleList, x: torch.Tensor, activation: Any) -> torch.Tensor:
+    for layer in layers:
+        x = activation(layer.forward(x))
+    return x
+
+
+def make_q_network(policy: Any, obs_space: gym.Space, action_space: gym.Space, config: dict):
+    """The Q-network for a DQN-family config (``hiddens`` and ``dueling`` default to SimpleQ's
+    plain head)."""
+    if not isinstance(action_space, gym.spaces.Discrete):
+        raise EnvError(
+            f"DQN needs a Discrete action space, got {action_space!r}. Use PPO for continuous "
+            "or multi-discrete actions."
+        )
+    return QNetwork(
+        obs_space,
+        action_space,
+        int(action_space.n),
+        config["model"],
+        "q_network",
+        q_hiddens=config.get("hiddens", ()),
+        dueling=config.get("dueling", False),
+    )

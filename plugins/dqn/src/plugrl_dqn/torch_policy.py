@@ -1,0 +1,138 @@
+"""DQN's and SimpleQ's loss on torch: TD error against a target network, double-Q targets,
+n-step discounts, Huber loss weighted by prioritized-replay importance weights."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from plugrl import SampleBatch
+from plugrl_dqn.postprocessing import DISCOUNTS, adjust_nstep
+from plugrl_dqn.replay_buffer import WEIGHTS
+from plugrl_dqn.torch_model import make_q_network
+from plugrl_torch import build_torch_policy
+from plugrl_torch.mixins import LearningRateSchedule, clip_grad_norm
+
+
+class TargetNetworkMixin:
+    """A frozen copy of the model (``target_model``), refreshed by :meth:`update_target` and
+    saved with the policy's state."""
+
+    def update_target(self) -> None:
+        self.target_model.load_state_dict(self.model.state_dict())
+
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()
+        state["target_weights"] = {
+            k: v.detach().cpu().numpy().copy() for k, v in self.target_model.state_dict().items()
+        }
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        if "target_weights" in state:
+            self.target_model.load_state_dict(
+                {k: torch.as_tensor(v) for k, v in state["target_weights"].items()}
+            )
+        else:
+            self.update_target()
+
+
+def q_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> torch.Tensor:
+    """Mean over the batch of ``weights * huber(Q(s, a) - target)``."""
+    config = policy.config
+    obs, next_obs = train_batch[SampleBatch.OBS], train_batch[SampleBatch.NEXT_OBS]
+    batch_size = len(obs)
+    if config.get("double_q", False):
+        # One pass over both observation sets: Q(s) for the loss, Q(s') to pick a'.
+        q_both, _ = model({"obs": torch.cat([obs, next_obs]), "is_training": True}, [], None)
+        q_t, q_tp1_online = q_both[:batch_size], q_both[batch_size:].detach()
+    else:
+        q_t, _ = model({"obs": obs, "is_training": True}, [], None)
+    actions = train_batch[SampleBatch.ACTIONS].long()
+    q_selected = q_t.gather(1, actions.unsqueeze(1)).squeeze(1)
+    with torch.no_grad():
+        q_tp1, _ = policy.target_model({"obs": next_obs, "is_training": True}, [], None)
+        if config.get("double_q", False):
+            best = q_tp1_online.argmax(dim=1, keepdim=True)
+            q_tp1_best = q_tp1.gather(1, best).squeeze(1)
+        else:
+            q_tp1_best = q_tp1.max(dim=1).values
+        not_terminated = 1.0 - train_batch[SampleBatch.TERMINATEDS].float()
+        discounts = (
+            train_batch[DISCOUNTS] if DISCOUNTS in train_batch else torch.tensor(config["gamma"])
+        )
+        target = train_batch[SampleBatch.REWARDS] + discounts * not_terminated * q_tp1_best
+    td_error = q_selected - target
+    weights = train_batch[WEIGHTS] if WEIGHTS in train_batch else torch.ones_like(td_error)
+    loss = (weights * F.huber_loss(q_selected, target, reduction="none", delta=1.0)).mean()
+    policy._td_error = td_error.detach()
+    policy._q_stats = {
+        "mean_q": q_selected.mean().detach(),
+        "min_q": q_selected.min().detach(),
+        "max_q": q_selected.max().detach(),
+        "mean_td_error": td_error.mean().detach(),
+    }
+    return loss
+
+
+def q_stats(policy: Any, train_batch: Any) -> dict[str, Any]:
+    return {"cur_lr": policy.cur_lr, **policy._q_stats, **policy.exploration.get_info()}
+
+
+def td_error_fetches(policy: Any) -> dict[str, torch.Tensor]:
+    """The TD errors of the last update, which become the rows' new priorities."""
+    return {"td_error": policy._td_error}
+
+
+def postprocess_nstep(
+    policy: Any, batch: SampleBatch, other_agent_batches: Any = None, episode: Any = None
+) -> SampleBatch:
+    n_step = policy.config.get("n_step", 1)
+    return adjust_nstep(n_step, policy.config["gamma"], batch) if n_step > 1 else batch
+
+
+def adam_with_epsilon(policy: Any, config: dict) -> torch.optim.Optimizer:
+    return torch.optim.Adam(
+        policy.model.parameters(), lr=config["lr"], eps=config["adam_epsilon"], foreach=True
+    )
+
+
+def setup_target_and_schedules(policy: Any, obs_space: Any, action_space: Any, config: dict):
+    LearningRateSchedule.__init__(policy, config["lr"], config["lr_schedule"])
+    policy.target_model = copy.deepcopy(policy.model)
+    policy.target_model.requires_grad_(False)
+
+
+def _dqn_config() -> dict:
+    from plugrl_dqn.dqn import DEFAULT_CONFIG
+
+    return DEFAULT_CONFIG
+
+
+def _simple_q_config() -> dict:
+    from plugrl_dqn.simple_q import DEFAULT_CONFIG
+
+    return DEFAULT_CONFIG
+
+
+DQNTorchPolicy = build_torch_policy(
+    name="DQNTorchPolicy",
+    get_default_config=_dqn_config,
+    make_model=make_q_network,
+    loss_fn=q_loss,
+    stats_fn=q_stats,
+    extra_learn_fetches_fn=td_error_fetches,
+    postprocess_fn=postprocess_nstep,
+    optimizer_fn=adam_with_epsilon,
+    extra_grad_process_fn=clip_grad_norm,
+    after_init=setup_target_and_schedules,
+    mixins=[TargetNetworkMixin, LearningRateSchedule],
+)
+
+SimpleQTorchPolicy = DQNTorchPolicy.with_updates(
+    name="SimpleQTorchPolicy", get_default_config=_simple_q_config
+)

@@ -1,0 +1,210 @@
+"""DQN and SimpleQ: loss targets, learner stats, target updates, replay wiring, exploration
+configs from the seeds, and save/restore."""
+
+from __future__ import annotations
+
+import copy
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from plugrl import ConfigError, EnvError, SampleBatch
+from plugrl.registry import registry
+from plugrl_dqn import DQNTorchPolicy, DQNTrainer, SimpleQTrainer, SyncReplayOptimizer
+from plugrl_dqn.replay_buffer import WEIGHTS
+from plugrl_dqn.testing import TINY_CONFIG
+
+OBS_SPACE = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
+
+
+def _policy(**config) -> DQNTorchPolicy:
+    config = {"model": {"fcnet_hiddens": [8]}, "hiddens": [8], **config}
+    return DQNTorchPolicy(OBS_SPACE, gym.spaces.Discrete(3), config)
+
+
+def _batch(n: int = 16, seed: int = 0) -> SampleBatch:
+    rng = np.random.default_rng(seed)
+    return SampleBatch(
+        {
+            "obs": rng.normal(size=(n, 3)).astype(np.float32),
+            "new_obs": rng.normal(size=(n, 3)).astype(np.float32),
+            "actions": rng.integers(3, size=n),
+            "rewards": rng.normal(size=n).astype(np.float32),
+            "terminateds": rng.random(n) < 0.3,
+            WEIGHTS: rng.random(n).astype(np.float32),
+        }
+    )
+
+
+def _q(model: torch.nn.Module, obs: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return model({"obs": torch.as_tensor(obs), "is_training": False}, [], None)[0].numpy()
+
+
+@pytest.mark.parametrize("double_q", [True, False])
+def test_td_error_uses_the_target_network_and_double_q(double_q):
+    torch.manual_seed(0)
+    policy = _policy(double_q=double_q, gamma=0.9)
+    for p in policy.target_model.parameters():  # make the target differ from the online net
+        p.add_(0.3 * torch.randn_like(p))
+    batch = _batch()
+    q_t, q_next, q_next_target = (
+        _q(policy.model, batch["obs"]),
+        _q(policy.model, batch["new_obs"]),
+        _q(policy.target_model, batch["new_obs"]),
+    )
+    chosen = q_next.argmax(1) if double_q else q_next_target.argmax(1)
+    bootstrap = q_next_target[np.arange(16), chosen] * (1 - batch["terminateds"])
+    expected = q_t[np.arange(16), batch["actions"]] - (batch["rewards"] + 0.9 * bootstrap)
+    fetches = policy.learn_on_batch(batch)
+    np.testing.assert_allclose(fetches["td_error"], expected, rtol=1e-4, atol=1e-5)
+    stats = fetches["learner_stats"]
+    assert {"cur_lr", "mean_q", "min_q", "max_q", "mean_td_error"} <= set(stats)
+    assert stats["mean_td_error"] == pytest.approx(expected.mean(), abs=1e-5)
+
+
+def test_loss_is_importance_weighted_huber():
+    policy = _policy(grad_clip=None)
+    batch = _batch()
+    weights = torch.as_tensor(batch[WEIGHTS])
+    loss, _ = policy._losses(batch)
+    td = policy._td_error
+    huber = torch.where(td.abs() < 1, 0.5 * td**2, td.abs() - 0.5)
+    assert float(loss[0].detach()) == pytest.approx(float((weights * huber).mean()), rel=1e-5)
+
+
+def test_dueling_head_centres_advantages():
+    policy = _policy(dueling=True)
+    model = policy.model
+    obs = torch.zeros(4, 3)
+    q = _q(model, obs.numpy())
+    with torch.no_grad():
+        features = torch.relu(model.hidden[0](obs))
+        value = model.value_out(torch.relu(model.value_hidden[0](features)))
+    np.testing.assert_allclose(q.mean(axis=1), value.squeeze(1).numpy(), rtol=1e-5, atol=1e-6)
+    names = set(policy.get_weights())
+    assert {"hidden.0.weight", "advantage_out.weight", "value_out.weight"} <= names
+
+
+def test_trainer_reports_stats_and_updates_the_target_network():
+    trainer = DQNTrainer(config=TINY_CONFIG)
+    result = trainer.train()
+    result = trainer.train()
+    stats = result["info"]["learner"]["default_policy"]
+    assert {"cur_lr", "mean_q", "min_q", "max_q", "mean_td_error", "cur_epsilon"} <= set(stats)
+    assert result["info"]["num_target_updates"] == 200 // 40
+    assert result["info"]["replay_buffer_size"] == 200
+    policy = trainer.get_policy()
+    online, target = policy.get_weights(), policy.get_state()["target_weights"]
+    assert all(np.array_equal(online[k], target[k]) for k in online)  # just synced at 200
+    trainer.stop()
+
+
+def test_with_updates_replaces_the_target_update_hook():
+    calls = []
+    Custom = DQNTrainer.with_updates(after_optimizer_step=lambda t, f: calls.append(1))
+    trainer = Custom(config=TINY_CONFIG)
+    trainer.train()
+    assert calls and trainer.state["num_target_updates"] == 0
+    trainer.stop()
+
+
+def test_replay_optimizer_comes_from_the_optimizer_hook_and_honours_intensity():
+    assert registry("optimizers").get("SyncReplayOptimizer") is SyncReplayOptimizer
+    trainer = DQNTrainer(config={**TINY_CONFIG, "training_intensity": 8})
+    trainer.train()
+    trainer.train()
+    optimizer = trainer.optimizer
+    # learning starts with the sampling round that brings the buffer to learning_starts rows
+    learned_on = optimizer.num_steps_sampled - TINY_CONFIG["learning_starts"] + 4
+    assert optimizer.num_steps_trained == pytest.approx(8 * learned_on, abs=16)
+    trainer.stop()
+
+
+def test_simple_q_has_no_dqn_extensions():
+    trainer = SimpleQTrainer(config=_simple_config())
+    policy = trainer.get_policy()
+    assert not policy.model.dueling and not policy.config.get("double_q", False)
+    assert not any(k.startswith("value") for k in policy.get_weights())
+    trainer.train()
+    trainer.stop()
+    with pytest.raises(ConfigError, match="Unknown config key 'dueling'"):
+        SimpleQTrainer(config={**_simple_config(), "dueling": True})
+
+
+def _simple_config() -> dict:
+    return {k: v for k, v in TINY_CONFIG.items() if k != "hiddens"}
+
+
+def test_bad_inputs_are_refused_clearly():
+    with pytest.raises(ConfigError, match="n_step"):
+        DQNTrainer(config={**TINY_CONFIG, "n_step": 0})
+    with pytest.raises(ConfigError, match="buffer_size"):
+        DQNTrainer(config={**TINY_CONFIG, "buffer_size": 8})
+    with pytest.raises(EnvError, match="Discrete action space"):
+        DQNTrainer(config={**TINY_CONFIG, "env": "Pendulum-v1"})
+
+
+SEED_EXPLORATIONS = [
+    {
+        "type": "EpsilonGreedy",
+        "initial_epsilon": 1.0,
+        "final_epsilon": 0.02,
+        "epsilon_timesteps": 10000,
+    },
+    {"type": "SoftQ", "temperature": 1.0},
+]
+
+
+@pytest.mark.parametrize("exploration_config", SEED_EXPLORATIONS, ids=lambda c: c["type"])
+def test_seed_exploration_configs_run(exploration_config):
+    config = {
+        **TINY_CONFIG,
+        "explore": True,
+        "exploration_config": exploration_config,
+        "evaluation_interval": 1,
+        "evaluation_num_episodes": 1,
+        "evaluation_config": {"explore": False},
+    }
+    trainer = DQNTrainer(config=config)
+    result = trainer.train()
+    assert result["evaluation"]["episodes_this_iter"] >= 1
+    assert type(trainer.get_policy().exploration).__name__ == exploration_config["type"]
+    trainer.stop()
+
+
+def test_explore_false_gives_greedy_actions_and_per_call_override():
+    trainer = DQNTrainer(config={**TINY_CONFIG, "explore": False})
+    obs = np.array([0.01, 0.02, 0.03, 0.04], np.float32)
+    greedy = int(_q(trainer.get_policy().model, obs[None]).argmax())
+    assert all(trainer.compute_action(obs) == greedy for _ in range(20))
+    # epsilon is 1.0 at timestep 0: exploring per call gives random actions
+    explored = {int(trainer.compute_action(obs, explore=True)) for _ in range(40)}
+    assert explored == {0, 1}
+    trainer.stop()
+
+
+@pytest.mark.parametrize("store_buffer", [False, True])
+def test_restore_continues_epsilon_counters_and_optionally_the_buffer(tmp_path, store_buffer):
+    config = {**TINY_CONFIG, "store_buffer_in_checkpoints": store_buffer}
+    trainer = DQNTrainer(config=config)
+    for _ in range(3):
+        trainer.train()
+    path = trainer.save(str(tmp_path))
+    epsilon = trainer.get_policy().exploration.epsilon
+    state = copy.deepcopy(trainer.state)
+    trainer.stop()
+
+    restored = DQNTrainer(config=config)
+    restored.restore(path)
+    policy = restored.get_policy()
+    assert policy.exploration.epsilon == pytest.approx(epsilon) and epsilon < 1.0
+    assert restored.optimizer.num_steps_sampled == 300
+    assert restored.state == state
+    assert len(restored.optimizer.buffer) == (300 if store_buffer else 0)
+    result = restored.train()
+    assert result["timesteps_total"] == 400
+    assert policy.exploration.epsilon < epsilon
+    restored.stop()
