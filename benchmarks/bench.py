@@ -1,5 +1,6 @@
 """plugrl benchmark: sampling throughput against the raw env + MLP limit, and wall-clock time
-for PPO to reach a mean return of 450 on CartPole-v1.
+for PPO and DQN to reach a mean return of 450 on CartPole-v1 (next to Stable-Baselines3's
+tuned agents when it is installed).
 
 Run with ``make bench``. Not part of the tests: numbers depend on the machine and its load.
 """
@@ -23,7 +24,11 @@ from plugrl.env.creator import make_env_creator
 from plugrl_ppo import DEFAULT_CONFIG
 from plugrl_ppo.torch_policy import PPOTorchPolicy
 
-TUNED = Path(__file__).parents[1] / "plugins/ppo/src/plugrl_ppo/tuned_examples/cartpole-ppo.yaml"
+PLUGINS = Path(__file__).parents[1] / "plugins"
+TUNED = {
+    "PPO": PLUGINS / "ppo/src/plugrl_ppo/tuned_examples/cartpole-ppo.yaml",
+    "DQN": PLUGINS / "dqn/src/plugrl_dqn/tuned_examples/cartpole-dqn.yaml",
+}
 MODEL = {"fcnet_hiddens": [32, 32], "fcnet_activation": "tanh"}
 
 
@@ -84,19 +89,93 @@ def sampler_throughput(num_envs: int, total_steps: int = 8000) -> float:
     return best_of(TRIALS, measure)
 
 
-def ppo_time_to(threshold: float, seed: int, budget: int = 300_000) -> tuple[float, int]:
-    """Wall-clock seconds (construction included) and steps for tuned PPO to reach ``threshold``."""
-    spec = next(iter(yaml.safe_load(TUNED.read_text()).values()))
+def time_to(
+    algorithm: str, threshold: float, seed: int, budget: int = 300_000
+) -> tuple[float, int]:
+    """Wall-clock seconds (construction included) and steps for the tuned example of
+    ``algorithm`` to reach a mean return of ``threshold``."""
+    spec = next(iter(yaml.safe_load(TUNED[algorithm].read_text()).values()))
     config = dict(spec["config"], env=spec["env"], seed=seed)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as logdir:
-        trainer = get_trainer_class("PPO")(config=config, logdir=logdir)
+        trainer = get_trainer_class(spec["run"])(config=config, logdir=logdir)
         while True:
             result = trainer.train()
             if result["episode_reward_mean"] >= threshold or result["timesteps_total"] >= budget:
                 break
         trainer.stop()
     return time.perf_counter() - start, result["timesteps_total"]
+
+
+# rl-baselines3-zoo's tuned CartPole-v1 hyperparameters (PPO's rates constant where the zoo
+# anneals them linearly).
+SB3_TUNED = {
+    "PPO": {
+        "n_steps": 32,
+        "batch_size": 256,
+        "gae_lambda": 0.8,
+        "gamma": 0.98,
+        "n_epochs": 20,
+        "ent_coef": 0.0,
+        "learning_rate": 1e-3,
+        "clip_range": 0.2,
+        "n_envs": 8,
+    },
+    "DQN": {
+        "learning_rate": 2.3e-3,
+        "batch_size": 64,
+        "buffer_size": 100_000,
+        "learning_starts": 1000,
+        "gamma": 0.99,
+        "target_update_interval": 10,
+        "train_freq": 256,
+        "gradient_steps": 128,
+        "exploration_fraction": 0.16,
+        "exploration_final_eps": 0.04,
+        "policy_kwargs": {"net_arch": [256, 256]},
+    },
+}
+
+
+def sb3_time_to(
+    algorithm: str, threshold: float, seed: int, budget: int = 300_000
+) -> tuple[float, int] | None:
+    """Like :func:`time_to` for Stable-Baselines3's tuned agent; None if it is not installed.
+    Its mean is over the last 100 episodes, as plugrl's."""
+    try:
+        import stable_baselines3
+        from stable_baselines3.common.callbacks import BaseCallback
+        from stable_baselines3.common.env_util import make_vec_env
+    except ImportError:
+        return None
+
+    class StopAt(BaseCallback):
+        def _on_step(self) -> bool:
+            returns = [info["r"] for info in self.model.ep_info_buffer]
+            return not (len(returns) >= 10 and np.mean(returns) >= threshold)
+
+    params = dict(SB3_TUNED[algorithm])
+    start = time.perf_counter()
+    env = make_vec_env("CartPole-v1", n_envs=params.pop("n_envs", 1), seed=seed)
+    model = getattr(stable_baselines3, algorithm)("MlpPolicy", env, seed=seed, **params)
+    model.learn(budget, callback=StopAt())
+    return time.perf_counter() - start, model.num_timesteps
+
+
+def report_time_to(algorithm: str, threshold: float, seeds: list[int]) -> None:
+    for name, measure in ((algorithm, time_to), (f"Stable-Baselines3 {algorithm}", sb3_time_to)):
+        times = []
+        for seed in seeds:
+            measured = measure(algorithm, threshold, seed)
+            if measured is None:
+                print(f"{name}: not installed (pip install stable-baselines3 to compare)")
+                break
+            seconds, steps = measured
+            times.append(seconds)
+            print(f"{name} to {threshold:g}, seed {seed}: {seconds:.1f} s, {steps:,} steps")
+        if times:
+            median = statistics.median(times)
+            print(f"{name} to {threshold:g}: median {median:.1f} s over seeds {seeds}")
 
 
 def main() -> None:
@@ -111,15 +190,8 @@ def main() -> None:
             f"RolloutWorker sampling, {num_envs} env(s): {rate:,.0f} steps/s "
             f"({rate / limit:.0%} of the limit)"
         )
-    times = []
-    for seed in args.seeds:
-        seconds, steps = ppo_time_to(450, seed)
-        times.append(seconds)
-        print(f"PPO CartPole-v1 to 450, seed {seed}: {seconds:.1f} s, {steps:,} steps")
-    print(
-        f"PPO CartPole-v1 to 450: median {statistics.median(times):.1f} s over seeds "
-        f"{args.seeds} (Stable-Baselines3's tuned PPO: about 15 s median here)"
-    )
+    for algorithm in ("PPO", "DQN"):
+        report_time_to(algorithm, 450, args.seeds)
 
 
 if __name__ == "__main__":
