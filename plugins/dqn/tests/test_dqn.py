@@ -143,6 +143,10 @@ def test_bad_inputs_are_refused_clearly():
         DQNTrainer(config={**TINY_CONFIG, "n_step": 0})
     with pytest.raises(ConfigError, match="buffer_size"):
         DQNTrainer(config={**TINY_CONFIG, "buffer_size": 8})
+    with pytest.raises(ConfigError, match="distributional DQN is not implemented"):
+        DQNTrainer(config={**TINY_CONFIG, "num_atoms": 51})
+    with pytest.raises(ConfigError, match="ParameterNoise"):
+        DQNTrainer(config={**TINY_CONFIG, "noisy": True})
     with pytest.raises(EnvError, match="Discrete action space"):
         DQNTrainer(config={**TINY_CONFIG, "env": "Pendulum-v1"})
 

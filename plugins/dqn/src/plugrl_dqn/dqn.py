@@ -24,6 +24,14 @@ DEFAULT_CONFIG = with_common_config(
         "double_q": True,
         # Sum this many rewards before bootstrapping.
         "n_step": 1,
+        # Distributional DQN (C51) over num_atoms in [v_min, v_max]; only 1 (expected
+        # values) is implemented.
+        "num_atoms": 1,
+        "v_min": -10.0,
+        "v_max": 10.0,
+        # Noisy-net layers in the Q head, initial noise sigma0; not implemented.
+        "noisy": False,
+        "sigma0": 0.5,
         # --- exploration ---
         "exploration_config": {
             "type": "EpsilonGreedy",
@@ -87,6 +95,16 @@ def validate_config(config: dict[str, Any]) -> None:
         raise ConfigError("target_network_update_freq must be >= 1 (sampled steps).")
     if config["training_intensity"] is not None and config["training_intensity"] <= 0:
         raise ConfigError(f"training_intensity must be > 0, got {config['training_intensity']}.")
+    if config["num_atoms"] != 1:
+        raise ConfigError(
+            f"num_atoms={config['num_atoms']}: distributional DQN is not implemented in "
+            "plugrl-dqn yet. Use num_atoms=1."
+        )
+    if config["noisy"]:
+        raise ConfigError(
+            "noisy=True: noisy-net layers are not implemented in plugrl-dqn yet. Explore with "
+            'exploration_config={"type": "ParameterNoise"} instead, or use noisy=False.'
+        )
     if config["worker_side_prioritization"]:
         raise ConfigError(
             "worker_side_prioritization (Ape-X) is not supported: priorities are computed on "

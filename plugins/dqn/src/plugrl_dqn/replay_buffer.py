@@ -176,7 +176,7 @@ class PriorityTree:
         self._sum[nodes] = values
         self._min[nodes] = values
         for _ in range(self.depth):
-            nodes = np.unique(nodes // 2)
+            nodes = nodes // 2  # repeated parents get the same value twice: harmless
             left, right = 2 * nodes, 2 * nodes + 1
             self._sum[nodes] = self._sum[left] + self._sum[right]
             self._min[nodes] = np.minimum(self._min[left], self._min[right])
