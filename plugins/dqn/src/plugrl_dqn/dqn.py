@@ -84,17 +84,9 @@ DEFAULT_CONFIG = with_common_config(
 
 def validate_config(config: dict[str, Any]) -> None:
     """Refuse settings DQN cannot train with."""
+    validate_replay_config(config)
     if not isinstance(config["n_step"], int) or config["n_step"] < 1:
         raise ConfigError(f"n_step must be an integer >= 1, got {config['n_step']!r}.")
-    if config["buffer_size"] < config["train_batch_size"]:
-        raise ConfigError(
-            f"buffer_size ({config['buffer_size']}) must be >= train_batch_size "
-            f"({config['train_batch_size']})."
-        )
-    if config["target_network_update_freq"] < 1:
-        raise ConfigError("target_network_update_freq must be >= 1 (sampled steps).")
-    if config["training_intensity"] is not None and config["training_intensity"] <= 0:
-        raise ConfigError(f"training_intensity must be > 0, got {config['training_intensity']}.")
     if config["num_atoms"] != 1:
         raise ConfigError(
             f"num_atoms={config['num_atoms']}: distributional DQN is not implemented in "
@@ -110,6 +102,19 @@ def validate_config(config: dict[str, Any]) -> None:
             "worker_side_prioritization (Ape-X) is not supported: priorities are computed on "
             "the learner. Set it to False."
         )
+
+
+def validate_replay_config(config: dict[str, Any]) -> None:
+    """Checks of the replay and target-network keys DQN and SimpleQ share."""
+    if config["buffer_size"] < config["train_batch_size"]:
+        raise ConfigError(
+            f"buffer_size ({config['buffer_size']}) must be >= train_batch_size "
+            f"({config['train_batch_size']})."
+        )
+    if config["target_network_update_freq"] < 1:
+        raise ConfigError("target_network_update_freq must be >= 1 (sampled steps).")
+    if config["training_intensity"] is not None and config["training_intensity"] <= 0:
+        raise ConfigError(f"training_intensity must be > 0, got {config['training_intensity']}.")
 
 
 def get_policy_class(config: dict[str, Any]) -> type:

@@ -33,11 +33,6 @@ DEFAULT_CONFIG = with_common_config(
 )
 
 
-def validate_config(config: dict[str, Any]) -> None:
-    """The replay checks DQN makes, for the keys SimpleQ has."""
-    dqn.validate_config({**config, "n_step": 1, "worker_side_prioritization": False})
-
-
 def get_policy_class(config: dict[str, Any]) -> type:
     return dqn._policy_for("SimpleQ", config["framework"])
 
@@ -46,5 +41,5 @@ SimpleQTrainer = dqn.DQNTrainer.with_updates(
     name="SimpleQ",
     default_config=DEFAULT_CONFIG,
     get_policy_class=get_policy_class,
-    validate_config=validate_config,
+    validate_config=dqn.validate_replay_config,
 )
