@@ -15,6 +15,7 @@ from plugrl.registry import registry
 from plugrl_dqn import DQNTorchPolicy, DQNTrainer, SimpleQTrainer, SyncReplayOptimizer
 from plugrl_dqn.replay_buffer import WEIGHTS
 from plugrl_dqn.testing import TINY_CONFIG
+from plugrl_exploration import EpsilonGreedy
 
 OBS_SPACE = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
 
@@ -212,3 +213,29 @@ def test_restore_continues_epsilon_counters_and_optionally_the_buffer(tmp_path, 
     assert result["timesteps_total"] == 400
     assert policy.exploration.epsilon < epsilon
     restored.stop()
+
+
+class AlwaysFirstAction(EpsilonGreedy):
+    """A user subclass: explores by always taking action 0."""
+
+    def get_exploration_action(self, *, action_distribution, timestep, explore=True):
+        actions, logp = super().get_exploration_action(
+            action_distribution=action_distribution, timestep=timestep, explore=explore
+        )
+        return (np.zeros_like(actions) if explore else actions), logp
+
+
+@pytest.mark.parametrize(
+    "exploration_type",
+    [AlwaysFirstAction, "plugrl_exploration.epsilon_greedy.EpsilonGreedy"],
+    ids=["class", "dotted-path"],
+)
+def test_user_exploration_by_class_or_dotted_path(exploration_type):
+    config = {**TINY_CONFIG, "exploration_config": {"type": exploration_type, "final_epsilon": 0.5}}
+    trainer = DQNTrainer(config=config)
+    policy = trainer.get_policy()
+    assert isinstance(policy.exploration, EpsilonGreedy)
+    actions, _, _ = policy.compute_actions(np.zeros((6, 4), np.float32))
+    if exploration_type is AlwaysFirstAction:
+        assert actions.tolist() == [0] * 6
+    trainer.stop()
