@@ -143,12 +143,14 @@ def test_ou_noise_is_correlated_and_its_state_round_trips():
 
 
 class _LinearPolicy:
-    """Just enough of a policy for ParameterNoise: numpy weights and greedy Q-values."""
+    """Just enough of a policy for ParameterNoise: numpy weights, Q = obs @ w, and the order of
+    calls a backend makes (before_compute_actions, forward, get_exploration_action)."""
 
-    def __init__(self) -> None:
+    def __init__(self, exploration: Exploration) -> None:
         self.weights = {"w": np.eye(4, dtype=np.float32)}
         self.global_timestep = 7
-        self.exploration = None
+        self.exploration = exploration
+        self.weights_seen_by_forward: list[np.ndarray] = []
 
     def get_weights(self) -> dict:
         return {k: v.copy() for k, v in self.weights.items()}
@@ -156,43 +158,51 @@ class _LinearPolicy:
     def set_weights(self, weights: dict) -> None:
         self.weights = {k: np.asarray(v) for k, v in weights.items()}
 
-    def compute_actions(self, obs, explore=None):
+    def compute_actions(self, obs, explore=True):
         self.exploration.before_compute_actions(explore=explore)
+        self.weights_seen_by_forward.append(self.weights["w"].copy())
+        q = np.asarray(obs, np.float32) @ self.weights["w"]
+        actions, _ = self.exploration.get_exploration_action(
+            action_distribution=TorchCategorical(torch.as_tensor(q)), timestep=None, explore=explore
+        )
         self.global_timestep += len(obs)
-        q = np.asarray(obs) @ self.weights["w"]
-        return q.argmax(-1), [], {"action_dist_inputs": q}
+        return np.asarray(actions), [], {"action_dist_inputs": q}
 
 
-def test_parameter_noise_perturbs_weights_per_episode_and_restores_them():
+def test_parameter_noise_is_on_only_for_exploring_forward_passes():
     np.random.seed(0)
-    policy = _LinearPolicy()
-    clean = policy.get_weights()["w"]
     exp = _make(ParameterNoise, initial_stddev=0.5, random_timesteps=0)
+    policy = _LinearPolicy(exp)
+    clean = policy.get_weights()["w"]
     exp.on_episode_start(policy)
-    noisy = policy.get_weights()["w"]
+    np.testing.assert_array_equal(policy.weights["w"], clean)
+    obs = np.random.normal(size=(3, 4))
+    policy.compute_actions(obs, explore=True)
+    noisy = policy.weights_seen_by_forward[-1]
     assert np.abs(noisy - clean).std() == pytest.approx(0.5, rel=0.5)
-    exp.before_compute_actions(explore=False)
-    np.testing.assert_allclose(policy.get_weights()["w"], clean, atol=1e-6)
-    exp.before_compute_actions(explore=True)
-    np.testing.assert_allclose(policy.get_weights()["w"], noisy, atol=1e-6)
-    exp.on_episode_end(policy)
-    np.testing.assert_allclose(policy.get_weights()["w"], clean, atol=1e-6)
+    np.testing.assert_allclose(policy.weights["w"], clean, atol=1e-6)  # clean for learning
+    policy.compute_actions(obs, explore=True)
+    np.testing.assert_allclose(policy.weights_seen_by_forward[-1], noisy, atol=1e-6)  # same noise
+    policy.compute_actions(obs, explore=False)
+    np.testing.assert_allclose(policy.weights_seen_by_forward[-1], clean, atol=1e-6)
+    exp.on_episode_start(policy)
+    policy.compute_actions(obs, explore=True)
+    assert not np.allclose(policy.weights_seen_by_forward[-1], noisy)  # new episode, new noise
 
 
 def test_parameter_noise_adapts_stddev_towards_target_distance():
     from plugrl import SampleBatch
 
     np.random.seed(0)
-    policy = _LinearPolicy()
-    exp = policy.exploration = _make(ParameterNoise, initial_stddev=1.0, random_timesteps=0)
+    exp = _make(ParameterNoise, initial_stddev=1.0, random_timesteps=0)
+    policy = _LinearPolicy(exp)
     obs = np.random.normal(size=(32, 4)).astype(np.float32)
     exp.on_episode_start(policy)
-    q_noisy = obs @ policy.weights["w"]
-    batch = SampleBatch({"obs": obs, "action_dist_inputs": q_noisy})
+    _, _, fetches = policy.compute_actions(obs, explore=True)
+    batch = SampleBatch({"obs": obs, "action_dist_inputs": fetches["action_dist_inputs"]})
     exp.postprocess_trajectory(policy, batch)
     assert exp.stddev == pytest.approx(1 / 1.01)  # far from the clean policy: shrink
-    assert policy.global_timestep == 7  # the measurement is not counted as experience
-    np.testing.assert_allclose(obs @ policy.weights["w"], q_noisy, atol=1e-5)  # noise back on
+    assert policy.global_timestep == 7 + 32  # the measurement is not counted as experience
     same = SampleBatch({"obs": obs, "action_dist_inputs": obs @ np.eye(4, dtype=np.float32)})
     exp.postprocess_trajectory(policy, same)
     assert exp.stddev == pytest.approx(1.0)  # identical to the clean policy: grow

@@ -25,7 +25,9 @@ _ADAPTATION = 1.01
 class ParameterNoise(Exploration):
     """Uniformly random actions for ``random_timesteps`` steps; after that, the greedy action
     of the model with noise ``N(0, stddev)`` added to every weight. New noise is drawn at the
-    start of each episode and removed at its end and whenever ``explore=False``.
+    start of each episode. It is added only for the forward pass of an exploring action
+    computation and taken off before the action is returned, so learning, target networks
+    and checkpoints only ever see the clean weights.
 
     The weights are changed through the policy's ``get_weights``/``set_weights`` (numpy), so
     this works with any backend. Use it with ``batch_mode: complete_episodes``.
@@ -53,29 +55,22 @@ class ParameterNoise(Exploration):
 
     def on_episode_start(self, policy: Any, **kwargs: Any) -> None:
         self._policy = policy
-        self._remove_noise()
         self._noise = {
             name: np.random.normal(0.0, self.stddev, np.shape(w)).astype(np.asarray(w).dtype)
             for name, w in policy.get_weights().items()
             if np.issubdtype(np.asarray(w).dtype, np.floating)
         }
-        self._add_noise()
-
-    def on_episode_end(self, policy: Any, **kwargs: Any) -> None:
-        self._policy = policy
-        self._remove_noise()
 
     def before_compute_actions(
         self, *, timestep: int | None = None, explore: bool | None = None, **kwargs: Any
     ) -> None:
         if explore:
             self._add_noise()
-        else:
-            self._remove_noise()
 
     def get_exploration_action(
         self, *, action_distribution: Any, timestep: int | None, explore: bool = True
     ) -> tuple[Any, Any]:
+        self._remove_noise()  # the forward pass is done: the model goes back to clean weights
         n = batch_size(action_distribution)
         if explore and timestep is not None:
             self.last_timestep = timestep
@@ -89,14 +84,10 @@ class ParameterNoise(Exploration):
         noisy = sample_batch.get(SampleBatch.ACTION_DIST_INPUTS)
         if noisy is None or self.last_timestep < self.random_timesteps:
             return sample_batch
-        self._policy = policy
-        was_applied = self._noise_applied
         timestep = policy.global_timestep
         _, _, fetches = policy.compute_actions(sample_batch[SampleBatch.OBS], explore=False)
         policy.global_timestep = timestep  # a measurement, not experience
         clean = fetches[SampleBatch.ACTION_DIST_INPUTS]
-        if was_applied:
-            self._add_noise()
         if isinstance(self.action_space, gym.spaces.Discrete):
             distance = _mean_kl(clean, np.asarray(noisy))
             n = self.action_space.n
@@ -108,7 +99,7 @@ class ParameterNoise(Exploration):
         return sample_batch
 
     def _add_noise(self) -> None:
-        if self._noise is not None and not self._noise_applied:
+        if self._noise is not None and not self._noise_applied and self._policy is not None:
             self._shift_weights(1.0)
             self._noise_applied = True
 
