@@ -24,8 +24,8 @@ DEFAULT_CONFIG = with_common_config(
         "double_q": True,
         # Sum this many rewards before bootstrapping.
         "n_step": 1,
-        # Distributional DQN (C51) over num_atoms in [v_min, v_max]; only 1 (expected
-        # values) is implemented.
+        # Distributional DQN (C51): predict returns as a distribution on num_atoms evenly
+        # spaced values in [v_min, v_max]; 1 predicts expected values.
         "num_atoms": 1,
         "v_min": -10.0,
         "v_max": 10.0,
@@ -87,10 +87,12 @@ def validate_config(config: dict[str, Any]) -> None:
     validate_replay_config(config)
     if not isinstance(config["n_step"], int) or config["n_step"] < 1:
         raise ConfigError(f"n_step must be an integer >= 1, got {config['n_step']!r}.")
-    if config["num_atoms"] != 1:
+    if not isinstance(config["num_atoms"], int) or config["num_atoms"] < 1:
+        raise ConfigError(f"num_atoms must be an integer >= 1, got {config['num_atoms']!r}.")
+    if config["num_atoms"] > 1 and not config["v_min"] < config["v_max"]:
         raise ConfigError(
-            f"num_atoms={config['num_atoms']}: distributional DQN is not implemented in "
-            "plugrl-dqn yet. Use num_atoms=1."
+            f"v_min ({config['v_min']}) must be below v_max ({config['v_max']}) for "
+            "distributional DQN."
         )
     if config["noisy"]:
         raise ConfigError(

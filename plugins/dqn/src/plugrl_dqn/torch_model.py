@@ -5,9 +5,10 @@ Weight names (``i`` counts layers from 0, input side first):
 =============================  =============================================================
 ``hidden.i.*``                 the observation trunk, one per ``model.fcnet_hiddens`` entry
 ``advantage_hidden.i.*``       the Q head's hidden layers (``hiddens``)
-``advantage_out.*``            ``[num_actions, in]``: Q-values, or advantages when dueling
+``advantage_out.*``            ``[num_actions * num_atoms, in]``: Q-values (or return-distribution
+                               logits), or advantages when dueling
 ``value_hidden.i.*``           with ``dueling``: the state-value stream's hidden layers
-``value_out.*``                with ``dueling``: ``[1, in]``
+``value_out.*``                with ``dueling``: ``[num_atoms, in]``
 ``base.*``                     instead of ``hidden.*``: a ``custom_model`` used as the trunk
 =============================  =============================================================
 """
@@ -34,6 +35,10 @@ class QNetwork(TorchModelV2):
         q_hiddens: sizes of the Q head's hidden layers (ReLU), on top of the trunk.
         dueling: split the head into state-value and advantage streams,
             ``Q = V + A - mean(A)``.
+        num_atoms, v_min, v_max: with ``num_atoms > 1`` the head predicts a categorical
+            distribution of returns on ``num_atoms`` evenly spaced values in
+            ``[v_min, v_max]`` (C51); Q-values are its means, and the logits of the last
+            forward pass are in ``last_logits`` (``[B, num_actions, num_atoms]``).
     """
 
     def __init__(
@@ -46,6 +51,9 @@ class QNetwork(TorchModelV2):
         *,
         q_hiddens: Sequence[int] = (),
         dueling: bool = False,
+        num_atoms: int = 1,
+        v_min: float = -10.0,
+        v_max: float = 10.0,
     ):
         super().__init__(obs_space, action_space, num_outputs, model_config, name)
         config = {**MODEL_DEFAULTS, **model_config}
@@ -67,10 +75,15 @@ class QNetwork(TorchModelV2):
         self.dueling = dueling
         self.advantage_hidden = hidden_layers(features, q_hiddens)
         head_in = q_hiddens[-1] if q_hiddens else features
-        self.advantage_out = linear(head_in, num_outputs, 0.01)
+        self.num_atoms = int(num_atoms)
+        self.advantage_out = linear(head_in, num_outputs * self.num_atoms, 0.01)
         if dueling:
             self.value_hidden = hidden_layers(features, q_hiddens)
-            self.value_out = linear(head_in, 1, 1.0)
+            self.value_out = linear(head_in, self.num_atoms, 1.0)
+        self.register_buffer(
+            "support", torch.linspace(v_min, v_max, self.num_atoms), persistent=False
+        )
+        self.last_logits: torch.Tensor | None = None
 
     def forward(
         self, input_dict: dict[str, Any], state: list[torch.Tensor], seq_lens: torch.Tensor | None
@@ -80,11 +93,18 @@ class QNetwork(TorchModelV2):
             features, _ = self.base(input_dict, state, seq_lens)
         else:
             features = _run(self.hidden, obs.reshape(obs.shape[0], -1), self.trunk_activation)
-        advantages = self.advantage_out.forward(_run(self.advantage_hidden, features, torch.relu))
-        if not self.dueling:
-            return advantages, state
-        value = self.value_out.forward(_run(self.value_hidden, features, torch.relu))
-        return value + advantages - advantages.mean(dim=-1, keepdim=True), state
+        out = self.advantage_out.forward(_run(self.advantage_hidden, features, torch.relu))
+        if self.dueling:
+            value = self.value_out.forward(_run(self.value_hidden, features, torch.relu))
+        if self.num_atoms == 1:
+            if self.dueling:
+                out = value + out - out.mean(dim=-1, keepdim=True)
+            return out, state
+        logits = out.reshape(out.shape[0], -1, self.num_atoms)
+        if self.dueling:  # per atom: V + A - mean over actions of A
+            logits = value.unsqueeze(1) + logits - logits.mean(dim=1, keepdim=True)
+        self.last_logits = logits
+        return (torch.softmax(logits, dim=-1) * self.support).sum(dim=-1), state
 
 
 def _run(layers: nn.ModuleList, x: torch.Tensor, activation: Any) -> torch.Tensor:
@@ -109,4 +129,7 @@ def make_q_network(policy: Any, obs_space: gym.Space, action_space: gym.Space, c
         "q_network",
         q_hiddens=config.get("hiddens", ()),
         dueling=config.get("dueling", False),
+        num_atoms=config.get("num_atoms", 1),
+        v_min=config.get("v_min", -10.0),
+        v_max=config.get("v_max", 10.0),
     )
