@@ -1,5 +1,7 @@
-"""plugrl benchmark: sampling throughput against the raw env + MLP limit, and wall-clock time
-for PPO to reach a mean return of 450 on CartPole-v1.
+"""plugrl benchmark: sampling throughput against the raw env + MLP limit, wall-clock time for
+PPO to reach a mean return of 450 and for A2C to reach 150 and 450 on CartPole-v1 (beside
+Stable-Baselines3's tuned A2C when it is installed), and A3C's env steps/s with 1 and 2 Ray
+workers.
 
 Run with ``make bench``. Not part of the tests: numbers depend on the machine and its load.
 """
@@ -23,7 +25,10 @@ from plugrl.env.creator import make_env_creator
 from plugrl_ppo import DEFAULT_CONFIG
 from plugrl_ppo.torch_policy import PPOTorchPolicy
 
-TUNED = Path(__file__).parents[1] / "plugins/ppo/src/plugrl_ppo/tuned_examples/cartpole-ppo.yaml"
+PLUGINS = Path(__file__).parents[1] / "plugins"
+TUNED = PLUGINS / "ppo/src/plugrl_ppo/tuned_examples/cartpole-ppo.yaml"
+TUNED_A2C = PLUGINS / "a3c/src/plugrl_a3c/tuned_examples/cartpole-a2c.yaml"
+TUNED_A3C = PLUGINS / "a3c/src/plugrl_a3c/tuned_examples/cartpole-a3c.yaml"
 MODEL = {"fcnet_hiddens": [32, 32], "fcnet_activation": "tanh"}
 
 
@@ -84,19 +89,86 @@ def sampler_throughput(num_envs: int, total_steps: int = 8000) -> float:
     return best_of(TRIALS, measure)
 
 
-def ppo_time_to(threshold: float, seed: int, budget: int = 300_000) -> tuple[float, int]:
-    """Wall-clock seconds (construction included) and steps for tuned PPO to reach ``threshold``."""
-    spec = next(iter(yaml.safe_load(TUNED.read_text()).values()))
-    config = dict(spec["config"], env=spec["env"], seed=seed)
+def _tuned(path: Path, **overrides: object) -> tuple[str, dict]:
+    spec = next(iter(yaml.safe_load(path.read_text()).values()))
+    return spec["run"], dict(spec["config"], env=spec["env"], **overrides)
+
+
+def time_to(
+    path: Path, thresholds: tuple[float, ...], seed: int, budget: int
+) -> list[tuple[float, int]]:
+    """Wall-clock seconds (construction included) and steps for a tuned example to first
+    reach each threshold (``nan`` seconds where the budget ran out first)."""
+    run, config = _tuned(path, seed=seed)
     start = time.perf_counter()
+    reached: list[tuple[float, int]] = []
     with tempfile.TemporaryDirectory() as logdir:
-        trainer = get_trainer_class("PPO")(config=config, logdir=logdir)
-        while True:
+        trainer = get_trainer_class(run)(config=config, logdir=logdir)
+        while len(reached) < len(thresholds):
             result = trainer.train()
-            if result["episode_reward_mean"] >= threshold or result["timesteps_total"] >= budget:
-                break
+            steps = result["timesteps_total"]
+            while len(reached) < len(thresholds) and (
+                result["episode_reward_mean"] >= thresholds[len(reached)]
+            ):
+                reached.append((time.perf_counter() - start, steps))
+            if steps >= budget:
+                reached += [(float("nan"), steps)] * (len(thresholds) - len(reached))
         trainer.stop()
-    return time.perf_counter() - start, result["timesteps_total"]
+    return reached
+
+
+def sb3_a2c_time_to(thresholds: tuple[float, ...], seed: int, budget: int = 500_000) -> list:
+    """The same for Stable-Baselines3's A2C with the RL Zoo's tuned CartPole-v1 settings
+    (8 envs, no entropy bonus, the rest SB3's defaults), over the last 100 episodes; None
+    when SB3 is not installed."""
+    try:
+        from stable_baselines3 import A2C
+        from stable_baselines3.common.callbacks import BaseCallback
+        from stable_baselines3.common.env_util import make_vec_env
+    except ImportError:
+        return None
+    reached: list[tuple[float, int]] = []
+    start = time.perf_counter()
+
+    class StopAt(BaseCallback):
+        def _on_step(self) -> bool:
+            episodes = self.model.ep_info_buffer
+            if episodes and len(reached) < len(thresholds):
+                mean = float(np.mean([e["r"] for e in episodes]))
+                if mean >= thresholds[len(reached)]:
+                    reached.append((time.perf_counter() - start, self.num_timesteps))
+            return len(reached) < len(thresholds)
+
+    env = make_vec_env("CartPole-v1", n_envs=8, seed=seed)
+    model = A2C("MlpPolicy", env, ent_coef=0.0, seed=seed, device="cpu")
+    model.learn(budget, callback=StopAt())
+    return reached + [(float("nan"), budget)] * (len(thresholds) - len(reached))
+
+
+def a3c_throughput(num_workers: int) -> float:
+    """Env steps/s of A3C (the tuned example with ``num_workers`` Ray workers), best of 5
+    iterations of 100 gradients after a warm-up one."""
+    grads = {"grads_per_step": 100}
+    _, config = _tuned(TUNED_A3C, seed=0, num_workers=num_workers, optimizer=grads)
+    with tempfile.TemporaryDirectory() as logdir:
+        trainer = get_trainer_class("A3C")(config=config, logdir=logdir)
+        trainer.train()
+
+        def measure() -> float:
+            result = trainer.train()
+            return result["timesteps_this_iter"] / result["time_this_iter_s"]
+
+        rate = best_of(TRIALS, measure)
+        trainer.stop()
+    return rate
+
+
+def print_a2c(name: str, seed: int, reached: list[tuple[float, int]]) -> None:
+    (t150, s150), (t450, s450) = reached
+    print(
+        f"{name} CartPole-v1, seed {seed}: 150 in {t150:.1f} s ({s150:,} steps), "
+        f"450 in {t450:.1f} s ({s450:,} steps)"
+    )
 
 
 def main() -> None:
@@ -113,12 +185,29 @@ def main() -> None:
         )
     times = []
     for seed in args.seeds:
-        seconds, steps = ppo_time_to(450, seed)
+        [(seconds, steps)] = time_to(TUNED, (450,), seed, budget=300_000)
         times.append(seconds)
         print(f"PPO CartPole-v1 to 450, seed {seed}: {seconds:.1f} s, {steps:,} steps")
     print(
         f"PPO CartPole-v1 to 450: median {statistics.median(times):.1f} s over seeds "
         f"{args.seeds} (Stable-Baselines3's tuned PPO: about 15 s median here)"
+    )
+    for seed in args.seeds:
+        print_a2c("A2C", seed, time_to(TUNED_A2C, (150, 450), seed, budget=500_000))
+    for seed in args.seeds:
+        reached = sb3_a2c_time_to((150, 450), seed)
+        if reached is None:
+            print("Stable-Baselines3 is not installed: no A2C comparison")
+            break
+        print_a2c("Stable-Baselines3 A2C", seed, reached)
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    rates = {n: a3c_throughput(n) for n in (1, 2)}
+    ray.shutdown()
+    print(
+        f"A3C env steps/s with 1 / 2 Ray workers: {rates[1]:,.0f} / {rates[2]:,.0f} "
+        f"({rates[2] / rates[1]:.2f}x)"
     )
 
 

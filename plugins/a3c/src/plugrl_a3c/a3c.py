@@ -41,6 +41,9 @@ DEFAULT_CONFIG = with_common_config(
         "entropy_coeff_schedule": None,
         # A3C computes gradients on remote workers: it needs at least one.
         "num_workers": 2,
+        # Unused by A3C: each gradient is over one worker's sample(), i.e.
+        # rollout_fragment_length x num_envs_per_worker steps.
+        "train_batch_size": 200,
         # AsyncGradientsOptimizer arguments: gradients applied per optimizer step.
         "optimizer": {"grads_per_step": 100},
     }
