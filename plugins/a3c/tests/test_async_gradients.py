@@ -1,13 +1,17 @@
 """AsyncGradientsOptimizer on real Ray actors: every gradient is applied once, fresh weights go
-back to the sender only, PPO customised with it trains, and A3C trains CartPole."""
+back to the sender only, PPO customised with it trains, A3C checkpoints round-trip, and A3C
+with 2 workers trains CartPole to 150."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
+import plugrl_a3c
 from plugrl import ConfigError, Policy, WorkerSet
 from plugrl.env.creator import make_env_creator
 from plugrl_a3c import A3CTrainer, AsyncGradientsOptimizer
@@ -16,6 +20,7 @@ from plugrl_ppo import PPOTrainer
 from plugrl_ppo.testing import TINY_CONFIG as PPO_TINY
 
 pytestmark = pytest.mark.ray
+TUNED = Path(plugrl_a3c.__file__).parent / "tuned_examples" / "cartpole-a3c.yaml"
 
 
 class VersionPolicy(Policy):
@@ -124,3 +129,22 @@ def test_a3c_checkpoint_round_trip(ray_session, tmp_path):
         assert result["timesteps_total"] == 10 * 32
     finally:
         trainer.stop()
+
+
+@pytest.mark.learning
+def test_a3c_learns_cartpole_with_two_workers(ray_session, tmp_path):
+    spec = next(iter(yaml.safe_load(TUNED.read_text()).values()))
+    config = {**spec["config"], "env": spec["env"], "seed": 0}
+    assert config["num_workers"] == 2
+    trainer = A3CTrainer(config=config, logdir=str(tmp_path))
+    try:
+        while True:
+            result = trainer.train()
+            if result["episode_reward_mean"] >= 150 or result["timesteps_total"] >= 200_000:
+                break
+    finally:
+        trainer.stop()
+    assert result["episode_reward_mean"] >= 150, (
+        f"episode_reward_mean {result['episode_reward_mean']:.1f} after "
+        f"{result['timesteps_total']} steps"
+    )
