@@ -10,8 +10,12 @@ from plugrl.errors import ConfigError
 from plugrl.evaluation.worker_set import import_ray
 
 
-def sample_and_compute_gradients(worker: Any) -> tuple[list, dict, int]:
-    """Run on a remote worker: one ``sample()``, its gradients, their stats and its size."""
+def sample_and_compute_gradients(
+    worker: Any, weights: dict[str, Any], global_vars: dict[str, Any]
+) -> tuple[list, dict, int]:
+    """Run on a remote worker: take ``weights``, then one ``sample()``, its gradients, their
+    stats and its size (one actor call per gradient)."""
+    worker.set_weights(weights, global_vars)
     batch: SampleBatch = worker.sample()
     grads, info = worker.compute_gradients(batch)
     return grads, info, batch.count
@@ -61,27 +65,27 @@ class AsyncGradientsOptimizer(PolicyOptimizer):
             self.num_steps_sampled += count
             self.num_steps_trained += count
             local.set_global_vars({"timestep": self.num_steps_sampled})
-            self._launch(worker, ray.put(local.get_weights()))
+            self._launch(worker)
             fetches = {pid: stats.get("learner_stats", stats) for pid, stats in info.items()}
             applied += 1
         self.learner_stats = fetches
         return fetches
 
-    def _launch(self, worker: Any, weights: Any) -> None:
-        """Send ``weights`` to ``worker`` and queue its next sample-and-gradients task (an
-        actor runs its calls in order, so the task uses those weights)."""
-        worker.set_weights.remote(weights, self.workers.local_worker().get_global_vars())
-        self._in_flight[worker.apply.remote(sample_and_compute_gradients)] = worker
+    def _launch(self, worker: Any) -> None:
+        """Queue ``worker``'s next task, with the current weights (sent to it alone)."""
+        local = self.workers.local_worker()
+        ref = worker.apply.remote(
+            sample_and_compute_gradients, local.get_weights(), local.get_global_vars()
+        )
+        self._in_flight[ref] = worker
 
     def _launch_idle_workers(self) -> None:
         """Give every remote worker without a task (at the start, after a restore, a
-        replacement) the current weights and a task."""
+        replacement) a task."""
         busy = list(self._in_flight.values())
-        idle = [w for w in self.workers.remote_workers() if w not in busy]
-        if idle:
-            weights = self._ray.put(self.workers.local_worker().get_weights())
-            for worker in idle:
-                self._launch(worker, weights)
+        for worker in self.workers.remote_workers():
+            if worker not in busy:
+                self._launch(worker)
 
     def restore(self, state: dict[str, Any]) -> None:
         """Restore the counters; gradients in flight were computed from the weights before
