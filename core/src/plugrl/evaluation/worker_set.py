@@ -73,7 +73,7 @@ class WorkerSet:
 
     def add_workers(self, num_workers: int) -> None:
         """Start ``num_workers`` more remote workers and wait until they are built."""
-        start = len(self._remote) + 1
+        start = max(self._index.values(), default=0) + 1  # indices of dropped ones stay used
         self._remote.extend(self._start_workers(range(start, start + num_workers)))
 
     def _start_workers(self, indices: Any) -> list[Any]:
@@ -145,6 +145,10 @@ class WorkerSet:
                 results.append(ray.get(ref, timeout=timeout))
             except failures as exc:
                 self.recover(worker, exc)
+            except ray.exceptions.GetTimeoutError:
+                raise WorkerError(
+                    f"{self.worker_label(worker)} did not answer within {timeout} s."
+                ) from None
         return results
 
     def recover(self, worker: Any, exc: BaseException) -> Any | None:
