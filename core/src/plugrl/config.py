@@ -87,6 +87,9 @@ COMMON_CONFIG: dict[str, Any] = {
     # ... or replace it with a new actor holding the current weights, global vars and filters
     # (result key num_remote_worker_restarts).
     "recreate_failed_workers": False,
+    # The most replacements recreate_failed_workers starts in one run; the next failure is an
+    # error (an env that fails every time would otherwise be restarted forever).
+    "max_num_worker_restarts": 10,
     # === Framework ===
     # Deep-learning backend plugin: "torch" (plugrl-torch) or "tf" (plugrl-tf).
     "framework": "torch",

@@ -23,7 +23,8 @@ class FlakyCartPole(gym.Wrapper):
     """CartPole that fails once (across processes: a marker file) in one chosen worker.
 
     env_config: ``faults``: a list of ``{"worker": i, "step": n, "how": "raise" | "exit",
-    "marker": path}``; the fault happens on the worker's n-th env step.
+    "marker": path | None}``; the fault happens on the worker's n-th env step (with no marker,
+    in every process that gets there).
     """
 
     def __init__(self, env_config):
@@ -34,22 +35,28 @@ class FlakyCartPole(gym.Wrapper):
     def step(self, action):
         self.steps += 1
         for fault in self.faults:
-            marker = Path(fault["marker"])
-            if self.steps == fault["step"] and not marker.exists():
-                marker.touch()
+            marker = fault["marker"] and Path(fault["marker"])
+            if self.steps == fault["step"] and not (marker and marker.exists()):
+                if marker:
+                    marker.touch()
                 if fault["how"] == "exit":
                     os._exit(1)
                 raise RuntimeError(f"the pole snapped on step {self.steps}")
         return self.env.step(action)
 
 
-def _config(tmp_path: Path, faults: list[tuple[int, int, str]], **extra) -> dict:
+def _config(tmp_path: Path, faults: list[tuple[int, int, str]], once=True, **extra) -> dict:
     return {
         **TINY_CONFIG,
         "env": FlakyCartPole,
         "env_config": {
             "faults": [
-                {"worker": w, "step": n, "how": how, "marker": str(tmp_path / f"fault{i}")}
+                {
+                    "worker": w,
+                    "step": n,
+                    "how": how,
+                    "marker": str(tmp_path / f"fault{i}") if once else None,
+                }
                 for i, (w, n, how) in enumerate(faults)
             ]
         },
@@ -85,6 +92,28 @@ def test_recreated_workers_train_to_the_stop_criterion(ray_session, tmp_path, tr
             (1, 1),
             (2, 2),
         ]
+    finally:
+        trainer.stop()
+
+
+def test_a_worker_that_always_fails_is_recreated_a_limited_number_of_times(ray_session, tmp_path):
+    config = _config(
+        tmp_path,
+        [(1, 20, "raise")],
+        once=False,
+        recreate_failed_workers=True,
+        max_num_worker_restarts=1,
+    )
+    trainer = A2CTrainer(config=config, logdir=str(tmp_path / "run"))
+    try:
+        with pytest.raises(
+            WorkerError,
+            match=r"^remote rollout worker 1 failed: RuntimeError: the pole snapped on step 20 "
+            r"\(not recreated: max_num_worker_restarts=1 replacements were started already\)\.$",
+        ):
+            for _ in range(10):
+                trainer.train()
+        assert trainer.workers.num_restarts == 1
     finally:
         trainer.stop()
 

@@ -156,7 +156,8 @@ class WorkerSet:
 
         Raises a one-line :class:`WorkerError` naming the worker and the original exception,
         unless the config says otherwise: ``recreate_failed_workers`` starts a replacement with
-        the same index and the local worker's weights, global vars and filters, and returns it;
+        the same index and the local worker's weights, global vars and filters, and returns it
+        (at most ``max_num_worker_restarts`` times in all);
         ``ignore_worker_failures`` drops the worker and returns None (an error when none are
         left). A worker already dealt with returns None.
         """
@@ -164,6 +165,11 @@ class WorkerSet:
         recreate = self._config["recreate_failed_workers"]
         if not (recreate or self._config["ignore_worker_failures"]):
             raise WorkerError(message)
+        if recreate and self.num_restarts >= self._config["max_num_worker_restarts"]:
+            raise WorkerError(
+                f"{message} (not recreated: max_num_worker_restarts="
+                f"{self._config['max_num_worker_restarts']} replacements were started already)."
+            )
         if worker not in self._remote:
             return None
         position = self._remote.index(worker)

@@ -55,11 +55,10 @@ class AsyncGradientsOptimizer(PolicyOptimizer):
             with self.timers["wait"]:
                 [ready], _ = ray.wait(list(self._in_flight), num_returns=1)
             worker = self._in_flight.pop(ready)
-            try:
-                grads, info, count = ray.get(ready)
-            except (ray.exceptions.RayActorError, ray.exceptions.RayTaskError) as exc:
-                self.workers.recover(worker, exc)  # raises unless failures are tolerated
+            got = self.workers.get([ready], [worker])  # [] when a tolerated failure
+            if not got:
                 continue
+            grads, info, count = got[0]
             with self.timers["apply"]:
                 local.apply_gradients(grads)
             self.num_steps_sampled += count
