@@ -10,10 +10,6 @@ def __getattr__(name: str):
         from plugrl_a3c.torch_policy import A3CTorchPolicy
 
         return A3CTorchPolicy
-    if name == "A3CTFPolicy":
-        from plugrl_a3c.tf_policy import A3CTFPolicy
-
-        return A3CTFPolicy
     raise AttributeError(f"module 'plugrl_a3c' has no attribute {name!r}")
 
 
@@ -21,7 +17,6 @@ __all__ = [
     "A2C_DEFAULT_CONFIG",
     "DEFAULT_CONFIG",
     "A2CTrainer",
-    "A3CTFPolicy",
     "A3CTorchPolicy",
     "A3CTrainer",
     "AsyncGradientsOptimizer",
