@@ -1,6 +1,7 @@
-"""plugrl benchmark: sampling throughput against the raw env + MLP limit, and wall-clock time
-for PPO and DQN to reach a mean return of 450 on CartPole-v1 (next to Stable-Baselines3's
-tuned agents when it is installed).
+"""plugrl benchmark: sampling throughput against the raw env + MLP limit; wall-clock time for
+PPO and DQN to reach a mean return of 450 and for A2C to reach 150 and 450 on CartPole-v1
+(beside Stable-Baselines3's tuned agents when it is installed); A3C's env steps/s with 1 and
+2 Ray workers.
 
 Run with ``make bench``. Not part of the tests: numbers depend on the machine and its load.
 """
@@ -28,6 +29,8 @@ PLUGINS = Path(__file__).parents[1] / "plugins"
 TUNED = {
     "PPO": PLUGINS / "ppo/src/plugrl_ppo/tuned_examples/cartpole-ppo.yaml",
     "DQN": PLUGINS / "dqn/src/plugrl_dqn/tuned_examples/cartpole-dqn.yaml",
+    "A2C": PLUGINS / "a3c/src/plugrl_a3c/tuned_examples/cartpole-a2c.yaml",
+    "A3C": PLUGINS / "a3c/src/plugrl_a3c/tuned_examples/cartpole-a3c.yaml",
 }
 MODEL = {"fcnet_hiddens": [32, 32], "fcnet_activation": "tanh"}
 
@@ -89,28 +92,39 @@ def sampler_throughput(num_envs: int, total_steps: int = 8000) -> float:
     return best_of(TRIALS, measure)
 
 
+def _tuned(path: Path, **overrides: object) -> tuple[str, dict]:
+    spec = next(iter(yaml.safe_load(path.read_text()).values()))
+    return spec["run"], dict(spec["config"], env=spec["env"], **overrides)
+
+
 def time_to(
-    algorithm: str, threshold: float, seed: int, budget: int = 300_000
-) -> tuple[float, int]:
+    algorithm: str, thresholds: tuple[float, ...], seed: int, budget: int
+) -> list[tuple[float, int]]:
     """Wall-clock seconds (construction included) and steps for the tuned example of
-    ``algorithm`` to reach a mean return of ``threshold``."""
-    spec = next(iter(yaml.safe_load(TUNED[algorithm].read_text()).values()))
-    config = dict(spec["config"], env=spec["env"], seed=seed)
+    ``algorithm`` to first reach each threshold (``nan`` seconds where the budget ran out)."""
+    run, config = _tuned(TUNED[algorithm], seed=seed)
     start = time.perf_counter()
+    reached: list[tuple[float, int]] = []
     with tempfile.TemporaryDirectory() as logdir:
-        trainer = get_trainer_class(spec["run"])(config=config, logdir=logdir)
-        while True:
+        trainer = get_trainer_class(run)(config=config, logdir=logdir)
+        while len(reached) < len(thresholds):
             result = trainer.train()
-            if result["episode_reward_mean"] >= threshold or result["timesteps_total"] >= budget:
-                break
+            steps = result["timesteps_total"]
+            while len(reached) < len(thresholds) and (
+                result["episode_reward_mean"] >= thresholds[len(reached)]
+            ):
+                reached.append((time.perf_counter() - start, steps))
+            if steps >= budget:
+                reached += [(float("nan"), steps)] * (len(thresholds) - len(reached))
         trainer.stop()
-    return time.perf_counter() - start, result["timesteps_total"]
+    return reached
 
 
-# rl-baselines3-zoo's tuned CartPole-v1 hyperparameters (PPO's rates constant where the zoo
-# anneals them linearly).
+# rl-baselines3-zoo's tuned CartPole-v1 settings (PPO's rates constant where the zoo anneals
+# them linearly).
 SB3_TUNED = {
     "PPO": {
+        "n_envs": 8,
         "n_steps": 32,
         "batch_size": 256,
         "gae_lambda": 0.8,
@@ -119,7 +133,6 @@ SB3_TUNED = {
         "ent_coef": 0.0,
         "learning_rate": 1e-3,
         "clip_range": 0.2,
-        "n_envs": 8,
     },
     "DQN": {
         "learning_rate": 2.3e-3,
@@ -134,53 +147,97 @@ SB3_TUNED = {
         "exploration_final_eps": 0.04,
         "policy_kwargs": {"net_arch": [256, 256]},
     },
+    "A2C": {"n_envs": 8, "ent_coef": 0.0},
 }
 
 
 def sb3_time_to(
-    algorithm: str, threshold: float, seed: int, budget: int = 300_000
-) -> tuple[float, int] | None:
-    """Like :func:`time_to` for Stable-Baselines3's tuned agent; None if it is not installed.
-    Its mean is over the last 100 episodes, as plugrl's."""
+    algorithm: str, thresholds: tuple[float, ...], seed: int, budget: int
+) -> list[tuple[float, int]] | None:
+    """The same for Stable-Baselines3's agent with the zoo's settings, over its last 100
+    episodes; None when SB3 is not installed."""
     try:
         import stable_baselines3
         from stable_baselines3.common.callbacks import BaseCallback
         from stable_baselines3.common.env_util import make_vec_env
     except ImportError:
         return None
+    reached: list[tuple[float, int]] = []
+    start = time.perf_counter()
 
     class StopAt(BaseCallback):
         def _on_step(self) -> bool:
-            returns = [info["r"] for info in self.model.ep_info_buffer]
-            return not (len(returns) >= 10 and np.mean(returns) >= threshold)
+            episodes = self.model.ep_info_buffer
+            if episodes and len(reached) < len(thresholds):
+                mean = float(np.mean([e["r"] for e in episodes]))
+                if mean >= thresholds[len(reached)]:
+                    reached.append((time.perf_counter() - start, self.num_timesteps))
+            return len(reached) < len(thresholds)
 
     params = dict(SB3_TUNED[algorithm])
-    start = time.perf_counter()
     env = make_vec_env("CartPole-v1", n_envs=params.pop("n_envs", 1), seed=seed)
-    model = getattr(stable_baselines3, algorithm)("MlpPolicy", env, seed=seed, **params)
-    model.learn(budget, callback=StopAt())
-    return time.perf_counter() - start, model.num_timesteps
+    agent = getattr(stable_baselines3, algorithm)(
+        "MlpPolicy", env, seed=seed, device="cpu", **params
+    )
+    agent.learn(budget, callback=StopAt())
+    return reached + [(float("nan"), budget)] * (len(thresholds) - len(reached))
 
 
-def report_time_to(algorithm: str, threshold: float, seeds: list[int]) -> None:
-    for name, measure in ((algorithm, time_to), (f"Stable-Baselines3 {algorithm}", sb3_time_to)):
-        times = []
-        for seed in seeds:
-            measured = measure(algorithm, threshold, seed)
-            if measured is None:
-                print(f"{name}: not installed (pip install stable-baselines3 to compare)")
+def a3c_throughput(num_workers: int) -> float:
+    """Env steps/s of A3C (the tuned example with ``num_workers`` Ray workers), best of 5
+    iterations of 100 gradients after a warm-up one."""
+    grads = {"grads_per_step": 100}
+    _, config = _tuned(TUNED["A3C"], seed=0, num_workers=num_workers, optimizer=grads)
+    with tempfile.TemporaryDirectory() as logdir:
+        trainer = get_trainer_class("A3C")(config=config, logdir=logdir)
+        trainer.train()
+
+        def measure() -> float:
+            result = trainer.train()
+            return result["timesteps_this_iter"] / result["time_this_iter_s"]
+
+        rate = best_of(TRIALS, measure)
+        trainer.stop()
+    return rate
+
+
+def report_time_to(
+    algorithm: str,
+    thresholds: tuple[float, ...],
+    seeds: list[int],
+    sb3_seeds: list[int],
+    budget: int,
+) -> None:
+    """Print plugrl's and Stable-Baselines3's times to each threshold, per seed."""
+    for name, measure, run_seeds in (
+        (algorithm, time_to, seeds),
+        (f"Stable-Baselines3 {algorithm}", sb3_time_to, sb3_seeds),
+    ):
+        runs = []
+        for seed in run_seeds:
+            reached = measure(algorithm, thresholds, seed, budget)
+            if reached is None:
+                print(f"{name}: Stable-Baselines3 is not installed, no comparison")
                 break
-            seconds, steps = measured
-            times.append(seconds)
-            print(f"{name} to {threshold:g}, seed {seed}: {seconds:.1f} s, {steps:,} steps")
-        if times:
-            median = statistics.median(times)
-            print(f"{name} to {threshold:g}: median {median:.1f} s over seeds {seeds}")
+            runs.append(reached)
+            parts = [
+                f"{threshold:g} in {seconds:.1f} s ({steps:,} steps)"
+                for threshold, (seconds, steps) in zip(thresholds, reached, strict=True)
+            ]
+            print(f"{name} CartPole-v1, seed {seed}: {', '.join(parts)}")
+        if len(runs) > 1:
+            medians = [
+                f"{threshold:g} in {statistics.median(run[i][0] for run in runs):.1f} s"
+                for i, threshold in enumerate(thresholds)
+            ]
+            print(f"{name} median over {len(runs)} seeds: {', '.join(medians)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    # Stable-Baselines3's A2C takes minutes per seed here: one seed unless asked for more.
+    parser.add_argument("--sb3-seeds", type=int, nargs="*", default=[0])
     args = parser.parse_args()
     limit = raw_limit()
     print(f"raw limit (gymnasium CartPole x8 + batched MLP forward): {limit:,.0f} steps/s")
@@ -190,8 +247,18 @@ def main() -> None:
             f"RolloutWorker sampling, {num_envs} env(s): {rate:,.0f} steps/s "
             f"({rate / limit:.0%} of the limit)"
         )
-    for algorithm in ("PPO", "DQN"):
-        report_time_to(algorithm, 450, args.seeds)
+    report_time_to("PPO", (450,), args.seeds, args.sb3_seeds, budget=300_000)
+    report_time_to("DQN", (450,), args.seeds, args.sb3_seeds, budget=300_000)
+    report_time_to("A2C", (150, 450), args.seeds, args.sb3_seeds, budget=500_000)
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    rates = {n: a3c_throughput(n) for n in (1, 2)}
+    ray.shutdown()
+    print(
+        f"A3C env steps/s with 1 / 2 Ray workers: {rates[1]:,.0f} / {rates[2]:,.0f} "
+        f"({rates[2] / rates[1]:.2f}x)"
+    )
 
 
 if __name__ == "__main__":

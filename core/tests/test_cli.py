@@ -9,6 +9,7 @@ import pytest
 
 from plugrl.cli.main import main
 from plugrl.cli.train import lookup, should_stop
+from plugrl.registry import KNOWN_DISTRIBUTIONS
 
 TINY_PPO = json.dumps(
     {
@@ -54,11 +55,13 @@ def test_bad_json_names_the_flag_and_position(capsys, tmp_path, flag):
     assert "column 12" in line
 
 
-def test_unknown_algorithm_lists_installed_and_the_distribution(capsys, tmp_path):
+def test_unknown_algorithm_lists_installed_and_the_distribution(capsys, tmp_path, monkeypatch):
+    known = {**KNOWN_DISTRIBUTIONS["algorithms"], "Rainbow": "plugrl-rainbow"}
+    monkeypatch.setitem(KNOWN_DISTRIBUTIONS, "algorithms", known)
     line = error_line(
-        capsys, "train", "--run", "DQN", "--env", "CartPole-v1", "--local-dir", str(tmp_path)
+        capsys, "train", "--run", "Rainbow", "--env", "CartPole-v1", "--local-dir", str(tmp_path)
     )
-    assert "pip install plugrl-dqn" in line
+    assert "pip install plugrl-rainbow" in line
     assert "PPO" in line
     assert not any(tmp_path.iterdir())
 

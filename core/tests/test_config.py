@@ -136,7 +136,7 @@ def test_nested_unknown_key_in_evaluation_config():
         merge_trainer_config(COMMON_CONFIG, {"evaluation_config": {"model": {"fcnet_hidens": [8]}}})
 
 
-@pytest.mark.parametrize("key", ["sample_async", "ignore_worker_failures"])
+@pytest.mark.parametrize("key", ["sample_async"])
 def test_features_not_supported_yet_are_refused(key):
     with pytest.raises(ConfigError, match=f"'{key}' is not supported yet"):
         merge_trainer_config(COMMON_CONFIG, {key: True})

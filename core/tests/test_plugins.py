@@ -15,7 +15,7 @@ from plugrl import (
     register_plugin,
     unregister_plugin,
 )
-from plugrl.registry import registry
+from plugrl.registry import KNOWN_DISTRIBUTIONS, registry
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_empty_selection_loads_only_builtins(monkeypatch, fresh_host):
     monkeypatch.setenv(plugins.ENV_VAR, "")
     host = plugins.reset()
     assert host.infos and all(info.builtin for info in host.infos.values())
-    with pytest.raises(PluginError, match="pip install plugrl-ppo"):
+    with pytest.raises(PluginError, match="plugrl-ppo, which is installed but not loaded"):
         get_trainer_class("PPO")
 
 
@@ -83,8 +83,19 @@ def test_selection_by_name(monkeypatch, fresh_host):
     assert non_builtin == {"torch", "exploration"}
 
 
-def test_missing_algorithm_names_its_distribution():
-    with pytest.raises(PluginError, match=r"Unknown algorithm 'DQN'.*pip install plugrl-dqn"):
+def test_missing_algorithm_names_its_distribution(monkeypatch):
+    known = {**KNOWN_DISTRIBUTIONS["algorithms"], "Rainbow": "plugrl-rainbow"}
+    monkeypatch.setitem(KNOWN_DISTRIBUTIONS, "algorithms", known)
+    with pytest.raises(
+        PluginError, match=r"Unknown algorithm 'Rainbow'.*pip install plugrl-rainbow"
+    ):
+        get_trainer_class("Rainbow")
+
+
+def test_algorithm_left_out_by_the_selection_says_so(monkeypatch, fresh_host):
+    monkeypatch.setenv(plugins.ENV_VAR, "ppo,torch,exploration")
+    plugins.reset()
+    with pytest.raises(PluginError, match=r"plugrl-dqn, which is installed but not loaded"):
         get_trainer_class("DQN")
 
 

@@ -80,10 +80,16 @@ COMMON_CONFIG: dict[str, Any] = {
     # Callbacks: a class with @hookimpl methods, a DefaultCallbacks subclass, a list of either,
     # or the legacy dict {"on_episode_end": fn(info), ...}.
     "callbacks": None,
-    # Carry on with the healthy remote workers when one fails.
+    # A failed remote worker (its env raised, its process died) stops training with an error
+    # naming it, unless: carry on with the healthy remote workers (result key
+    # num_healthy_workers) ...
     "ignore_worker_failures": False,
-    # Replace a failed remote worker with a new actor holding the current weights.
+    # ... or replace it with a new actor holding the current weights, global vars and filters
+    # (result key num_remote_worker_restarts).
     "recreate_failed_workers": False,
+    # The most replacements recreate_failed_workers starts in one run; the next failure is an
+    # error (an env that fails every time would otherwise be restarted forever).
+    "max_num_worker_restarts": 10,
     # === Framework ===
     # Deep-learning backend plugin: "torch" (plugrl-torch) or "tf" (plugrl-tf).
     "framework": "torch",
@@ -143,10 +149,6 @@ FREE_FORM = frozenset({"env_config", "optimizer", "custom_model_config"})
 # Keys RLlib configs may set that plugrl accepts but cannot honour yet, with what happens now.
 NOT_SUPPORTED_YET = {
     "sample_async": "workers sample in their own thread of control; leave it False.",
-    "ignore_worker_failures": "a failed remote worker stops training with an error naming it "
-    "(checkpoints already written stay intact); leave it False.",
-    "recreate_failed_workers": "a failed remote worker stops training with an error naming it "
-    "(checkpoints already written stay intact); leave it False.",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from plugrl.sample_batch import SampleBatch
@@ -59,3 +61,24 @@ def compute_advantages(
     rollout[Postprocessing.ADVANTAGES] = advantages.astype(np.float32)
     rollout[Postprocessing.VALUE_TARGETS] = targets.astype(np.float32)
     return rollout
+
+
+def postprocess_advantages(
+    policy: Any, sample_batch: SampleBatch, other_agent_batches: Any = None, episode: Any = None
+) -> SampleBatch:
+    """A ``postprocess_fn`` adding advantages and value targets with the policy's ``gamma``,
+    ``lambda``, ``use_gae`` and ``use_critic``. A trajectory that ended by termination
+    bootstraps with 0; one that was truncated or cut bootstraps with the critic's value of its
+    last next-observation (``policy.value(obs)``, from the backend's value mixin)."""
+    if sample_batch[SampleBatch.TERMINATEDS][-1] or not policy.config["use_critic"]:
+        last_r = 0.0
+    else:
+        last_r = policy.value(sample_batch[SampleBatch.NEXT_OBS][-1])
+    return compute_advantages(
+        sample_batch,
+        last_r,
+        policy.config["gamma"],
+        policy.config["lambda"],
+        use_gae=policy.config["use_gae"],
+        use_critic=policy.config["use_critic"],
+    )

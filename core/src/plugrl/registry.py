@@ -7,6 +7,8 @@ change. Names registered at run time (``register_env`` and friends) are kept acr
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
 import threading
 import warnings
 from collections.abc import Callable
@@ -148,12 +150,25 @@ def missing_message(kind: str, name: str, installed: list[str]) -> str:
             f" It comes from {dist}, which is installed but failed to load: {failed[0].error}."
             " Run `plugrl plugins` for details."
         )
+    elif dist and os.environ.get(plugins.ENV_VAR) is not None and _installed(dist):
+        message += (
+            f" It comes from {dist}, which is installed but not loaded: "
+            f"{plugins.ENV_VAR}={os.environ.get(plugins.ENV_VAR, '')!r} leaves it out."
+        )
     elif dist:
         message += f" It is provided by the {dist} distribution: pip install {dist}."
     else:
         message += did_you_mean(name, installed)
     shown = ", ".join(sorted(installed)) or "none"
     return f"{message} Installed {what}s: {shown}."
+
+
+def _installed(distribution: str) -> bool:
+    try:
+        importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 _registries = {kind: Registry(kind) for kind in KINDS}

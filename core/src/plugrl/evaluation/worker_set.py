@@ -67,23 +67,30 @@ class WorkerSet:
         self.logdir = logdir
         self._local = RolloutWorker(env_creator, self._policy, self._config, 0, self._num_workers)
         self._remote: list[Any] = []
+        self._index: dict[Any, int] = {}  # remote worker -> its worker_index
+        self.num_restarts = 0
         self.add_workers(self._num_workers)
 
     def add_workers(self, num_workers: int) -> None:
-        """Start ``num_workers`` more remote workers and wait until they are built.
+        """Start ``num_workers`` more remote workers and wait until they are built."""
+        start = max(self._index.values(), default=0) + 1  # indices of dropped ones stay used
+        self._remote.extend(self._start_workers(range(start, start + num_workers)))
+
+    def _start_workers(self, indices: Any) -> list[Any]:
+        """New remote workers with the given indices, built and ready.
 
         Each actor rebuilds the driver's plugin selection and gets the models and
         explorations registered at run time, which do not travel by themselves.
         """
-        if num_workers <= 0:
-            return
+        indices = list(indices)
+        if not indices:
+            return []
         ray = ensure_ray(self._config["ray_address"])
         actor_cls = ray.remote(
             num_cpus=self._config["num_cpus_per_worker"],
             num_gpus=self._config["num_gpus_per_worker"],
         )(RolloutWorker)
         runtime = {kind: registry(kind).runtime_items() for kind in ("models", "explorations")}
-        start = len(self._remote) + 1
         new = [
             actor_cls.remote(
                 self._env_creator,
@@ -94,10 +101,17 @@ class WorkerSet:
                 plugin_spec=plugins.get_host().spec(),
                 runtime_registrations=runtime,
             )
-            for index in range(start, start + num_workers)
+            for index in indices
         ]
-        self.get([w.get_host.remote() for w in new], new)
-        self._remote.extend(new)
+        for index, worker in zip(indices, new, strict=True):
+            self._index[worker] = index
+            try:
+                ray.get(worker.get_host.remote())
+            except (ray.exceptions.RayActorError, ray.exceptions.RayTaskError) as exc:
+                raise WorkerError(
+                    f"remote rollout worker {index} could not be started: {describe_failure(exc)}"
+                ) from None
+        return new
 
     def local_worker(self) -> RolloutWorker:
         return self._local
@@ -106,20 +120,83 @@ class WorkerSet:
         return list(self._remote)
 
     def get(self, refs: list, workers: list | None = None, timeout: float | None = None) -> list:
-        """``ray.get`` of one ref per worker (in order) that turns a failure or a time-out into
-        one readable :class:`WorkerError` naming the worker."""
+        """``ray.get`` of one ref per worker (``workers``, in order; default all remote ones).
+
+        A failed worker goes to :meth:`recover`: by default a one-line :class:`WorkerError`
+        naming it; with ``ignore_worker_failures`` or ``recreate_failed_workers`` its result is
+        left out and the results of the others are returned.
+        """
         if not refs:
             return []
         ray = import_ray()
+        failures = (ray.exceptions.RayActorError, ray.exceptions.RayTaskError)
         try:
             return ray.get(refs, timeout=timeout)
         except ray.exceptions.GetTimeoutError:
             raise WorkerError(
                 f"Remote rollout workers did not answer within {timeout} s."
             ) from None
-        except (ray.exceptions.RayActorError, ray.exceptions.RayTaskError) as exc:
-            workers = workers if workers is not None else self._remote
-            raise worker_error(exc, refs, workers, self._remote) from None
+        except failures:
+            pass
+        results = []
+        workers = list(self._remote if workers is None else workers)
+        for ref, worker in zip(refs, workers, strict=True):
+            try:
+                results.append(ray.get(ref, timeout=timeout))
+            except failures as exc:
+                self.recover(worker, exc)
+            except ray.exceptions.GetTimeoutError:
+                raise WorkerError(
+                    f"{self.worker_label(worker)} did not answer within {timeout} s."
+                ) from None
+        return results
+
+    def recover(self, worker: Any, exc: BaseException) -> Any | None:
+        """Deal with remote ``worker`` having failed with ``exc``.
+
+        Raises a one-line :class:`WorkerError` naming the worker and the original exception,
+        unless the config says otherwise: ``recreate_failed_workers`` starts a replacement with
+        the same index and the local worker's weights, global vars and filters, and returns it
+        (at most ``max_num_worker_restarts`` times in all);
+        ``ignore_worker_failures`` drops the worker and returns None (an error when none are
+        left). A worker already dealt with returns None.
+        """
+        message = f"{self.worker_label(worker)} failed: {describe_failure(exc)}"
+        recreate = self._config["recreate_failed_workers"]
+        if not (recreate or self._config["ignore_worker_failures"]):
+            raise WorkerError(message)
+        if recreate and self.num_restarts >= self._config["max_num_worker_restarts"]:
+            raise WorkerError(
+                f"{message} (not recreated: max_num_worker_restarts="
+                f"{self._config['max_num_worker_restarts']} replacements were started already)."
+            )
+        if worker not in self._remote:
+            return None
+        position = self._remote.index(worker)
+        _kill(worker)
+        if not recreate:
+            del self._remote[position]
+            if not self._remote:
+                raise WorkerError(f"{message}; no healthy remote workers are left.")
+            logger.warning("%s; carrying on with %d remote workers", message, len(self._remote))
+            return None
+        logger.warning("%s; starting a replacement", message)
+        [new] = self._start_workers([self._index.pop(worker)])
+        ray = import_ray()
+        local = self._local
+        ray.get(
+            [
+                new.set_weights.remote(local.get_weights(), local.get_global_vars()),
+                new.sync_filters.remote(local.get_filters()),
+            ]
+        )
+        self._remote[position] = new
+        self.num_restarts += 1
+        return new
+
+    def worker_label(self, worker: Any) -> str:
+        index = self._index.get(worker)
+        return "a remote rollout worker" if index is None else f"remote rollout worker {index}"
 
     def sync_weights(self, global_vars: dict | None = None) -> None:
         """Send the local worker's weights (and global vars) to every remote worker."""
@@ -137,7 +214,7 @@ class WorkerSet:
     def foreach_worker_with_index(self, func: Callable) -> list:
         """``[func(local_worker, 0), func(remote_1, 1), ...]``."""
         results = [func(self._local, 0)]
-        refs = [w.apply.remote(func, i) for i, w in enumerate(self._remote, start=1)]
+        refs = [w.apply.remote(func, self._index[w]) for w in self._remote]
         return results + self.get(refs)
 
     def foreach_policy(self, func: Callable) -> list:
@@ -151,35 +228,29 @@ class WorkerSet:
 
     def stop(self) -> None:
         self._local.stop()
-        if self._remote:
-            ray = import_ray()
-            for w in self._remote:
-                try:
-                    w.stop.remote()
-                    ray.kill(w)
-                except Exception:  # an actor already gone needs no stopping
-                    logger.debug("remote worker already stopped", exc_info=True)
-            self._remote = []
+        for worker in self._remote:
+            try:
+                worker.stop.remote()
+            except Exception:  # an actor already gone needs no stopping
+                logger.debug("remote worker already stopped", exc_info=True)
+            _kill(worker)
+        self._remote = []
 
 
-def worker_error(exc: BaseException, refs: list, workers: list, all_workers: list) -> WorkerError:
-    """One line naming the worker and the original exception, not pages of actor traceback."""
+def _kill(worker: Any) -> None:
+    try:
+        import_ray().kill(worker)
+    except Exception:  # an actor already gone needs no killing
+        logger.debug("remote worker already gone", exc_info=True)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """The original exception of a failed remote call, in one line (not the actor traceback)."""
     ray = import_ray()
-    label = "a remote rollout worker"
-    for ref, worker in zip(refs, workers, strict=False):
-        try:
-            ray.get(ref, timeout=0)
-        except (ray.exceptions.RayActorError, ray.exceptions.RayTaskError) as failed:
-            exc = failed
-            if worker in all_workers:
-                label = f"remote rollout worker {all_workers.index(worker) + 1}"
-            break
-        except ray.exceptions.GetTimeoutError:
-            continue
     cause = getattr(exc, "cause", None)
     if isinstance(cause, BaseException) and cause is not exc:
-        what = f"{type(cause).__name__}: {cause}"
-    else:
-        lines = [line for line in str(exc).splitlines() if line.strip()]
-        what = lines[-1].strip() if lines else type(exc).__name__
-    return WorkerError(f"{label} failed: {what}")
+        return f"{type(cause).__name__}: {cause}"
+    if isinstance(exc, ray.exceptions.RayActorError):
+        return f"its process died ({type(exc).__name__})"
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[-1].strip() if lines else type(exc).__name__

@@ -15,8 +15,8 @@ def collect_samples(workers: WorkerSet, min_steps: int) -> SampleBatch:
     there are any, else from the local worker."""
     batches: list[SampleBatch] = []
     count = 0
-    remotes = workers.remote_workers()
     while count < min_steps:
+        remotes = workers.remote_workers()  # a failed worker may have been dropped or replaced
         if remotes:
             new = workers.get([w.sample.remote() for w in remotes], remotes)
         else:

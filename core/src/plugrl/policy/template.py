@@ -54,6 +54,7 @@ def make_template_class(base: type, overrides: dict[str, Any]) -> type:
 _TEMPLATE_MODULES = (
     "plugrl.policy.template",
     "plugrl.trainer.template",
+    "plugrl.trainer.trainer",
     "plugrl_torch.template",
     "plugrl_tf.template",
 )

@@ -225,6 +225,7 @@ class Trainer(TemplateClass):
             time_this_iter_s=time_this_iter,
             time_total_s=self._time_total,
             num_healthy_workers=len(self.workers.remote_workers()),
+            num_remote_worker_restarts=self.workers.num_restarts,
             done=False,
             date=now.strftime("%Y-%m-%d_%H-%M-%S"),
             timestamp=int(now.timestamp()),
@@ -275,8 +276,8 @@ class Trainer(TemplateClass):
             eval_workers.foreach_worker(lambda w: w.get_metrics())  # drop stale episodes
             episodes: list = []
             wanted = self.config["evaluation_num_episodes"]
-            remotes = eval_workers.remote_workers()
             while len(episodes) < wanted:
+                remotes = eval_workers.remote_workers()
                 if remotes:
                     eval_workers.get([w.sample.remote() for w in remotes], remotes)
                     for got in eval_workers.get([w.get_metrics.remote() for w in remotes], remotes):

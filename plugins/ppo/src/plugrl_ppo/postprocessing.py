@@ -1,30 +1,13 @@
-"""PPO's trajectory postprocessing: GAE, bootstrapping cut or truncated trajectories."""
+"""PPO's trajectory postprocessing (the kernel's GAE) and its adaptive KL coefficient."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from plugrl import SampleBatch, compute_advantages
+from plugrl.postprocessing import postprocess_advantages
 
-
-def postprocess_ppo_gae(
-    policy: Any, sample_batch: SampleBatch, other_agent_batches: Any = None, episode: Any = None
-) -> SampleBatch:
-    """Add advantages and value targets. A trajectory that ended by termination bootstraps
-    with 0; one that was truncated or cut bootstraps with the critic's value of its last
-    next-observation (``policy.value(obs)``, from the backend's value mixin)."""
-    if sample_batch[SampleBatch.TERMINATEDS][-1]:
-        last_r = 0.0
-    else:
-        last_r = policy.value(sample_batch[SampleBatch.NEXT_OBS][-1])
-    return compute_advantages(
-        sample_batch,
-        last_r,
-        policy.config["gamma"],
-        policy.config["lambda"],
-        use_gae=policy.config["use_gae"],
-        use_critic=policy.config["use_critic"],
-    )
+# GAE with bootstrapping of cut or truncated trajectories (the kernel's, shared with A2C/A3C).
+postprocess_ppo_gae = postprocess_advantages
 
 
 class KLCoeffMixin:

@@ -14,6 +14,7 @@ from plugrl_torch.mixins import (
     LearningRateSchedule,
     ValueNetworkMixin,
     clip_grad_norm,
+    explained_variance,
     vf_preds_fetches,
 )
 
@@ -44,7 +45,7 @@ def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: A
         clipped = prev_values + torch.clamp(values - prev_values, -clip, clip)
         vf_loss = torch.max((values - targets) ** 2, (clipped - targets) ** 2)
         total = total + config["vf_loss_coeff"] * vf_loss
-        explained_var = _explained_variance(targets, values)
+        explained_var = explained_variance(targets, values)
     else:
         vf_loss = torch.zeros_like(total)
         explained_var = torch.tensor(0.0)
@@ -57,15 +58,6 @@ def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: A
         "entropy": entropy.mean(),
     }
     return total.mean()
-
-
-def _explained_variance(targets: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
-    variance = torch.var(targets)
-    return (
-        torch.clamp(1 - torch.var(targets - predictions) / variance, min=-1.0)
-        if variance > 0
-        else torch.tensor(0.0)
-    )
 
 
 def kl_and_loss_stats(policy: Any, train_batch: Any) -> dict[str, Any]:

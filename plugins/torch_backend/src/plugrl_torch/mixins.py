@@ -1,4 +1,5 @@
-"""Reusable torch policy mixins: learning-rate and entropy schedules, a value helper."""
+"""Reusable torch policy pieces: learning-rate and entropy schedules, a value helper, gradient
+clipping and explained variance."""
 
 from __future__ import annotations
 
@@ -76,3 +77,11 @@ def clip_grad_norm(
         return {}
     params = [p for group in optimizer.param_groups for p in group["params"]]
     return {"grad_gnorm": float(torch.nn.utils.clip_grad_norm_(params, clip))}
+
+
+def explained_variance(targets: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
+    """``1 - Var[targets - predictions] / Var[targets]``, floored at -1 (0 for constant targets)."""
+    variance = torch.var(targets)
+    if variance > 0:
+        return torch.clamp(1 - torch.var(targets - predictions) / variance, min=-1.0)
+    return torch.tensor(0.0)

@@ -253,7 +253,7 @@ class TorchPolicy(Policy):
 
     def apply_gradients(self, gradients: list) -> None:
         for param, grad in zip(self.model.parameters(), gradients, strict=True):
-            param.grad = torch.as_tensor(grad, device=self.device)
+            param.grad = torch.tensor(np.asarray(grad), device=self.device)  # a copy
         for optimizer in self._optimizers:
             optimizer.step()
 

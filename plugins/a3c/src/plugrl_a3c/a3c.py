@@ -1,0 +1,138 @@
+"""A2C and A3C: configs, trainers and config checks (the framework-free part).
+
+Advantage actor-critic (Mnih et al. 2016): the policy follows ``logp(a|s) * advantage`` with an
+entropy bonus, and a critic learns the value targets. A2C samples from every worker, then
+makes one update (optionally accumulating gradients over microbatches); A3C has each Ray
+worker compute gradients on its own samples, applied by the driver as they arrive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plugrl import SyncSamplesOptimizer, build_trainer
+from plugrl.config import with_common_config
+from plugrl.errors import ConfigError
+from plugrl.registry import get_framework
+from plugrl_a3c.async_gradients import AsyncGradientsOptimizer
+from plugrl_a3c.microbatch import MicrobatchOptimizer
+
+DEFAULT_CONFIG = with_common_config(
+    {
+        # Train a value function (critic); needed for GAE and for bootstrapping cut fragments.
+        "use_critic": True,
+        # Generalized Advantage Estimation; otherwise n-step returns minus the critic's values.
+        "use_gae": True,
+        # GAE lambda (1.0: Monte-Carlo returns bootstrapped at the end of each fragment).
+        "lambda": 1.0,
+        # Steps per env per sample() call: the "n" of the n-step returns.
+        "rollout_fragment_length": 10,
+        # Clip the global gradient norm to this value (None = no clipping).
+        "grad_clip": 40.0,
+        # Learning rate (Adam).
+        "lr": 1e-4,
+        # Piecewise-linear learning rate, [[timestep, lr], ...]; overrides lr when set.
+        "lr_schedule": None,
+        # Weight of the value loss (0.5 * squared error) in the total loss.
+        "vf_loss_coeff": 0.5,
+        # Entropy bonus coefficient.
+        "entropy_coeff": 0.01,
+        # Piecewise-linear entropy coefficient, [[timestep, coeff], ...].
+        "entropy_coeff_schedule": None,
+        # A3C computes gradients on remote workers: it needs at least one.
+        "num_workers": 2,
+        # Unused by A3C: each gradient is over one worker's sample(), i.e.
+        # rollout_fragment_length x num_envs_per_worker steps.
+        "train_batch_size": 200,
+        # AsyncGradientsOptimizer arguments: gradients applied per optimizer step.
+        "optimizer": {"grads_per_step": 100},
+    }
+)
+
+A2C_DEFAULT_CONFIG = {
+    **DEFAULT_CONFIG,
+    # Sampling happens in the driver by default; num_workers > 0 samples on Ray actors.
+    "num_workers": 0,
+    "rollout_fragment_length": 20,
+    # Steps per update.
+    "train_batch_size": 200,
+    # Accumulate gradients over microbatches of this many steps, then make one update
+    # (None: one gradient over the whole train batch).
+    "microbatch_size": None,
+    # SyncSamplesOptimizer / MicrobatchOptimizer take no extra arguments.
+    "optimizer": {},
+}
+
+
+def validate_config(config: dict[str, Any]) -> None:
+    """Refuse settings actor-critic cannot train with."""
+    if config["entropy_coeff"] < 0:
+        raise ConfigError(f"entropy_coeff must be >= 0, got {config['entropy_coeff']}.")
+    if config["use_gae"] and not config["use_critic"]:
+        raise ConfigError("use_gae=True needs use_critic=True (GAE uses the value function).")
+    if config["batch_mode"] == "truncate_episodes" and not config["use_critic"]:
+        raise ConfigError(
+            "batch_mode 'truncate_episodes' needs use_critic=True to bootstrap cut fragments; "
+            "set use_critic=True or batch_mode='complete_episodes'."
+        )
+
+
+def validate_a3c_config(config: dict[str, Any]) -> None:
+    validate_config(config)
+    if config["num_workers"] < 1:
+        raise ConfigError(
+            "A3C computes gradients on remote workers and needs num_workers >= 1, got "
+            f"{config['num_workers']}; use A2C to train in the driver process."
+        )
+
+
+def validate_a2c_config(config: dict[str, Any]) -> None:
+    validate_config(config)
+    size = config["microbatch_size"]
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+        raise ConfigError(f"microbatch_size must be None or an integer > 0, got {size!r}.")
+
+
+def get_policy_class(config: dict[str, Any]) -> type:
+    """The actor-critic policy for ``config["framework"]`` (its backend must be installed)."""
+    framework = config["framework"]
+    get_framework(framework)  # a clear error naming the distribution if missing
+    if framework == "torch":
+        from plugrl_a3c.torch_policy import A3CTorchPolicy
+
+        return A3CTorchPolicy
+    raise ConfigError(f"A2C/A3C have no policy for framework {framework!r} yet; use 'torch'.")
+
+
+def make_async_optimizer(workers: Any, config: dict[str, Any]) -> AsyncGradientsOptimizer:
+    return AsyncGradientsOptimizer(workers, **config["optimizer"])
+
+
+def make_sync_optimizer(workers: Any, config: dict[str, Any]) -> SyncSamplesOptimizer:
+    """One update per train batch; gradients accumulated over microbatches when set."""
+    if config["microbatch_size"]:
+        return MicrobatchOptimizer(
+            workers,
+            train_batch_size=config["train_batch_size"],
+            microbatch_size=config["microbatch_size"],
+            **config["optimizer"],
+        )
+    return SyncSamplesOptimizer(
+        workers, train_batch_size=config["train_batch_size"], **config["optimizer"]
+    )
+
+
+A3CTrainer = build_trainer(
+    name="A3C",
+    default_config=DEFAULT_CONFIG,
+    get_policy_class=get_policy_class,
+    validate_config=validate_a3c_config,
+    make_policy_optimizer=make_async_optimizer,
+)
+
+A2CTrainer = A3CTrainer.with_updates(
+    name="A2C",
+    default_config=A2C_DEFAULT_CONFIG,
+    validate_config=validate_a2c_config,
+    make_policy_optimizer=make_sync_optimizer,
+)

@@ -1,0 +1,46 @@
+"""MicrobatchOptimizer: one update per train batch, its gradient accumulated over microbatches
+(A2C's ``microbatch_size``): only one microbatch's graph is alive at a time."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from plugrl import SampleBatch, SyncSamplesOptimizer, WorkerSet
+from plugrl.errors import ConfigError
+from plugrl.optimizers.sync_samples import learner_stats
+
+
+class MicrobatchOptimizer(SyncSamplesOptimizer):
+    """Sample ``train_batch_size`` steps, compute gradients on slices of ``microbatch_size``
+    steps, and apply their average weighted by slice length: the same update as one gradient
+    over the whole batch when the loss is a mean (and no per-slice gradient clipping bites).
+    """
+
+    def __init__(self, workers: WorkerSet, train_batch_size: int = 200, microbatch_size: int = 20):
+        if microbatch_size > train_batch_size:
+            raise ConfigError(
+                f"microbatch_size ({microbatch_size}) must be <= train_batch_size "
+                f"({train_batch_size})."
+            )
+        super().__init__(workers, train_batch_size=train_batch_size)
+        self.microbatch_size = microbatch_size
+
+    def learn(self, batch: SampleBatch) -> dict[str, Any]:
+        local = self.workers.local_worker()
+        total: list[np.ndarray] = []
+        per_policy: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        for micro in batch.timeslices(self.microbatch_size):
+            grads, info = local.compute_gradients(micro)
+            weighted = [micro.count / batch.count * np.asarray(g) for g in grads]
+            total = [a + g for a, g in zip(total, weighted, strict=True)] if total else weighted
+            for pid, stats in info.items():
+                for key, value in learner_stats(stats).items():
+                    per_policy[pid][key].append(value)
+        local.apply_gradients(total)
+        return {
+            pid: {key: float(np.mean(values)) for key, values in stats.items()}
+            for pid, stats in per_policy.items()
+        }
