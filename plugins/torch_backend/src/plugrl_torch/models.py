@@ -29,7 +29,6 @@ Weights are in torch's ``[out, in]`` layout: a Keras ``Dense`` kernel is the tra
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -41,7 +40,7 @@ from torch import nn
 
 from plugrl.config import MODEL_DEFAULTS
 from plugrl.errors import ConfigError, did_you_mean
-from plugrl.models import ModelCatalog
+from plugrl.models import build_model
 
 ACTIVATIONS: dict[str | None, type[nn.Module]] = {
     "tanh": nn.Tanh,
@@ -224,37 +223,14 @@ def get_model(
     """The model ``model_config`` asks for: its ``custom_model`` (a registered name or a class),
     built with ``custom_model_config`` as keyword arguments when its ``__init__`` takes them, or
     else a :class:`FullyConnectedNetwork`."""
-    custom = model_config.get("custom_model")
-    if not custom and model_config.get("use_lstm"):
-        raise ConfigError(
-            "model use_lstm=True: the torch backend has no built-in recurrent model yet. "
-            "Register one with ModelCatalog.register_custom_model and set custom_model."
-        )
-    if not custom:
-        return FullyConnectedNetwork(obs_space, action_space, num_outputs, model_config, name)
-    model_class = ModelCatalog.get_custom(custom) if isinstance(custom, str) else custom
-    if not (isinstance(model_class, type) and issubclass(model_class, nn.Module)):
-        raise ConfigError(
-            f"custom_model {custom!r} is {model_class!r}, which is not a torch model: with "
-            'framework="torch" it must subclass plugrl_torch.models.TorchModelV2 '
-            "(or torch.nn.Module)."
-        )
-    kwargs = _accepted_kwargs(model_class, dict(model_config.get("custom_model_config") or {}))
-    return model_class(obs_space, action_space, num_outputs, model_config, name, **kwargs)
-
-
-def _accepted_kwargs(model_class: type, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``kwargs`` if ``model_class.__init__`` takes them all, ``{}`` if it takes none of them
-    (RLlib style: the model reads ``model_config["custom_model_config"]`` itself)."""
-    params = inspect.signature(model_class.__init__).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return kwargs
-    unknown = sorted(set(kwargs) - set(params))
-    if not unknown:
-        return kwargs
-    if len(unknown) == len(kwargs):
-        return {}
-    raise ConfigError(
-        f"custom_model_config has keys {unknown} that {model_class.__name__}.__init__ does not "
-        f"take; it takes: {', '.join(list(params)[6:]) or 'no extra arguments'}."
+    return build_model(
+        obs_space,
+        action_space,
+        num_outputs,
+        model_config,
+        name,
+        default=FullyConnectedNetwork,
+        base=nn.Module,
+        backend="torch",
+        base_hint="plugrl_torch.models.TorchModelV2 (or torch.nn.Module)",
     )
