@@ -29,18 +29,16 @@ Weights are in torch's ``[out, in]`` layout: a Keras ``Dense`` kernel is the tra
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 import torch
 from torch import nn
 
-from plugrl.config import MODEL_DEFAULTS
 from plugrl.errors import ConfigError, did_you_mean
 from plugrl.models import build_model
+from plugrl.models.fcnet import HIDDEN_GAIN, fcnet_layout
 
 ACTIVATIONS: dict[str | None, type[nn.Module]] = {
     "tanh": nn.Tanh,
@@ -131,40 +129,22 @@ class FullyConnectedNetwork(TorchModelV2):
         name: str,
     ):
         super().__init__(obs_space, action_space, num_outputs, model_config, name)
-        config = {**MODEL_DEFAULTS, **model_config}
-        hiddens = [int(h) for h in config["fcnet_hiddens"]]
-        self.activation = get_activation_fn(config["fcnet_activation"])()
-        self.vf_share_layers = bool(config["vf_share_layers"])
-        self.free_log_std = bool(config["free_log_std"]) and bool(num_outputs)
-        obs_dim = int(np.prod(obs_space.shape))
-
-        num_means = num_outputs
+        layout = fcnet_layout(obs_space, num_outputs, model_config)
+        self.num_outputs = layout.num_outputs
+        self.activation = get_activation_fn(layout.activation)()
+        self.vf_share_layers = layout.vf_share_layers
+        self.free_log_std = layout.free_log_std
         if self.free_log_std:
-            if num_outputs % 2:
-                raise ConfigError(
-                    f"free_log_std needs an even num_outputs (means and log stds), got "
-                    f"{num_outputs}: use it with Box action spaces only."
-                )
-            num_means = num_outputs // 2
-            self.log_std = nn.Parameter(torch.zeros(num_means))
-
-        final_hidden = bool(num_means) and bool(config["no_final_linear"])
-        policy_sizes = [*hiddens[:-1], num_means] if final_hidden else hiddens
-        self.policy_hidden = _hidden_layers(obs_dim, policy_sizes)
-        trunk_size = policy_sizes[-1] if policy_sizes else obs_dim
+            self.log_std = nn.Parameter(torch.zeros(layout.num_means))
+        self.policy_hidden = _hidden_layers(layout.obs_dim, layout.policy_sizes)
         self.policy_out: nn.Linear | None = None
-        if final_hidden:
+        if layout.final_hidden:
             nn.init.orthogonal_(self.policy_hidden[-1].weight, 0.01)
-        elif num_means:
-            self.policy_out = _linear(trunk_size, num_means, 0.01)
-        else:
-            self.num_outputs = trunk_size
-
-        if self.vf_share_layers:
-            self.value_out = _linear(trunk_size, 1, 1.0)
-        else:
-            self.value_hidden = _hidden_layers(obs_dim, hiddens)
-            self.value_out = _linear(hiddens[-1] if hiddens else obs_dim, 1, 1.0)
+        elif layout.has_policy_out:
+            self.policy_out = _linear(layout.trunk_size, layout.num_means, 0.01)
+        if not self.vf_share_layers:
+            self.value_hidden = _hidden_layers(layout.obs_dim, layout.value_sizes)
+        self.value_out = _linear(layout.value_in, 1, 1.0)
 
         self._obs: torch.Tensor | None = None
         self._features: torch.Tensor | None = None
@@ -209,7 +189,7 @@ def _linear(in_size: int, out_size: int, gain: float) -> nn.Linear:
 def _hidden_layers(in_size: int, sizes: Sequence[int]) -> nn.ModuleList:
     """Linear layers of the given sizes (activations are applied in ``forward``)."""
     return nn.ModuleList(
-        _linear(i, o, math.sqrt(2)) for i, o in zip([in_size, *sizes[:-1]], sizes, strict=True)
+        _linear(i, o, HIDDEN_GAIN) for i, o in zip([in_size, *sizes[:-1]], sizes, strict=True)
     )
 
 
