@@ -27,6 +27,13 @@ TUNED = Path(__file__).parents[1] / "plugins/ppo/src/plugrl_ppo/tuned_examples/c
 MODEL = {"fcnet_hiddens": [32, 32], "fcnet_activation": "tanh"}
 
 
+# PPO to 450 with the tuned example on each backend: torch, TF eager, TF traced (tf.function).
+BACKENDS: dict[str, dict[str, object]] = {
+    "torch": {"framework": "torch"},
+    "tf eager": {"framework": "tf", "eager_tracing": False},
+    "tf traced": {"framework": "tf", "eager_tracing": True},
+}
+
 TRIALS = 5  # throughput figures are the best of this many runs: this machine's speed wanders
 
 
@@ -84,10 +91,13 @@ def sampler_throughput(num_envs: int, total_steps: int = 8000) -> float:
     return best_of(TRIALS, measure)
 
 
-def ppo_time_to(threshold: float, seed: int, budget: int = 300_000) -> tuple[float, int]:
-    """Wall-clock seconds (construction included) and steps for tuned PPO to reach ``threshold``."""
+def ppo_time_to(
+    threshold: float, seed: int, budget: int = 300_000, **overrides: object
+) -> tuple[float, int]:
+    """Wall-clock seconds (construction included) and steps for tuned PPO to reach
+    ``threshold``; ``overrides`` change the tuned config (e.g. ``framework="tf"``)."""
     spec = next(iter(yaml.safe_load(TUNED.read_text()).values()))
-    config = dict(spec["config"], env=spec["env"], seed=seed)
+    config = dict(spec["config"], env=spec["env"], seed=seed, **overrides)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as logdir:
         trainer = get_trainer_class("PPO")(config=config, logdir=logdir)
@@ -102,24 +112,34 @@ def ppo_time_to(threshold: float, seed: int, budget: int = 300_000) -> tuple[flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--backends", nargs="+", choices=list(BACKENDS), help="PPO backends (default: all)"
+    )
+    parser.add_argument(
+        "--ppo-only", action="store_true", help="skip the sampling throughput measures"
+    )
     args = parser.parse_args()
-    limit = raw_limit()
-    print(f"raw limit (gymnasium CartPole x8 + batched MLP forward): {limit:,.0f} steps/s")
-    for num_envs in (1, 8):
+    limit = 0.0 if args.ppo_only else raw_limit()
+    if not args.ppo_only:
+        print(f"raw limit (gymnasium CartPole x8 + batched MLP forward): {limit:,.0f} steps/s")
+    for num_envs in () if args.ppo_only else (1, 8):
         rate = sampler_throughput(num_envs)
         print(
             f"RolloutWorker sampling, {num_envs} env(s): {rate:,.0f} steps/s "
             f"({rate / limit:.0%} of the limit)"
         )
-    times = []
-    for seed in args.seeds:
-        seconds, steps = ppo_time_to(450, seed)
-        times.append(seconds)
-        print(f"PPO CartPole-v1 to 450, seed {seed}: {seconds:.1f} s, {steps:,} steps")
-    print(
-        f"PPO CartPole-v1 to 450: median {statistics.median(times):.1f} s over seeds "
-        f"{args.seeds} (Stable-Baselines3's tuned PPO: about 15 s median here)"
-    )
+    for label, overrides in BACKENDS.items():
+        if args.backends and label not in args.backends:
+            continue
+        times = []
+        for seed in args.seeds:
+            seconds, steps = ppo_time_to(450, seed, **overrides)
+            times.append(seconds)
+            print(f"PPO CartPole-v1 to 450, {label}, seed {seed}: {seconds:.1f} s, {steps:,} steps")
+        print(
+            f"PPO CartPole-v1 to 450, {label}: median {statistics.median(times):.1f} s over seeds "
+            f"{args.seeds} (Stable-Baselines3's tuned PPO: about 15 s median here)"
+        )
 
 
 if __name__ == "__main__":
