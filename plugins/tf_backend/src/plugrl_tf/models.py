@@ -220,7 +220,7 @@ class FullyConnectedNetwork(TFModelV2):
             features = self._features
         else:
             features = self._run(self.value_hidden, self._obs)
-        return _dense(features, *self.value_out)[:, 0]
+        return tf.squeeze(_dense(features, *self.value_out), axis=1)
 
     def _run(self, layers: list[tuple[tf.Variable, tf.Variable]], x: tf.Tensor) -> tf.Tensor:
         for weight, bias in layers:

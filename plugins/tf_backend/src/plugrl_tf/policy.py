@@ -99,6 +99,10 @@ class TFPolicy(Policy):
             optimizer.build(self.model.trainable_variables())
         self.tracing = bool(config.get("eager_tracing"))
         self._forward = self._trace(self._forward_eager)
+        # Traced forward passes of feed-forward models, one per explore value, with a fixed
+        # signature: calling them costs less than the general one above.
+        self._fast_forward: dict[bool, Callable] = {}
+        self._learn_keys: list[str] | None = None  # the columns the traced loss reads
         self._learn_step = self._trace(self._learn_step_eager)
         self._gradients_step = self._trace(self._gradients_step_eager)
         self._apply_step = self._trace(self._apply_step_eager)
@@ -167,23 +171,43 @@ class TFPolicy(Policy):
                 self, self.model, input_dict, state, explore=explore, timestep=timestep
             )
         else:
-            step = tf.constant(timestep, tf.int64) if self.tracing else timestep
-            dist_inputs, state_out, extra = self._forward(obs, state, explore, step)
+            dist_inputs, state_out, extra = self._run_forward(obs, state, explore, timestep)
             dist = self._forward_dist_class(dist_inputs, self.model)
             actions, logp = self.exploration.get_exploration_action(
                 action_distribution=dist, timestep=timestep, explore=explore
             )
             extra = {SampleBatch.ACTION_DIST_INPUTS: dist_inputs, **extra}
         if logp is not None:
-            logp = tf.convert_to_tensor(logp, tf.float32)
+            logp = _to_numpy(logp).astype(np.float32, copy=False)
             extra[SampleBatch.ACTION_LOGP] = logp
-            extra[SampleBatch.ACTION_PROB] = tf.exp(logp)
+            extra[SampleBatch.ACTION_PROB] = np.exp(logp)
         self.global_timestep += len(obs_batch)
         return (
             _to_numpy(actions),
             [_to_numpy(s) for s in state_out],
             {k: _to_numpy(v) for k, v in extra.items()},
         )
+
+    def _run_forward(
+        self, obs: tf.Tensor, state: list, explore: bool, timestep: int
+    ) -> tuple[tf.Tensor, list, dict[str, tf.Tensor]]:
+        if not self.tracing:
+            return self._forward_eager(obs, state, explore, timestep)
+        step = tf.constant(timestep, tf.int64)
+        if state:
+            return self._forward(obs, state, explore, step)
+        fn = self._fast_forward.get(explore)
+        if fn is None:
+            signature = [
+                tf.TensorSpec([None, *self.observation_space.shape], tf.float32),
+                tf.TensorSpec([], tf.int64),
+            ]
+
+            def forward(obs: tf.Tensor, step: tf.Tensor) -> tuple:
+                return self._forward_eager(obs, [], explore, step)
+
+            fn = self._fast_forward[explore] = tf.function(forward, input_signature=signature)
+        return fn(obs, step)
 
     def _forward_eager(
         self, obs: tf.Tensor, state: list, explore: bool, timestep: Any
@@ -211,9 +235,11 @@ class TFPolicy(Policy):
         return [g.numpy() for g in grads], {"learner_stats": _scalars(stats)}
 
     def _batch_tensors(self, samples: SampleBatch) -> dict[str, tf.Tensor]:
-        """The numeric columns of ``samples`` as tensors (float64 as float32)."""
+        """The numeric columns of ``samples`` as tensors (float64 as float32). Once a traced
+        step has run, only the columns its loss read (fewer inputs make cheaper calls)."""
         out = {}
-        for key in samples:
+        keys = samples.keys() if self._learn_keys is None else self._learn_keys
+        for key in keys:
             array = np.asarray(samples[key])
             if array.dtype == object:
                 continue
@@ -223,6 +249,8 @@ class TFPolicy(Policy):
         return out
 
     def _losses_and_grads(self, batch: dict) -> tuple[list[GradsAndVars], dict[str, Any]]:
+        if self.tracing and self._learn_keys is None:  # runs while tracing: note the columns
+            batch = _AccessRecorder(batch)
         if self._loss is None:
             raise NotImplementedError(f"{type(self).__name__} has no loss function")
         variables = self.model.trainable_variables()
@@ -242,6 +270,8 @@ class TFPolicy(Policy):
         del tape
         stats = {**self.stats(batch), **self.extra_learn_fetches()}
         stats.update(self.grad_stats(batch, [g for pairs in all_grads for g, _ in pairs]))
+        if isinstance(batch, _AccessRecorder):
+            self._learn_keys = sorted(batch.read)
         # variables (e.g. TracedScalar coefficients) are returned as their current values
         return all_grads, {k: _read(v) for k, v in stats.items()}
 
@@ -318,6 +348,22 @@ class TFPolicy(Policy):
                 )
             for var, value in zip(optimizer.variables, saved, strict=True):
                 var.assign(np.asarray(value))
+
+
+class _AccessRecorder(dict):
+    """A batch that records which columns were read."""
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
 
 
 _threads_set = False
