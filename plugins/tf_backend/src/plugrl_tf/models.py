@@ -238,7 +238,7 @@ class FullyConnectedNetwork(TFModelV2):
     def _layers(
         self, prefix: str, in_size: int, sizes: list[int], gains: list[float]
     ) -> list[tuple[tf.Variable, tf.Variable]]:
-        ins = [in_size, *sizes[:-1]]
+        ins = [in_size, *sizes][: len(sizes)]
         return [
             self._linear(f"{prefix}.{i}", i_size, o_size, gain)
             for i, (i_size, o_size, gain) in enumerate(zip(ins, sizes, gains, strict=True))

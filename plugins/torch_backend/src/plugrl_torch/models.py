@@ -189,7 +189,7 @@ def _linear(in_size: int, out_size: int, gain: float) -> nn.Linear:
 def _hidden_layers(in_size: int, sizes: Sequence[int]) -> nn.ModuleList:
     """Linear layers of the given sizes (activations are applied in ``forward``)."""
     return nn.ModuleList(
-        _linear(i, o, HIDDEN_GAIN) for i, o in zip([in_size, *sizes[:-1]], sizes, strict=True)
+        _linear(i, o, HIDDEN_GAIN) for i, o in zip([in_size, *sizes], sizes, strict=False)
     )
 
 
