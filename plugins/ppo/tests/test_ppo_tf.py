@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 import plugrl_ppo
-from plugrl import RolloutWorker
+from plugrl import RolloutWorker, plugins
 from plugrl.env.creator import make_env_creator
+from plugrl.errors import PluginError
 from plugrl_ppo import DEFAULT_CONFIG, PPOTFPolicy, PPOTrainer
 from plugrl_ppo.testing import TINY_CONFIG
 
@@ -46,6 +47,17 @@ def test_trainer_picks_the_tf_policy_and_trains(tmp_path, framework):
         assert result["timesteps_total"] == 128
     finally:
         trainer.stop()
+
+
+def test_without_plugrl_tf_the_error_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PLUGRL_PLUGINS", "ppo,torch,exploration")
+    plugins.reset()
+    try:
+        with pytest.raises(PluginError, match=r"framework 'tf'.*pip install plugrl-tf"):
+            PPOTrainer(config={**TINY_CONFIG, "framework": "tf"}, logdir=str(tmp_path))
+    finally:
+        monkeypatch.undo()
+        plugins.reset()
 
 
 @pytest.mark.parametrize("tracing", [False, True])

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 from gymnasium import spaces
 
-from plugrl import Postprocessing, SampleBatch, compute_advantages
+from plugrl import Postprocessing, SampleBatch, compute_advantages, plugins
 from plugrl.env.creator import make_env_creator
 from plugrl.errors import CheckpointError, ConfigError
 from plugrl.evaluation.rollout_worker import RolloutWorker
@@ -37,6 +37,8 @@ CARTPOLE_OBS = spaces.Box(-np.inf, np.inf, (4,), np.float32)
 
 
 def test_registered_as_tf_and_tf2():
+    info = plugins.get_host().infos["tf"]
+    assert info.distribution == "plugrl-tf" and "register_frameworks" in info.hooks
     frameworks = registry("frameworks")
     assert frameworks.source("tf") == frameworks.source("tf2") == "tf"
     assert frameworks.get("tf2").name == "tf2"
