@@ -104,6 +104,22 @@ def test_diag_gaussian_reference_values():
     np.testing.assert_allclose(samples.std(0), std, atol=0.05)
 
 
+def test_preset_draws_are_used_once():
+    dist = TFCategorical(np.zeros((4, 3), np.float32))
+    sample, logp, mode = (
+        tf.constant([2, 2, 2, 2], tf.int64),
+        tf.fill([4], -7.0),
+        tf.zeros(4, tf.int64),
+    )
+    dist.preset(sample, logp, mode)
+    assert dist.sample() is sample and dist.sampled_action_logp() is logp
+    assert dist.deterministic_sample() is mode
+    tf.random.set_seed(0)
+    fresh = [dist.sample() for _ in range(20)]  # later draws are new ones
+    assert any(not np.array_equal(f, sample) for f in fresh)
+    np.testing.assert_allclose(dist.sampled_action_logp(), np.full(4, -np.log(3)), rtol=1e-6)
+
+
 def test_multi_categorical_is_bound_to_its_space_and_pickles():
     space = spaces.MultiDiscrete([3, 2])
     dist_class, n = get_action_dist(space, {})
@@ -239,13 +255,17 @@ def test_with_updates_makes_a_named_subclass():
         PGPolicy.with_updates(los_fn=pg_loss)
 
 
-def test_actions_and_fetches():
-    policy = _policy()
+@pytest.mark.parametrize("tracing", [False, True])
+def test_actions_and_fetches(tracing):
+    policy = _policy(tracing=tracing)
     obs = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
     actions, state, extra = policy.compute_actions(obs)
     assert actions.shape == (3,) and state == []
     assert set(extra) == {"action_dist_inputs", "action_logp", "action_prob", "vf_preds"}
     assert extra["vf_preds"].shape == (3,) and extra["action_dist_inputs"].shape == (3, 2)
+    # the log-probability stored is the one of the action taken (drawn in the trace or not)
+    expected = TFCategorical(extra["action_dist_inputs"]).logp(actions)
+    np.testing.assert_allclose(extra["action_logp"], expected, rtol=1e-6)
     greedy, _, extra = policy.compute_actions(obs, explore=False)
     np.testing.assert_array_equal(greedy, extra["action_dist_inputs"].argmax(-1))
     assert policy.global_timestep == 6

@@ -7,6 +7,7 @@ each is built as ``dist_class(inputs, model)`` from model outputs ``[B, num_outp
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -18,35 +19,65 @@ from plugrl_tf._tf import tf
 
 
 class TFDistribution(ActionDistribution):
-    """Base of the TF distributions: remembers the last sample for ``sampled_action_logp``."""
+    """Base of the TF distributions. Subclasses implement ``_draw`` and ``_mode``; the base
+    remembers the last sample for ``sampled_action_logp``.
+
+    A traced policy draws in its ``tf.function`` and hands the draws over with
+    :meth:`preset`, so acting runs no eager ops: derived tensors (log-probabilities, splits)
+    are computed only when a method needs them.
+    """
 
     def __init__(self, inputs: Any, model: Any = None):
         super().__init__(tf.convert_to_tensor(inputs, tf.float32), model)
         self._last_sample: tf.Tensor | None = None
+        self._last_logp: tf.Tensor | None = None
+        self._preset: tuple[Any, Any, Any] | None = None
+
+    def preset(self, sample: Any, logp: Any, mode: Any) -> None:
+        """Draws made elsewhere from the same inputs: the next :meth:`sample` returns
+        ``sample`` (log-probability ``logp``; ``None``s when none was drawn), and
+        :meth:`deterministic_sample` returns ``mode``."""
+        self._preset = (sample, logp, mode)
+
+    def sample(self) -> tf.Tensor:
+        if self._preset is not None and self._preset[0] is not None:
+            sample, logp, mode = self._preset
+            self._preset = (None, None, mode)  # a second call draws afresh
+            self._last_sample, self._last_logp = sample, logp
+            return sample
+        self._last_sample, self._last_logp = self._draw(), None
+        return self._last_sample
+
+    def deterministic_sample(self) -> tf.Tensor:
+        mode = self._preset[2] if self._preset is not None else self._mode()
+        self._last_sample, self._last_logp = mode, None
+        return mode
 
     def sampled_action_logp(self) -> tf.Tensor:
         if self._last_sample is None:
             raise RuntimeError("sampled_action_logp() needs a call to sample() first.")
-        return self.logp(self._last_sample)
+        return self.logp(self._last_sample) if self._last_logp is None else self._last_logp
 
-    def _remember(self, actions: tf.Tensor) -> tf.Tensor:
-        self._last_sample = actions
-        return actions
+    def _draw(self) -> tf.Tensor:
+        raise NotImplementedError
+
+    def _mode(self) -> tf.Tensor:
+        raise NotImplementedError
 
 
 class TFCategorical(TFDistribution):
     """Categorical over ``n`` choices (Discrete spaces); ``inputs`` are the ``n`` logits."""
 
-    def __init__(self, inputs: Any, model: Any = None):
-        super().__init__(inputs, model)
-        self.log_probs = tf.nn.log_softmax(self.inputs, axis=-1)
+    @functools.cached_property
+    def log_probs(self) -> tf.Tensor:
+        return tf.nn.log_softmax(self.inputs, axis=-1)
 
-    def sample(self) -> tf.Tensor:
+    def _draw(self) -> tf.Tensor:
         # squeeze, not [:, 0]: eager slicing costs several times more than the draw
-        return self._remember(tf.squeeze(tf.random.categorical(self.log_probs, 1), axis=1))
+        return tf.squeeze(tf.random.categorical(self.log_probs, 1), axis=1)
 
-    def deterministic_sample(self) -> tf.Tensor:
-        return self._remember(tf.argmax(self.inputs, axis=-1))
+    def _mode(self) -> tf.Tensor:
+        return tf.argmax(self.inputs, axis=-1)
 
     def logp(self, actions: Any) -> tf.Tensor:
         index = tf.cast(actions, tf.int32)
@@ -78,7 +109,10 @@ class TFMultiCategorical(TFDistribution):
                 "(inputs, model), or get_action_dist(space, model_config)."
             )
         super().__init__(inputs, model)
-        self.cats = [TFCategorical(logits) for logits in tf.split(self.inputs, self.nvec, -1)]
+
+    @functools.cached_property
+    def cats(self) -> list[TFCategorical]:
+        return [TFCategorical(logits) for logits in tf.split(self.inputs, self.nvec, -1)]
 
     @classmethod
     def for_space(cls, space: gym.spaces.MultiDiscrete) -> type[TFMultiCategorical]:
@@ -86,12 +120,11 @@ class TFMultiCategorical(TFDistribution):
         nvec = tuple(int(n) for n in np.asarray(space.nvec).reshape(-1))
         return bind_class(cls, (("nvec", nvec), ("action_shape", tuple(space.shape))))
 
-    def sample(self) -> tf.Tensor:
-        return self._remember(self._unflatten(tf.stack([c.sample() for c in self.cats], -1)))
+    def _draw(self) -> tf.Tensor:
+        return self._unflatten(tf.stack([c.sample() for c in self.cats], -1))
 
-    def deterministic_sample(self) -> tf.Tensor:
-        modes = tf.stack([c.deterministic_sample() for c in self.cats], -1)
-        return self._remember(self._unflatten(modes))
+    def _mode(self) -> tf.Tensor:
+        return self._unflatten(tf.stack([c.deterministic_sample() for c in self.cats], -1))
 
     def logp(self, actions: Any) -> tf.Tensor:
         actions = tf.reshape(tf.cast(actions, tf.int32), [-1, len(self.cats)])
@@ -121,10 +154,17 @@ class TFDiagGaussian(TFDistribution):
 
     action_shape: tuple[int, ...] | None = None
 
-    def __init__(self, inputs: Any, model: Any = None):
-        super().__init__(inputs, model)
-        self.mean, self.log_std = tf.split(self.inputs, 2, axis=-1)
-        self.std = tf.exp(self.log_std)
+    @functools.cached_property
+    def mean(self) -> tf.Tensor:
+        return tf.split(self.inputs, 2, axis=-1)[0]
+
+    @functools.cached_property
+    def log_std(self) -> tf.Tensor:
+        return tf.split(self.inputs, 2, axis=-1)[1]
+
+    @functools.cached_property
+    def std(self) -> tf.Tensor:
+        return tf.exp(self.log_std)
 
     @classmethod
     def for_space(cls, space: gym.spaces.Box) -> type[TFDiagGaussian]:
@@ -133,12 +173,12 @@ class TFDiagGaussian(TFDistribution):
             return cls
         return bind_class(cls, (("action_shape", tuple(space.shape)),))
 
-    def sample(self) -> tf.Tensor:
+    def _draw(self) -> tf.Tensor:
         noise = tf.random.normal(tf.shape(self.mean))
-        return self._remember(self._unflatten(self.mean + self.std * noise))
+        return self._unflatten(self.mean + self.std * noise)
 
-    def deterministic_sample(self) -> tf.Tensor:
-        return self._remember(self._unflatten(self.mean))
+    def _mode(self) -> tf.Tensor:
+        return self._unflatten(self.mean)
 
     def logp(self, actions: Any) -> tf.Tensor:
         actions = tf.reshape(tf.cast(actions, tf.float32), tf.shape(self.mean))

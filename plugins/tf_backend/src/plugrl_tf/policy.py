@@ -20,6 +20,7 @@ from plugrl.exploration import build_exploration
 from plugrl.policy import Policy
 from plugrl.sample_batch import SampleBatch
 from plugrl_tf._tf import tf
+from plugrl_tf.distributions import TFDistribution
 
 GradsAndVars = list[tuple[tf.Tensor, Any]]
 
@@ -171,8 +172,10 @@ class TFPolicy(Policy):
                 self, self.model, input_dict, state, explore=explore, timestep=timestep
             )
         else:
-            dist_inputs, state_out, extra = self._run_forward(obs, state, explore, timestep)
+            dist_inputs, state_out, extra, draws = self._run_forward(obs, state, explore, timestep)
             dist = self._forward_dist_class(dist_inputs, self.model)
+            if draws is not None:
+                dist.preset(*draws)
             actions, logp = self.exploration.get_exploration_action(
                 action_distribution=dist, timestep=timestep, explore=explore
             )
@@ -190,12 +193,13 @@ class TFPolicy(Policy):
 
     def _run_forward(
         self, obs: tf.Tensor, state: list, explore: bool, timestep: int
-    ) -> tuple[tf.Tensor, list, dict[str, tf.Tensor]]:
+    ) -> tuple[tf.Tensor, list, dict[str, tf.Tensor], tuple | None]:
+        """The forward pass, plus (when traced) the distribution's draws made in the trace."""
         if not self.tracing:
-            return self._forward_eager(obs, state, explore, timestep)
+            return (*self._forward_eager(obs, state, explore, timestep), None)
         step = tf.constant(timestep, tf.int64)
         if state:
-            return self._forward(obs, state, explore, step)
+            return (*self._forward(obs, state, explore, step), None)
         fn = self._fast_forward.get(explore)
         if fn is None:
             signature = [
@@ -204,10 +208,22 @@ class TFPolicy(Policy):
             ]
 
             def forward(obs: tf.Tensor, step: tf.Tensor) -> tuple:
-                return self._forward_eager(obs, [], explore, step)
+                dist_inputs, state_out, extra = self._forward_eager(obs, [], explore, step)
+                return dist_inputs, state_out, extra, self._draws(dist_inputs, explore)
 
             fn = self._fast_forward[explore] = tf.function(forward, input_signature=signature)
         return fn(obs, step)
+
+    def _draws(self, dist_inputs: tf.Tensor, explore: bool) -> tuple | None:
+        """``(sample, logp, mode)`` of the distribution (no sample unless exploring), so the
+        exploration, which runs eagerly, finds them made (see ``TFDistribution.preset``)."""
+        if not issubclass(self._forward_dist_class, TFDistribution):
+            return None
+        dist = self._forward_dist_class(dist_inputs, self.model)
+        mode = dist.deterministic_sample()
+        if not explore:
+            return None, None, mode
+        return dist.sample(), dist.sampled_action_logp(), mode
 
     def _forward_eager(
         self, obs: tf.Tensor, state: list, explore: bool, timestep: Any
