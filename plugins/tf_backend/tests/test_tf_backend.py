@@ -13,7 +13,7 @@ from gymnasium import spaces
 
 from plugrl import Postprocessing, SampleBatch, compute_advantages, plugins
 from plugrl.env.creator import make_env_creator
-from plugrl.errors import CheckpointError, ConfigError
+from plugrl.errors import CheckpointError, ConfigError, PlugrlError
 from plugrl.evaluation.rollout_worker import RolloutWorker
 from plugrl.models import ModelCatalog
 from plugrl.registry import registry
@@ -340,6 +340,32 @@ def test_explorations_work_on_tf_distributions(exploration):
         actions, _, extra = policy.compute_actions(obs, explore=explore)
         assert actions.shape == (6,) and set(np.unique(actions)) <= {0, 1}
         assert extra["action_logp"].shape == (6,)
+
+
+SPACES = {"discrete": spaces.Discrete(3), "box": spaces.Box(-2.0, 2.0, (2,), np.float32)}
+
+
+@pytest.mark.parametrize("space", list(SPACES))
+@pytest.mark.parametrize("name", registry("explorations").names())
+def test_every_registered_exploration_acts_on_tf_or_refuses_clearly(name, space):
+    """Each installed exploration, eager and traced: actions in the space, or a PlugrlError
+    saying the space is not supported."""
+    action_space = SPACES[space]
+    for tracing in (False, True):
+        config = {"model": SMALL, "eager_tracing": tracing, "exploration_config": {"type": name}}
+        try:
+            policy = PGPolicy(CARTPOLE_OBS, action_space, config)
+            policy.exploration.on_episode_start(policy)
+            obs = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+            results = [policy.compute_actions(obs, explore=e) for e in (True, False)]
+        except PlugrlError:
+            continue
+        for actions, _, extra in results:
+            # Box samples are unbounded here: the rollout worker clips them (clip_actions)
+            assert actions.shape == (5, *action_space.shape) and np.all(np.isfinite(actions))
+            if space == "discrete":
+                assert all(action_space.contains(int(a)) for a in actions)
+            assert extra.get("action_logp", np.zeros(5)).shape == (5,)
 
 
 def test_box_actions_sample_the_gaussian():
