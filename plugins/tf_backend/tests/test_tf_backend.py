@@ -287,14 +287,20 @@ def test_traced_and_eager_policies_learn_the_same():
     )
 
 
-def test_traced_acting_does_not_retrace_per_call():
+def test_traced_paths_do_not_retrace_per_call():
     policy = _policy(tracing=True)
     rng = np.random.default_rng(0)
     for n in (1, 3, 8, 8, 5, 8, 2, 8):
-        policy.compute_actions(rng.normal(size=(n, 4)).astype(np.float32))
+        policy.compute_actions(rng.normal(size=(n, 4)).astype(np.float32), timestep=n)
     policy.compute_actions(rng.normal(size=(8, 4)).astype(np.float32), explore=False)
-    # one trace per explore value, plus at most one to generalise the batch size
-    assert policy._forward.experimental_get_tracing_count() <= 3
+    # one fixed-signature forward pass per explore value, whatever the batch size or timestep
+    assert sorted(policy._fast_forward) == [False, True]
+    assert policy._forward.experimental_get_tracing_count() == 0
+    batch = _pg_batch(policy)
+    for size in (64, 64, 32, 48, 64, 16):
+        policy.learn_on_batch(batch.slice(0, size))
+    # all columns, then only those the loss reads, then once more for a new batch size
+    assert policy._learn_step.experimental_get_tracing_count() == 3
 
 
 def test_compute_and_apply_gradients_equal_learn_on_batch():
