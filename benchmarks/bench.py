@@ -1,5 +1,6 @@
-"""plugrl benchmark: sampling throughput against the raw env + MLP limit, and wall-clock time
-for PPO to reach a mean return of 450 on CartPole-v1.
+"""plugrl benchmark: sampling throughput against the raw env + MLP limit, the cost of PPO's
+policy per acting call and learning step, and wall-clock time for PPO to reach a mean return of
+450 on CartPole-v1, on each backend (torch, TF eager, TF traced).
 
 Run with ``make bench``. Not part of the tests: numbers depend on the machine and its load.
 """
@@ -21,6 +22,7 @@ import yaml
 from plugrl import RolloutWorker, get_trainer_class
 from plugrl.env.creator import make_env_creator
 from plugrl_ppo import DEFAULT_CONFIG
+from plugrl_ppo.ppo import get_policy_class
 from plugrl_ppo.torch_policy import PPOTorchPolicy
 
 TUNED = Path(__file__).parents[1] / "plugins/ppo/src/plugrl_ppo/tuned_examples/cartpole-ppo.yaml"
@@ -91,6 +93,34 @@ def sampler_throughput(num_envs: int, total_steps: int = 8000) -> float:
     return best_of(TRIALS, measure)
 
 
+def policy_costs(overrides: dict[str, object], reps: int = 200) -> tuple[float, float]:
+    """Seconds per acting call on 8 observations and per learning step on 256 rows of PPO's
+    policy (the tuned network) on one backend, best of :data:`TRIALS`."""
+    config = dict(
+        DEFAULT_CONFIG,
+        model=MODEL,
+        num_envs_per_worker=8,
+        rollout_fragment_length=32,
+        seed=0,
+        **overrides,
+    )
+    policy_class = get_policy_class(config)
+    worker = RolloutWorker(make_env_creator("CartPole-v1"), policy_class, config)
+    policy, batch = worker.get_policy(), worker.sample()
+    obs = batch["obs"][:8]
+
+    def per_call(fn: Callable[[], object], n: int) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        return (time.perf_counter() - start) / n
+
+    per_call(lambda: (policy.compute_actions(obs), policy.learn_on_batch(batch)), 20)  # warm-up
+    act = min(per_call(lambda: policy.compute_actions(obs), reps) for _ in range(TRIALS))
+    learn = min(per_call(lambda: policy.learn_on_batch(batch), reps // 10) for _ in range(TRIALS))
+    return act, learn
+
+
 def ppo_time_to(
     threshold: float, seed: int, budget: int = 300_000, **overrides: object
 ) -> tuple[float, int]:
@@ -116,7 +146,7 @@ def main() -> None:
         "--backends", nargs="+", choices=list(BACKENDS), help="PPO backends (default: all)"
     )
     parser.add_argument(
-        "--ppo-only", action="store_true", help="skip the sampling throughput measures"
+        "--ppo-only", action="store_true", help="only PPO to 450 (no throughput or costs)"
     )
     args = parser.parse_args()
     limit = 0.0 if args.ppo_only else raw_limit()
@@ -128,9 +158,14 @@ def main() -> None:
             f"RolloutWorker sampling, {num_envs} env(s): {rate:,.0f} steps/s "
             f"({rate / limit:.0%} of the limit)"
         )
-    for label, overrides in BACKENDS.items():
-        if args.backends and label not in args.backends:
-            continue
+    backends = {k: v for k, v in BACKENDS.items() if not args.backends or k in args.backends}
+    for label, overrides in () if args.ppo_only else backends.items():
+        act, learn = policy_costs(overrides)
+        print(
+            f"PPO policy, {label}: acting call (8 obs) {act * 1e6:,.0f} us, "
+            f"learning step (256 rows) {learn * 1e3:.2f} ms"
+        )
+    for label, overrides in backends.items():
         times = []
         for seed in args.seeds:
             seconds, steps = ppo_time_to(450, seed, **overrides)
