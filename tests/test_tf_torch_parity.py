@@ -124,6 +124,11 @@ def test_ppo_loss_and_gradients_agree(grad_clip):
     if grad_clip:
         norm = np.sqrt(sum(float((g**2).sum()) for g in tf_grads))
         assert norm == pytest.approx(grad_clip, rel=1e-4)
+        # the norm before clipping, as both report it
+        assert tf_stats["grad_gnorm"] == pytest.approx(pt_stats["grad_gnorm"], rel=RTOL)
+        assert tf_stats["grad_gnorm"] > grad_clip
+    else:
+        assert "grad_gnorm" not in tf_stats and "grad_gnorm" not in pt_stats
 
 
 def _greedy_actions(trainer: PPOTrainer, obs: np.ndarray) -> np.ndarray:

@@ -87,15 +87,17 @@ def vf_preds_fetches(policy: Any) -> dict[str, tf.Tensor]:
 
 
 def clip_gradients(policy: Any, optimizer: Any, loss: tf.Tensor) -> list[tuple[Any, Any]]:
-    """Gradients of ``loss``, clipped to a global norm of ``config["grad_clip"]`` when set."""
+    """Gradients of ``loss``, clipped to a global norm of ``config["grad_clip"]`` when set
+    (the norm before clipping is kept for :func:`grad_norm_stats`)."""
     grads_and_vars = optimizer.compute_gradients(loss)
     clip = policy.config.get("grad_clip")
     if not clip:
         return grads_and_vars
-    grads, _ = tf.clip_by_global_norm([g for g, _ in grads_and_vars], clip)
+    grads, policy._grad_gnorm = tf.clip_by_global_norm([g for g, _ in grads_and_vars], clip)
     return list(zip(grads, [v for _, v in grads_and_vars], strict=True))
 
 
 def grad_norm_stats(policy: Any, train_batch: Any, grads: list) -> dict[str, tf.Tensor]:
-    """The global norm of the gradients (after clipping), as ``grad_gnorm``."""
-    return {"grad_gnorm": tf.linalg.global_norm(grads)}
+    """With ``grad_clip``, the global gradient norm before clipping, as ``grad_gnorm`` (as
+    the torch backend reports it)."""
+    return {"grad_gnorm": policy._grad_gnorm} if policy.config.get("grad_clip") else {}
