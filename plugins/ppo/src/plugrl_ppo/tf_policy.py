@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import tensorflow as tf
+
 from plugrl import Postprocessing, SampleBatch
 from plugrl_ppo.postprocessing import KLCoeffMixin, postprocess_ppo_gae
 from plugrl_ppo.shared import default_config, kl_and_loss_stats, setup_mixins
 from plugrl_tf import build_tf_policy
-from plugrl_tf._tf import tf
 from plugrl_tf.mixins import (
     EntropyCoeffSchedule,
     LearningRateSchedule,
