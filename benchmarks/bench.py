@@ -1,7 +1,8 @@
-"""plugrl benchmark: sampling throughput against the raw env + MLP limit; wall-clock time for
-PPO and DQN to reach a mean return of 450 and for A2C to reach 150 and 450 on CartPole-v1
-(beside Stable-Baselines3's tuned agents when it is installed); A3C's env steps/s with 1 and
-2 Ray workers.
+"""plugrl benchmark: sampling throughput against the raw env + MLP limit; the cost of PPO's
+policy per acting call and learning step on each backend (torch, TF eager, TF traced);
+wall-clock time for PPO (each backend) and DQN to reach a mean return of 450 and for A2C to
+reach 150 and 450 on CartPole-v1 (beside Stable-Baselines3's tuned agents when it is
+installed); A3C's env steps/s with 1 and 2 Ray workers.
 
 Run with ``make bench``. Not part of the tests: numbers depend on the machine and its load.
 """
@@ -13,6 +14,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import gymnasium as gym
@@ -23,6 +25,7 @@ import yaml
 from plugrl import RolloutWorker, get_trainer_class
 from plugrl.env.creator import make_env_creator
 from plugrl_ppo import DEFAULT_CONFIG
+from plugrl_ppo.ppo import get_policy_class
 from plugrl_ppo.torch_policy import PPOTorchPolicy
 
 PLUGINS = Path(__file__).parents[1] / "plugins"
@@ -34,6 +37,12 @@ TUNED = {
 }
 MODEL = {"fcnet_hiddens": [32, 32], "fcnet_activation": "tanh"}
 
+
+BACKENDS: dict[str, dict[str, object]] = {
+    "torch": {"framework": "torch"},
+    "tf eager": {"framework": "tf", "eager_tracing": False},
+    "tf traced": {"framework": "tf", "eager_tracing": True},
+}
 
 TRIALS = 5  # throughput figures are the best of this many runs: this machine's speed wanders
 
@@ -97,12 +106,41 @@ def _tuned(path: Path, **overrides: object) -> tuple[str, dict]:
     return spec["run"], dict(spec["config"], env=spec["env"], **overrides)
 
 
+def policy_costs(overrides: dict[str, object], reps: int = 200) -> tuple[float, float]:
+    """Seconds per acting call on 8 observations and per learning step on 256 rows of PPO's
+    policy (the tuned network) on one backend, best of :data:`TRIALS`."""
+    config = dict(
+        DEFAULT_CONFIG,
+        model=MODEL,
+        num_envs_per_worker=8,
+        rollout_fragment_length=32,
+        seed=0,
+        **overrides,
+    )
+    policy_class = get_policy_class(config)
+    worker = RolloutWorker(make_env_creator("CartPole-v1"), policy_class, config)
+    policy, batch = worker.get_policy(), worker.sample()
+    obs = batch["obs"][:8]
+
+    def per_call(fn: Callable[[], object], n: int) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        return (time.perf_counter() - start) / n
+
+    per_call(lambda: (policy.compute_actions(obs), policy.learn_on_batch(batch)), 20)  # warm-up
+    act = min(per_call(lambda: policy.compute_actions(obs), reps) for _ in range(TRIALS))
+    learn = min(per_call(lambda: policy.learn_on_batch(batch), reps // 10) for _ in range(TRIALS))
+    return act, learn
+
+
 def time_to(
-    algorithm: str, thresholds: tuple[float, ...], seed: int, budget: int
+    algorithm: str, thresholds: tuple[float, ...], seed: int, budget: int, **overrides: object
 ) -> list[tuple[float, int]]:
     """Wall-clock seconds (construction included) and steps for the tuned example of
-    ``algorithm`` to first reach each threshold (``nan`` seconds where the budget ran out)."""
-    run, config = _tuned(TUNED[algorithm], seed=seed)
+    ``algorithm`` to first reach each threshold (``nan`` seconds where the budget ran out);
+    ``overrides`` change its config (e.g. ``framework="tf"``)."""
+    run, config = _tuned(TUNED[algorithm], seed=seed, **overrides)
     start = time.perf_counter()
     reached: list[tuple[float, int]] = []
     with tempfile.TemporaryDirectory() as logdir:
@@ -207,12 +245,16 @@ def report_time_to(
     seeds: list[int],
     sb3_seeds: list[int],
     budget: int,
+    backends: dict[str, dict[str, object]] | None = None,
 ) -> None:
-    """Print plugrl's and Stable-Baselines3's times to each threshold, per seed."""
-    for name, measure, run_seeds in (
-        (algorithm, time_to, seeds),
-        (f"Stable-Baselines3 {algorithm}", sb3_time_to, sb3_seeds),
-    ):
+    """Print plugrl's times to each threshold per seed (per backend in ``backends``; torch
+    alone by default), then Stable-Baselines3's."""
+    runs_to_report = [
+        (f"{algorithm} ({label})", partial(time_to, **overrides), seeds)
+        for label, overrides in (backends or {"torch": {}}).items()
+    ]
+    runs_to_report.append((f"Stable-Baselines3 {algorithm}", sb3_time_to, sb3_seeds))
+    for name, measure, run_seeds in runs_to_report:
         runs = []
         for seed in run_seeds:
             reached = measure(algorithm, thresholds, seed, budget)
@@ -238,7 +280,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     # Stable-Baselines3's A2C takes minutes per seed here: one seed unless asked for more.
     parser.add_argument("--sb3-seeds", type=int, nargs="*", default=[0])
+    parser.add_argument(
+        "--backends", nargs="+", choices=list(BACKENDS), help="PPO backends (default: all)"
+    )
     args = parser.parse_args()
+    backends = {k: v for k, v in BACKENDS.items() if not args.backends or k in args.backends}
     limit = raw_limit()
     print(f"raw limit (gymnasium CartPole x8 + batched MLP forward): {limit:,.0f} steps/s")
     for num_envs in (1, 8):
@@ -247,7 +293,13 @@ def main() -> None:
             f"RolloutWorker sampling, {num_envs} env(s): {rate:,.0f} steps/s "
             f"({rate / limit:.0%} of the limit)"
         )
-    report_time_to("PPO", (450,), args.seeds, args.sb3_seeds, budget=300_000)
+    for label, overrides in backends.items():
+        act, learn = policy_costs(overrides)
+        print(
+            f"PPO policy, {label}: acting call (8 obs) {act * 1e6:,.0f} us, "
+            f"learning step (256 rows) {learn * 1e3:.2f} ms"
+        )
+    report_time_to("PPO", (450,), args.seeds, args.sb3_seeds, 300_000, backends)
     report_time_to("DQN", (450,), args.seeds, args.sb3_seeds, budget=300_000)
     report_time_to("A2C", (150, 450), args.seeds, args.sb3_seeds, budget=500_000)
     import ray

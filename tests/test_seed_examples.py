@@ -1,8 +1,9 @@
-"""The classic RLlib-docs examples (seed 000), ported by changing imports only.
+"""The classic RLlib-docs examples (seeds 000 and 001), ported by changing imports only.
 
 Imports are the ported ones:
 ``ray.rllib.agents.trainer_template.build_trainer`` -> ``plugrl.build_trainer``,
 ``ray.rllib.agents.ppo`` -> ``plugrl_ppo``, ``build_torch_policy`` -> ``plugrl_torch``,
+``ray.rllib.policy.tf_policy_template.build_tf_policy`` -> ``plugrl_tf``,
 ``WorkerSet``, ``SampleBatch``, ``compute_advantages, Postprocessing`` -> ``plugrl``.
 """
 
@@ -13,6 +14,7 @@ import sys
 import gymnasium as gym
 import numpy as np
 import pytest
+import tensorflow as tf
 import torch
 
 from plugrl import (
@@ -26,6 +28,7 @@ from plugrl import (
 )
 from plugrl_ppo import PPOTrainer
 from plugrl_ppo.testing import TINY_CONFIG
+from plugrl_tf import build_tf_policy
 from plugrl_torch import build_torch_policy
 
 TINY = TINY_CONFIG
@@ -126,6 +129,47 @@ def test_torch_policy_template_in_process(tmp_path):
 
 def _no_ppo(config: dict) -> dict:
     return {k: v for k, v in config.items() if k not in ("sgd_minibatch_size", "num_sgd_iter")}
+
+
+# --- seed: TF policies from a loss, then with a postprocessor ---------------------------------
+
+
+def tf_reward_loss(policy, model, dist_class, train_batch):
+    logits, _ = model.from_batch(train_batch)
+    action_dist = dist_class(logits, model)
+    return -tf.reduce_mean(action_dist.logp(train_batch["actions"]) * train_batch["rewards"])
+
+
+# <class 'plugrl_tf.template.MyTFPolicy'> (the seed's first form: rewards as the signal)
+MyRewardTFPolicy = build_tf_policy(name="MyTFPolicy", loss_fn=tf_reward_loss)
+
+
+def tf_policy_gradient_loss(policy, model, dist_class, train_batch):
+    logits, _ = model.from_batch(train_batch)
+    action_dist = dist_class(logits, model)
+    return -tf.reduce_mean(
+        action_dist.logp(train_batch[SampleBatch.ACTIONS]) * train_batch[Postprocessing.ADVANTAGES]
+    )
+
+
+MyTFPolicy = build_tf_policy(
+    name="MyTFPolicy", loss_fn=tf_policy_gradient_loss, postprocess_fn=postprocess_advantages
+)
+
+
+@pytest.mark.parametrize("policy", [MyRewardTFPolicy, MyTFPolicy])
+def test_tf_policy_template_in_process(tmp_path, policy):
+    MyTrainer = build_trainer(name="MyCustomTrainer", default_policy=policy)
+    trainer = MyTrainer(config={**_no_ppo(TINY), "num_workers": 0}, logdir=str(tmp_path))
+    try:
+        before = trainer.get_weights()["default_policy"]
+        result = trainer.train()
+        after = trainer.get_weights()["default_policy"]
+        assert type(trainer.get_policy()).__name__ == "MyTFPolicy"
+        assert result["timesteps_total"] == 128
+        assert any(not np.array_equal(before[k], after[k]) for k in before)
+    finally:
+        trainer.stop()
 
 
 # --- seed: customising PPO's policy optimizer -------------------------------------------------
@@ -284,3 +328,27 @@ def test_manual_loop_with_worker_set(ray_session):
                 np.testing.assert_array_equal(r["default_policy"][k], after[k])
     finally:
         workers.stop()
+
+
+@pytest.mark.ray
+def test_tf_policy_trainer_with_two_workers(ray_session, tmp_path):
+    MyTrainer = build_trainer(name="MyCustomTrainer", default_policy=MyTFPolicy)
+    config = {**_no_ppo(TINY), "num_workers": 2, "num_envs_per_worker": 1}
+    trainer = MyTrainer(config=config, logdir=str(tmp_path))
+    try:
+        first = trainer.get_weights()["default_policy"]
+        for i in range(2):
+            result = trainer.train()
+            assert result["training_iteration"] == i + 1
+        assert result["num_healthy_workers"] == 2
+        assert result["timesteps_total"] == 2 * 128
+        trainer.workers.sync_weights()
+        local = trainer.get_weights()["default_policy"]
+        assert any(not np.array_equal(first[k], local[k]) for k in local)
+        names = trainer.workers.foreach_worker(lambda ev: type(ev.get_policy()).__name__)
+        assert names == ["MyTFPolicy"] * 3
+        for remote in trainer.workers.foreach_worker(lambda ev: ev.get_policy().get_weights())[1:]:
+            for k in local:
+                np.testing.assert_array_equal(remote[k], local[k])
+    finally:
+        trainer.stop()

@@ -1,4 +1,5 @@
-"""PPO: loss, KL adaptation, config checks, template updates, and one seeded learning run."""
+"""PPO: loss, KL adaptation, config checks, template updates, and a seeded learning run per
+framework (the tuned example traces with tf)."""
 
 from __future__ import annotations
 
@@ -229,9 +230,10 @@ def test_result_keys(tmp_path):
 
 
 @pytest.mark.learning
-def test_ppo_learns_cartpole(tmp_path):
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_ppo_learns_cartpole(tmp_path, framework):
     spec = next(iter(yaml.safe_load(TUNED.read_text()).values()))
-    config = {**spec["config"], "env": spec["env"], "seed": 0}
+    config = {**spec["config"], "env": spec["env"], "seed": 0, "framework": framework}
     trainer = PPOTrainer(config=config, logdir=str(tmp_path))
     start = time.time()
     best = -np.inf

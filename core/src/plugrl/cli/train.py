@@ -151,7 +151,7 @@ def _warn_missing_stop_keys(result: dict[str, Any], stop: dict[str, Any]) -> Non
     "--experiment-name",
     help="Folder under the results root (default: the YAML experiment name, or 'default').",
 )
-@click.option("--framework", help="Backend plugin, e.g. torch.")
+@click.option("--framework", help="Backend plugin: torch, or tf (tf2) with plugrl-tf.")
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--num-workers", type=click.IntRange(min=0), help="Remote rollout workers.")
 @click.option("--ray-address", help="Address of a Ray cluster to join.")

@@ -86,7 +86,9 @@ class RolloutWorker:
         if self._seed is not None:
             random.seed(self._seed)
             np.random.seed(self._seed % 2**32)
-            framework = config.get("framework")
+            # A policy class of a backend (TorchPolicy, TFPolicy) names its framework, which
+            # wins over config["framework"] (a custom trainer's policy may be either).
+            framework = getattr(policy, "framework", None) or config.get("framework")
             if framework in registry("frameworks"):
                 registry("frameworks").get(framework).seed(self._seed)
 

@@ -27,6 +27,9 @@ class Policy:
     ``exploration`` (or None) and ``model`` (or None).
     """
 
+    framework: str | None = None
+    """The backend a policy class runs on ("torch", "tf"); rollout workers seed it."""
+
     def __init__(self, observation_space: gym.Space, action_space: gym.Space, config: dict):
         self.observation_space = observation_space
         self.action_space = action_space

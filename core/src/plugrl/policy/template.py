@@ -11,8 +11,11 @@ and ``mixins`` are placed before the parent in the MRO (their methods win and ca
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
+from plugrl import plugins
+from plugrl.config import COMMON_CONFIG, merge_dicts
 from plugrl.errors import ConfigError, did_you_mean
 
 
@@ -69,3 +72,62 @@ def _caller_module() -> str:
             return module
         frame = frame.f_back
     return __name__
+
+
+class TemplatePolicy(TemplateClass):
+    """What the backends' template policies (``build_torch_policy``, ``build_tf_policy``) share:
+    the construction order of the hook functions, postprocessing and stats.
+
+    A backend's template class lists it before its policy class and calls
+    :meth:`_init_from_template` from ``__init__``.
+    """
+
+    def _init_from_template(
+        self,
+        observation_space: Any,
+        action_space: Any,
+        config: dict,
+        *,
+        get_action_dist: Callable[[Any, dict], tuple[type, int]],
+        get_model: Callable[..., Any],
+        init_backend: Callable[[dict, Any, type], None],
+    ) -> None:
+        """Merge defaults, run ``before_init``, build the distribution class and model, call
+        ``init_backend(config, model, dist_class)`` (the backend policy's ``__init__``), run
+        ``before_loss_init`` and ``after_init``, and tell plugins the policy exists."""
+        t = self._template
+        # Missing keys take the defaults (COMMON_CONFIG unless the template names others), so
+        # a policy built standalone with a partial config such as ``{}`` works.
+        defaults = t["get_default_config"]() if t["get_default_config"] else COMMON_CONFIG
+        config = merge_dicts(defaults, config, allow_new=True)
+        self.config = config
+        if t["before_init"]:
+            t["before_init"](self, observation_space, action_space, config)
+        dist_class, num_outputs = get_action_dist(action_space, config["model"])
+        if t["make_model"]:
+            model = t["make_model"](self, observation_space, action_space, config)
+        else:
+            model = get_model(observation_space, action_space, num_outputs, config["model"])
+        init_backend(config, model, dist_class)
+        if t["before_loss_init"]:
+            t["before_loss_init"](self, observation_space, action_space, config)
+        if t["after_init"]:
+            t["after_init"](self, observation_space, action_space, config)
+        hook = plugins.get_plugin_manager().hook
+        hook.on_exploration_created(exploration=self.exploration, policy=self)
+        hook.on_policy_created(policy=self)
+
+    def stats(self, train_batch: Any) -> dict[str, Any]:
+        fn = self._template["stats_fn"]
+        return fn(self, train_batch) if fn else {}
+
+    def extra_learn_fetches(self) -> dict[str, Any]:
+        fn = self._template["extra_learn_fetches_fn"]
+        return fn(self) if fn else {}
+
+    def postprocess_trajectory(
+        self, sample_batch: Any, other_agent_batches: Any = None, episode: Any = None
+    ) -> Any:
+        sample_batch = self.exploration.postprocess_trajectory(self, sample_batch)
+        fn = self._template["postprocess_fn"]
+        return fn(self, sample_batch, other_agent_batches, episode) if fn else sample_batch

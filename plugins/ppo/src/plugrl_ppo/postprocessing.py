@@ -19,14 +19,15 @@ class KLCoeffMixin:
 
     def update_kl(self, sampled_kl: float) -> float:
         """Double-sided adaptation: x1.5 when KL is over 2x target, x0.5 when under half."""
+        # plain assignments (not *=), so a backend may keep kl_coeff in a variable
         if sampled_kl > 2.0 * self.kl_target:
-            self.kl_coeff *= 1.5
+            self.kl_coeff = self.kl_coeff * 1.5
         elif sampled_kl < 0.5 * self.kl_target:
-            self.kl_coeff *= 0.5
-        return self.kl_coeff
+            self.kl_coeff = self.kl_coeff * 0.5
+        return float(self.kl_coeff)
 
     def get_state(self) -> dict[str, Any]:
-        return {**super().get_state(), "kl_coeff": self.kl_coeff}  # type: ignore[misc]
+        return {**super().get_state(), "kl_coeff": float(self.kl_coeff)}  # type: ignore[misc]
 
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)  # type: ignore[misc]

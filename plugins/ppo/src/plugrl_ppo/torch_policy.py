@@ -8,6 +8,7 @@ import torch
 
 from plugrl import Postprocessing, SampleBatch
 from plugrl_ppo.postprocessing import KLCoeffMixin, postprocess_ppo_gae
+from plugrl_ppo.shared import default_config, kl_and_loss_stats, setup_mixins
 from plugrl_torch import build_torch_policy
 from plugrl_torch.mixins import (
     EntropyCoeffSchedule,
@@ -60,30 +61,9 @@ def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: A
     return total.mean()
 
 
-def kl_and_loss_stats(policy: Any, train_batch: Any) -> dict[str, Any]:
-    return {
-        "cur_kl_coeff": policy.kl_coeff,
-        "cur_lr": policy.cur_lr,
-        "entropy_coeff": policy.entropy_coeff,
-        **policy._stats,
-    }
-
-
-def setup_mixins(policy: Any, obs_space: Any, action_space: Any, config: dict) -> None:
-    KLCoeffMixin.__init__(policy, config)
-    EntropyCoeffSchedule.__init__(policy, config["entropy_coeff"], config["entropy_coeff_schedule"])
-    LearningRateSchedule.__init__(policy, config["lr"], config["lr_schedule"])
-
-
-def _default_config() -> dict:
-    from plugrl_ppo.ppo import DEFAULT_CONFIG
-
-    return DEFAULT_CONFIG
-
-
 PPOTorchPolicy = build_torch_policy(
     name="PPOTorchPolicy",
-    get_default_config=_default_config,
+    get_default_config=default_config,
     loss_fn=ppo_surrogate_loss,
     stats_fn=kl_and_loss_stats,
     extra_action_out_fn=vf_preds_fetches,

@@ -9,8 +9,6 @@ MultiDiscrete space, the shape of a multi-dimensional Box) are bound to it with
 
 from __future__ import annotations
 
-import copyreg
-import functools
 from typing import Any
 
 import gymnasium as gym
@@ -18,31 +16,7 @@ import numpy as np
 import torch
 from torch.distributions import Independent, Normal, kl_divergence
 
-from plugrl.errors import ConfigError, EnvError
-from plugrl.models import ActionDistribution, ModelCatalog
-
-
-class _BoundClass(type):
-    """Metaclass of the subclasses made by ``for_space``, so that they pickle by value."""
-
-
-@functools.cache
-def _bind(base: type, attrs: tuple[tuple[str, Any], ...]) -> type:
-    """A subclass of ``base`` with class attributes ``attrs`` (one class per base and attrs)."""
-    name = f"{base.__name__}[{', '.join(f'{k}={v}' for k, v in attrs)}]"
-    return _BoundClass(
-        name,
-        (base,),
-        {
-            **dict(attrs),
-            "__module__": base.__module__,
-            "__qualname__": name,
-            "_bound_to": (base, attrs),
-        },
-    )
-
-
-copyreg.pickle(_BoundClass, lambda cls: (_bind, cls._bound_to))
+from plugrl.models import ActionDistribution, bind_class, select_action_dist
 
 
 class TorchDistribution(ActionDistribution):
@@ -145,7 +119,7 @@ class TorchMultiCategorical(TorchDistribution):
     def for_space(cls, space: gym.spaces.MultiDiscrete) -> type[TorchMultiCategorical]:
         """This class with the space's ``nvec`` (and action shape) bound."""
         nvec = tuple(int(n) for n in np.asarray(space.nvec).reshape(-1))
-        return _bind(cls, (("nvec", nvec), ("action_shape", tuple(space.shape))))
+        return bind_class(cls, (("nvec", nvec), ("action_shape", tuple(space.shape))))
 
     def sample(self) -> torch.Tensor:
         self._last_sample = self._unflatten(torch.stack([c.sample() for c in self.cats], dim=-1))
@@ -197,7 +171,7 @@ class TorchDiagGaussian(TorchDistribution):
         """This class, bound to the shape of ``space`` unless that shape is already flat."""
         if len(space.shape) == 1:
             return cls
-        return _bind(cls, (("action_shape", tuple(space.shape)),))
+        return bind_class(cls, (("action_shape", tuple(space.shape)),))
 
     def sample(self) -> torch.Tensor:
         self._last_sample = self._unflatten(self.dist.sample())
@@ -231,34 +205,11 @@ def get_action_dist(
     ``ModelCatalog.register_custom_action_dist``; otherwise Discrete, MultiDiscrete and Box spaces
     get :class:`TorchCategorical`, :class:`TorchMultiCategorical` and :class:`TorchDiagGaussian`.
     """
-    custom = model_config.get("custom_action_dist")
-    if custom:
-        dist_class = ModelCatalog.get_custom(custom)
-        if not callable(getattr(dist_class, "required_model_output_shape", None)):
-            raise ConfigError(
-                f"custom_action_dist {custom!r} is {dist_class!r}, which has no "
-                "required_model_output_shape(action_space, model_config): subclass "
-                "plugrl.models.ActionDistribution and implement it."
-            )
-        return dist_class, int(dist_class.required_model_output_shape(action_space, model_config))
-    if isinstance(action_space, gym.spaces.Discrete | gym.spaces.MultiDiscrete):
-        if np.any(action_space.start != 0):
-            raise EnvError(
-                f"Action space {action_space!r} has start={action_space.start}; the torch "
-                "backend's categorical distributions only produce actions counted from 0. "
-                "Shift the actions in an env wrapper."
-            )
-        if isinstance(action_space, gym.spaces.Discrete):
-            dist_class = TorchCategorical
-        else:
-            dist_class = TorchMultiCategorical.for_space(action_space)
-    elif isinstance(action_space, gym.spaces.Box):
-        dist_class = TorchDiagGaussian.for_space(action_space)
-    else:
-        raise EnvError(
-            f"Action space {action_space!r} is not supported by the torch backend's action "
-            "distributions, which handle Discrete, MultiDiscrete and Box. Use one of those, or "
-            "register your own with ModelCatalog.register_custom_action_dist(name, cls) and set "
-            'config["model"]["custom_action_dist"] = name.'
-        )
-    return dist_class, dist_class.required_model_output_shape(action_space, model_config)
+    return select_action_dist(
+        action_space,
+        model_config,
+        categorical=TorchCategorical,
+        multi_categorical=TorchMultiCategorical,
+        diag_gaussian=TorchDiagGaussian,
+        backend="torch",
+    )

@@ -8,47 +8,26 @@ from typing import Any
 import numpy as np
 import torch
 
+from plugrl.policy import mixins as schedules
+from plugrl.policy.mixins import EntropyCoeffSchedule
 from plugrl.sample_batch import SampleBatch
-from plugrl.schedules import PiecewiseSchedule
+
+__all__ = [
+    "EntropyCoeffSchedule",
+    "LearningRateSchedule",
+    "ValueNetworkMixin",
+    "clip_grad_norm",
+    "vf_preds_fetches",
+]
 
 
-class LearningRateSchedule:
+class LearningRateSchedule(schedules.LearningRateSchedule):
     """Sets every optimizer's learning rate from ``lr_schedule`` as the timestep advances."""
 
-    def __init__(self, lr: float, lr_schedule: list | None):
-        self.cur_lr = float(lr)
-        self._lr_schedule = PiecewiseSchedule(lr_schedule, "lr_schedule") if lr_schedule else None
-        self._apply_lr()
-
-    def on_global_var_update(self, global_vars: dict[str, Any]) -> None:
-        super().on_global_var_update(global_vars)  # type: ignore[misc]
-        if self._lr_schedule is not None:
-            self._apply_lr()
-
-    def _apply_lr(self) -> None:
-        """Set ``cur_lr`` (from the schedule at ``global_timestep``) on every optimizer."""
-        if self._lr_schedule is not None:
-            self.cur_lr = self._lr_schedule.value(self.global_timestep)  # type: ignore[attr-defined]
+    def _set_optimizer_lr(self, lr: float) -> None:
         for optimizer in self._optimizers:  # type: ignore[attr-defined]
             for group in optimizer.param_groups:
-                group["lr"] = self.cur_lr
-
-
-class EntropyCoeffSchedule:
-    """Sets ``entropy_coeff`` from ``entropy_coeff_schedule`` as the timestep advances."""
-
-    def __init__(self, entropy_coeff: float, entropy_coeff_schedule: list | None):
-        self.entropy_coeff = float(entropy_coeff)
-        self._entropy_schedule = (
-            PiecewiseSchedule(entropy_coeff_schedule, "entropy_coeff_schedule")
-            if entropy_coeff_schedule
-            else None
-        )
-
-    def on_global_var_update(self, global_vars: dict[str, Any]) -> None:
-        super().on_global_var_update(global_vars)  # type: ignore[misc]
-        if self._entropy_schedule is not None:
-            self.entropy_coeff = self._entropy_schedule.value(global_vars["timestep"])
+                group["lr"] = lr
 
 
 class ValueNetworkMixin:

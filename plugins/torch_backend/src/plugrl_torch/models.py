@@ -29,19 +29,16 @@ Weights are in torch's ``[out, in]`` layout: a Keras ``Dense`` kernel is the tra
 
 from __future__ import annotations
 
-import inspect
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 import torch
 from torch import nn
 
-from plugrl.config import MODEL_DEFAULTS
 from plugrl.errors import ConfigError, did_you_mean
-from plugrl.models import ModelCatalog
+from plugrl.models import build_model
+from plugrl.models.fcnet import HIDDEN_GAIN, fcnet_layout
 
 ACTIVATIONS: dict[str | None, type[nn.Module]] = {
     "tanh": nn.Tanh,
@@ -132,40 +129,22 @@ class FullyConnectedNetwork(TorchModelV2):
         name: str,
     ):
         super().__init__(obs_space, action_space, num_outputs, model_config, name)
-        config = {**MODEL_DEFAULTS, **model_config}
-        hiddens = [int(h) for h in config["fcnet_hiddens"]]
-        self.activation = get_activation_fn(config["fcnet_activation"])()
-        self.vf_share_layers = bool(config["vf_share_layers"])
-        self.free_log_std = bool(config["free_log_std"]) and bool(num_outputs)
-        obs_dim = int(np.prod(obs_space.shape))
-
-        num_means = num_outputs
+        layout = fcnet_layout(obs_space, num_outputs, model_config)
+        self.num_outputs = layout.num_outputs
+        self.activation = get_activation_fn(layout.activation)()
+        self.vf_share_layers = layout.vf_share_layers
+        self.free_log_std = layout.free_log_std
         if self.free_log_std:
-            if num_outputs % 2:
-                raise ConfigError(
-                    f"free_log_std needs an even num_outputs (means and log stds), got "
-                    f"{num_outputs}: use it with Box action spaces only."
-                )
-            num_means = num_outputs // 2
-            self.log_std = nn.Parameter(torch.zeros(num_means))
-
-        final_hidden = bool(num_means) and bool(config["no_final_linear"])
-        policy_sizes = [*hiddens[:-1], num_means] if final_hidden else hiddens
-        self.policy_hidden = hidden_layers(obs_dim, policy_sizes)
-        trunk_size = policy_sizes[-1] if policy_sizes else obs_dim
+            self.log_std = nn.Parameter(torch.zeros(layout.num_means))
+        self.policy_hidden = hidden_layers(layout.obs_dim, layout.policy_sizes)
         self.policy_out: nn.Linear | None = None
-        if final_hidden:
+        if layout.final_hidden:
             nn.init.orthogonal_(self.policy_hidden[-1].weight, 0.01)
-        elif num_means:
-            self.policy_out = linear(trunk_size, num_means, 0.01)
-        else:
-            self.num_outputs = trunk_size
-
-        if self.vf_share_layers:
-            self.value_out = linear(trunk_size, 1, 1.0)
-        else:
-            self.value_hidden = hidden_layers(obs_dim, hiddens)
-            self.value_out = linear(hiddens[-1] if hiddens else obs_dim, 1, 1.0)
+        elif layout.has_policy_out:
+            self.policy_out = linear(layout.trunk_size, layout.num_means, 0.01)
+        if not self.vf_share_layers:
+            self.value_hidden = hidden_layers(layout.obs_dim, layout.value_sizes)
+        self.value_out = linear(layout.value_in, 1, 1.0)
 
         self._obs: torch.Tensor | None = None
         self._features: torch.Tensor | None = None
@@ -210,7 +189,7 @@ def linear(in_size: int, out_size: int, gain: float) -> nn.Linear:
 def hidden_layers(in_size: int, sizes: Sequence[int]) -> nn.ModuleList:
     """Linear layers of the given sizes (activations are applied in ``forward``)."""
     return nn.ModuleList(
-        linear(i, o, math.sqrt(2)) for i, o in zip([in_size, *sizes], sizes, strict=False)
+        linear(i, o, HIDDEN_GAIN) for i, o in zip([in_size, *sizes], sizes, strict=False)
     )
 
 
@@ -224,37 +203,14 @@ def get_model(
     """The model ``model_config`` asks for: its ``custom_model`` (a registered name or a class),
     built with ``custom_model_config`` as keyword arguments when its ``__init__`` takes them, or
     else a :class:`FullyConnectedNetwork`."""
-    custom = model_config.get("custom_model")
-    if not custom and model_config.get("use_lstm"):
-        raise ConfigError(
-            "model use_lstm=True: the torch backend has no built-in recurrent model yet. "
-            "Register one with ModelCatalog.register_custom_model and set custom_model."
-        )
-    if not custom:
-        return FullyConnectedNetwork(obs_space, action_space, num_outputs, model_config, name)
-    model_class = ModelCatalog.get_custom(custom) if isinstance(custom, str) else custom
-    if not (isinstance(model_class, type) and issubclass(model_class, nn.Module)):
-        raise ConfigError(
-            f"custom_model {custom!r} is {model_class!r}, which is not a torch model: with "
-            'framework="torch" it must subclass plugrl_torch.models.TorchModelV2 '
-            "(or torch.nn.Module)."
-        )
-    kwargs = _accepted_kwargs(model_class, dict(model_config.get("custom_model_config") or {}))
-    return model_class(obs_space, action_space, num_outputs, model_config, name, **kwargs)
-
-
-def _accepted_kwargs(model_class: type, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``kwargs`` if ``model_class.__init__`` takes them all, ``{}`` if it takes none of them
-    (RLlib style: the model reads ``model_config["custom_model_config"]`` itself)."""
-    params = inspect.signature(model_class.__init__).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return kwargs
-    unknown = sorted(set(kwargs) - set(params))
-    if not unknown:
-        return kwargs
-    if len(unknown) == len(kwargs):
-        return {}
-    raise ConfigError(
-        f"custom_model_config has keys {unknown} that {model_class.__name__}.__init__ does not "
-        f"take; it takes: {', '.join(list(params)[6:]) or 'no extra arguments'}."
+    return build_model(
+        obs_space,
+        action_space,
+        num_outputs,
+        model_config,
+        name,
+        default=FullyConnectedNetwork,
+        base=nn.Module,
+        backend="torch",
+        base_hint="plugrl_torch.models.TorchModelV2 (or torch.nn.Module)",
     )

@@ -75,6 +75,8 @@ class TorchPolicy(Policy):
             ``(dist_inputs, dist_class, state_out)``, replacing the plain model call.
     """
 
+    framework = "torch"
+
     def __init__(
         self,
         observation_space: gym.Space,

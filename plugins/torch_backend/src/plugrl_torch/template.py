@@ -8,10 +8,7 @@ from typing import Any
 import gymnasium as gym
 import torch
 
-from plugrl import plugins
-from plugrl.config import COMMON_CONFIG, merge_dicts
-from plugrl.policy.template import TemplateClass, make_template_class
-from plugrl.sample_batch import SampleBatch
+from plugrl.policy.template import TemplatePolicy, make_template_class
 from plugrl_torch.distributions import get_action_dist
 from plugrl_torch.models import get_model
 from plugrl_torch.policy import TorchPolicy
@@ -34,43 +31,33 @@ TEMPLATE_FUNCTIONS = (
 )
 
 
-class TorchTemplatePolicy(TemplateClass, TorchPolicy):
+class TorchTemplatePolicy(TemplatePolicy, TorchPolicy):
     """A TorchPolicy whose pieces come from ``_template`` (see :func:`build_torch_policy`)."""
 
     _template: dict[str, Any] = dict.fromkeys(TEMPLATE_FUNCTIONS)
 
     def __init__(self, observation_space: gym.Space, action_space: gym.Space, config: dict):
-        t = self._template
-        # Missing keys take the defaults (COMMON_CONFIG unless the template names others), so
-        # a policy built standalone with a partial config such as ``{}`` works.
-        defaults = t["get_default_config"]() if t["get_default_config"] else COMMON_CONFIG
-        config = merge_dicts(defaults, config, allow_new=True)
-        self.config = config
-        if t["before_init"]:
-            t["before_init"](self, observation_space, action_space, config)
-        dist_class, num_outputs = get_action_dist(action_space, config["model"])
-        if t["make_model"]:
-            model = t["make_model"](self, observation_space, action_space, config)
-        else:
-            model = get_model(observation_space, action_space, num_outputs, config["model"])
-        TorchPolicy.__init__(
-            self,
+        def init_backend(config: dict, model: torch.nn.Module, dist_class: type) -> None:
+            TorchPolicy.__init__(
+                self,
+                observation_space,
+                action_space,
+                config,
+                model=model,
+                loss=self._template["loss_fn"],
+                action_distribution_class=dist_class,
+                action_sampler_fn=self._template["action_sampler_fn"],
+                action_distribution_fn=self._template["action_distribution_fn"],
+            )
+
+        self._init_from_template(
             observation_space,
             action_space,
             config,
-            model=model,
-            loss=t["loss_fn"],
-            action_distribution_class=dist_class,
-            action_sampler_fn=t["action_sampler_fn"],
-            action_distribution_fn=t["action_distribution_fn"],
+            get_action_dist=get_action_dist,
+            get_model=get_model,
+            init_backend=init_backend,
         )
-        if t["before_loss_init"]:
-            t["before_loss_init"](self, observation_space, action_space, config)
-        if t["after_init"]:
-            t["after_init"](self, observation_space, action_space, config)
-        hook = plugins.get_plugin_manager().hook
-        hook.on_exploration_created(exploration=self.exploration, policy=self)
-        hook.on_policy_created(policy=self)
 
     def make_optimizers(self) -> list[torch.optim.Optimizer]:
         if self._template["optimizer_fn"]:
@@ -89,21 +76,6 @@ class TorchTemplatePolicy(TemplateClass, TorchPolicy):
     ) -> dict[str, Any]:
         fn = self._template["extra_grad_process_fn"]
         return (fn(self, optimizer, loss) or {}) if fn else {}
-
-    def stats(self, train_batch: Any) -> dict[str, Any]:
-        fn = self._template["stats_fn"]
-        return fn(self, train_batch) if fn else {}
-
-    def extra_learn_fetches(self) -> dict[str, Any]:
-        fn = self._template["extra_learn_fetches_fn"]
-        return fn(self) if fn else {}
-
-    def postprocess_trajectory(
-        self, sample_batch: SampleBatch, other_agent_batches: Any = None, episode: Any = None
-    ) -> SampleBatch:
-        sample_batch = self.exploration.postprocess_trajectory(self, sample_batch)
-        fn = self._template["postprocess_fn"]
-        return fn(self, sample_batch, other_agent_batches, episode) if fn else sample_batch
 
 
 def build_torch_policy(

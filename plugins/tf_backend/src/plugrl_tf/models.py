@@ -1,0 +1,280 @@
+"""TF models: the :class:`TFModelV2` base, the default fully connected network, and
+:func:`get_model`, which builds the model a config asks for.
+
+Weight names
+------------
+:class:`FullyConnectedNetwork` has exactly the weights of the torch backend's network, under the
+same names and in the same ``[out, in]`` layout (see ``plugrl_torch.models``): its kernels are
+kept transposed relative to Keras ``Dense`` and applied with ``matmul(x, w, transpose_b=True)``,
+so weights cross between frameworks as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from plugrl.errors import ConfigError, did_you_mean
+from plugrl.models import build_model
+from plugrl.models.fcnet import HIDDEN_GAIN, fcnet_layout
+from plugrl_tf._tf import tf
+
+ACTIVATIONS: dict[str | None, Callable[[tf.Tensor], tf.Tensor]] = {
+    "tanh": tf.tanh,
+    "relu": tf.nn.relu,
+    "elu": tf.nn.elu,
+    "swish": tf.nn.silu,
+    "linear": tf.identity,
+    None: tf.identity,
+}
+
+
+def get_activation_fn(name: str | None) -> Callable[[tf.Tensor], tf.Tensor]:
+    """The TF function of a ``fcnet_activation`` name (``None`` means linear)."""
+    if name not in ACTIVATIONS:
+        choices = [k for k in ACTIVATIONS if k]
+        raise ConfigError(
+            f"Unknown fcnet_activation {name!r}.{did_you_mean(str(name), choices)} "
+            f"Choose one of: {', '.join(choices)}."
+        )
+    return ACTIVATIONS[name]
+
+
+class TFModelV2:
+    """Base of TF models: ``forward(input_dict, state, seq_lens) -> (outputs, state)`` and
+    ``value_function() -> [B]`` for the batch last passed to ``forward``.
+
+    Variables are found without registration: those made with :meth:`create_variable` (named),
+    those passed to :meth:`register_variables`, and those of attributes that are
+    ``tf.Variable``, ``tf.Module`` or Keras layers/models. A Keras model builds its variables
+    on its first call; the policy calls the model once at construction for that.
+    """
+
+    def __init__(
+        self,
+        obs_space: gym.Space,
+        action_space: gym.Space,
+        num_outputs: int | None,
+        model_config: dict,
+        name: str,
+    ):
+        self.obs_space = obs_space
+        self.action_space = action_space
+        self.num_outputs = num_outputs
+        self.model_config = model_config
+        self.name = name
+        self._named: dict[str, tf.Variable] = {}
+        self._registered: list[Any] = []
+
+    def forward(
+        self, input_dict: dict[str, Any], state: list[tf.Tensor], seq_lens: tf.Tensor | None
+    ) -> tuple[tf.Tensor, list[tf.Tensor]]:
+        """``(outputs [B, num_outputs], new state)`` for a batch of observations."""
+        raise NotImplementedError
+
+    def value_function(self) -> tf.Tensor:
+        """Value estimates ``[B]`` for the batch last passed to :meth:`forward`."""
+        raise NotImplementedError
+
+    def get_initial_state(self) -> list[np.ndarray]:
+        """Initial recurrent state: empty for feed-forward models."""
+        return []
+
+    def __call__(
+        self,
+        input_dict: dict[str, Any],
+        state: list[tf.Tensor] | None = None,
+        seq_lens: tf.Tensor | None = None,
+    ) -> tuple[tf.Tensor, list[tf.Tensor]]:
+        return self.forward(input_dict, state or [], seq_lens)
+
+    def from_batch(
+        self, train_batch: Mapping[str, Any], is_training: bool = True
+    ) -> tuple[tf.Tensor, list[tf.Tensor]]:
+        """Run the model on ``train_batch["obs"]`` (numpy or tensor, as float32)."""
+        obs = tf.cast(train_batch["obs"], tf.float32)
+        return self({"obs": obs, "is_training": is_training}, [], None)
+
+    # --- variables --------------------------------------------------------------------------
+
+    def create_variable(self, name: str, initial_value: Any, trainable: bool = True) -> tf.Variable:
+        """A float32 variable reported under ``name`` by :meth:`variables`."""
+        if name in self._named:
+            raise ValueError(f"{type(self).__name__} already has a variable named {name!r}")
+        var = tf.Variable(tf.cast(initial_value, tf.float32), trainable=trainable, name=name)
+        self._named[name] = var
+        return var
+
+    def register_variables(self, variables: Iterable[Any]) -> None:
+        """Add variables the automatic search would not find (RLlib-style models call it)."""
+        self._registered.extend(variables)
+
+    def variables(self, as_dict: bool = False) -> list[Any] | dict[str, Any]:
+        """Every variable of the model, in a stable order (as a name -> variable dict)."""
+        named = dict(self._named)
+        seen = {id(v) for v in named.values()}
+        for var in [*self._registered, *self._attribute_variables()]:
+            if id(var) in seen:
+                continue
+            seen.add(id(var))
+            name = _variable_name(var)
+            while name in named:
+                name += "_"
+            named[name] = var
+        return named if as_dict else list(named.values())
+
+    def trainable_variables(self, as_dict: bool = False) -> list[Any] | dict[str, Any]:
+        """The variables gradients flow into."""
+        named = {k: v for k, v in self.variables(as_dict=True).items() if v.trainable}
+        return named if as_dict else list(named.values())
+
+    def _attribute_variables(self) -> list[Any]:
+        found: list[Any] = []
+        for value in vars(self).values():
+            if isinstance(value, tf.Variable):
+                found.append(value)
+            elif isinstance(value, tf.Module) or _is_keras_layer(value):
+                found.extend(value.variables)
+        return found
+
+
+def _is_keras_layer(value: Any) -> bool:
+    """Whether ``value`` is a Keras layer or model (without importing Keras to find out)."""
+    return hasattr(value, "variables") and any(
+        klass.__module__.split(".")[0] in ("keras", "tf_keras") for klass in type(value).__mro__
+    )
+
+
+def _variable_name(var: Any) -> str:
+    """A Keras variable's path, or a tf.Variable's name without its ``:0`` suffix."""
+    name = getattr(var, "path", None) or var.name
+    return name.rsplit(":", 1)[0]
+
+
+class FullyConnectedNetwork(TFModelV2):
+    """Multi-layer perceptron with a policy head and a value head; the torch backend's
+    network, in TF.
+
+    Reads ``fcnet_hiddens``, ``fcnet_activation``, ``vf_share_layers``, ``free_log_std`` and
+    ``no_final_linear`` from ``model_config`` (missing keys take :data:`MODEL_DEFAULTS`).
+    Observations are flattened. With ``num_outputs`` of ``None`` or 0 the outputs are the last
+    hidden layer's.
+    """
+
+    def __init__(
+        self,
+        obs_space: gym.Space,
+        action_space: gym.Space,
+        num_outputs: int | None,
+        model_config: dict,
+        name: str,
+    ):
+        super().__init__(obs_space, action_space, num_outputs, model_config, name)
+        layout = fcnet_layout(obs_space, num_outputs, model_config)
+        self.num_outputs = layout.num_outputs
+        self.activation = get_activation_fn(layout.activation)
+        self.vf_share_layers = layout.vf_share_layers
+        self.free_log_std = layout.free_log_std
+        gains = [HIDDEN_GAIN] * len(layout.policy_sizes)
+        if layout.final_hidden:
+            gains[-1] = 0.01
+        self.policy_hidden = self._layers(
+            "policy_hidden", layout.obs_dim, layout.policy_sizes, gains
+        )
+        self.policy_out: tuple[tf.Variable, tf.Variable] | None = None
+        if layout.has_policy_out:
+            self.policy_out = self._linear("policy_out", layout.trunk_size, layout.num_means, 0.01)
+        if not self.vf_share_layers:
+            sizes = layout.value_sizes
+            self.value_hidden = self._layers(
+                "value_hidden", layout.obs_dim, sizes, [HIDDEN_GAIN] * len(sizes)
+            )
+        self.value_out = self._linear("value_out", layout.value_in, 1, 1.0)
+        if self.free_log_std:
+            self.log_std = self.create_variable("log_std", tf.zeros([layout.num_means]))
+
+        self._obs: tf.Tensor | None = None
+        self._features: tf.Tensor | None = None
+
+    def forward(
+        self, input_dict: dict[str, Any], state: list[tf.Tensor], seq_lens: tf.Tensor | None
+    ) -> tuple[tf.Tensor, list[tf.Tensor]]:
+        obs = tf.cast(input_dict["obs"], tf.float32)
+        self._obs = tf.reshape(obs, [tf.shape(obs)[0], -1])
+        self._features = self._run(self.policy_hidden, self._obs)
+        out = self._features
+        if self.policy_out is not None:
+            out = _dense(out, *self.policy_out)
+        if self.free_log_std:
+            log_std = tf.tile(self.log_std[None], [tf.shape(out)[0], 1])
+            out = tf.concat([out, log_std], axis=-1)
+        return out, state
+
+    def value_function(self) -> tf.Tensor:
+        if self._obs is None:
+            raise RuntimeError("value_function() needs a forward pass first.")
+        if self.vf_share_layers:
+            features = self._features
+        else:
+            features = self._run(self.value_hidden, self._obs)
+        return tf.squeeze(_dense(features, *self.value_out), axis=1)
+
+    def _run(self, layers: list[tuple[tf.Variable, tf.Variable]], x: tf.Tensor) -> tf.Tensor:
+        for weight, bias in layers:
+            x = self.activation(_dense(x, weight, bias))
+        return x
+
+    def _linear(
+        self, prefix: str, in_size: int, out_size: int, gain: float
+    ) -> tuple[tf.Variable, tf.Variable]:
+        """A ``[out, in]`` weight with orthogonal values of ``gain``, and a zero bias."""
+        weight = self.create_variable(f"{prefix}.weight", orthogonal(out_size, in_size, gain))
+        bias = self.create_variable(f"{prefix}.bias", tf.zeros([out_size]))
+        return weight, bias
+
+    def _layers(
+        self, prefix: str, in_size: int, sizes: list[int], gains: list[float]
+    ) -> list[tuple[tf.Variable, tf.Variable]]:
+        ins = [in_size, *sizes][: len(sizes)]
+        return [
+            self._linear(f"{prefix}.{i}", i_size, o_size, gain)
+            for i, (i_size, o_size, gain) in enumerate(zip(ins, sizes, gains, strict=True))
+        ]
+
+
+def _dense(x: tf.Tensor, weight: tf.Variable, bias: tf.Variable) -> tf.Tensor:
+    return tf.matmul(x, weight, transpose_b=True) + bias
+
+
+def orthogonal(rows: int, cols: int, gain: float) -> tf.Tensor:
+    """A ``[rows, cols]`` matrix with orthonormal rows or columns, times ``gain``."""
+    flat = tf.random.normal([max(rows, cols), min(rows, cols)])
+    q, r = tf.linalg.qr(flat)
+    q = q * tf.sign(tf.linalg.diag_part(r))
+    return gain * (q if rows >= cols else tf.transpose(q))
+
+
+def get_model(
+    obs_space: gym.Space,
+    action_space: gym.Space,
+    num_outputs: int | None,
+    model_config: dict,
+    name: str = "model",
+) -> TFModelV2:
+    """The model ``model_config`` asks for: its ``custom_model`` (a registered name or a class),
+    built with ``custom_model_config`` as keyword arguments when its ``__init__`` takes them, or
+    else a :class:`FullyConnectedNetwork`."""
+    return build_model(
+        obs_space,
+        action_space,
+        num_outputs,
+        model_config,
+        name,
+        default=FullyConnectedNetwork,
+        base=TFModelV2,
+        backend="tf",
+        base_hint="plugrl_tf.models.TFModelV2",
+    )
