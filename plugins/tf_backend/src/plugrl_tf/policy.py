@@ -104,6 +104,7 @@ class TFPolicy(Policy):
         # signature: calling them costs less than the general one above.
         self._fast_forward: dict[bool, Callable] = {}
         self._learn_keys: list[str] | None = None  # the columns the traced loss reads
+        self._learn_fetch_keys: tuple[str, ...] = ()
         self._learn_step = self._trace(self._learn_step_eager)
         self._gradients_step = self._trace(self._gradients_step_eager)
         self._apply_step = self._trace(self._apply_step_eager)
@@ -244,13 +245,19 @@ class TFPolicy(Policy):
     # --- learning ---------------------------------------------------------------------------
 
     def learn_on_batch(self, samples: SampleBatch) -> dict[str, Any]:
-        """One gradient step per optimizer on ``samples``."""
-        return {"learner_stats": _scalars(self._learn_step(self._batch_tensors(samples)))}
+        """One gradient step per optimizer on ``samples``: the learner stats, and beside them
+        the extra learn fetches (e.g. per-row TD errors)."""
+        return self._split_fetches(self._learn_step(self._batch_tensors(samples)))
 
     def compute_gradients(self, postprocessed_batch: SampleBatch) -> tuple[list, dict]:
         """Gradients (numpy, one per trainable variable) of the losses, and learner stats."""
         grads, stats = self._gradients_step(self._batch_tensors(postprocessed_batch))
-        return [g.numpy() for g in grads], {"learner_stats": _scalars(stats)}
+        return [g.numpy() for g in grads], self._split_fetches(stats)
+
+    def _split_fetches(self, stats: dict[str, Any]) -> dict[str, Any]:
+        stats = _scalars(stats)
+        fetches = {key: stats.pop(key) for key in self._learn_fetch_keys}
+        return {"learner_stats": stats, **fetches}
 
     def _batch_tensors(self, samples: SampleBatch) -> dict[str, tf.Tensor]:
         """The numeric columns of ``samples`` as tensors (float64 as float32). Once a traced
@@ -286,7 +293,9 @@ class TFPolicy(Policy):
             all_grads.append([(g, v) for g, v in pairs if g is not None])
         self._optimizer_vars = [[v for _, v in pairs] for pairs in all_grads]
         del tape
-        stats = {**self.stats(batch), **self.extra_learn_fetches()}
+        fetches = self.extra_learn_fetches()
+        self._learn_fetch_keys = tuple(fetches)  # traced steps return them among the stats
+        stats = {**self.stats(batch), **fetches}
         stats.update(self.grad_stats(batch, [g for pairs in all_grads for g, _ in pairs]))
         if isinstance(batch, _AccessRecorder):
             self._learn_keys = sorted(batch.read)
