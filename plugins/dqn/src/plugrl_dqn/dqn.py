@@ -183,11 +183,19 @@ def update_target_if_needed(trainer: Any, fetches: Any) -> None:
         trainer.state["num_target_updates"] += 1
 
 
-def add_target_update_info(trainer: Any, result: dict[str, Any]) -> None:
-    result["info"].update(
+def add_dqn_info(trainer: Any, result: dict[str, Any]) -> None:
+    """Target-update counters in ``info``; each policy's exploration state (e.g.
+    ``cur_epsilon``) beside its learner stats."""
+    info = result["info"]
+    info.update(
         last_target_update_ts=trainer.state["last_target_update_ts"],
         num_target_updates=trainer.state["num_target_updates"],
     )
+
+    def add_exploration_info(policy: Any, policy_id: str) -> None:
+        info["learner"].setdefault(policy_id, {}).update(policy.exploration.get_info())
+
+    trainer.workers.local_worker().foreach_trainable_policy(add_exploration_info)
 
 
 DQNTrainer = build_trainer(
@@ -199,5 +207,5 @@ DQNTrainer = build_trainer(
     get_initial_state=get_initial_state,
     make_policy_optimizer=make_replay_optimizer,
     after_optimizer_step=update_target_if_needed,
-    after_train_result=add_target_update_info,
+    after_train_result=add_dqn_info,
 )

@@ -24,7 +24,8 @@ import torch
 from torch import nn
 
 from plugrl.config import MODEL_DEFAULTS
-from plugrl.errors import ConfigError, EnvError
+from plugrl.errors import ConfigError
+from plugrl_dqn.shared import check_discrete, q_network_args
 from plugrl_torch.models import TorchModelV2, get_activation_fn, get_model, hidden_layers, linear
 
 
@@ -116,20 +117,12 @@ def _run(layers: nn.ModuleList, x: torch.Tensor, activation: Any) -> torch.Tenso
 def make_q_network(policy: Any, obs_space: gym.Space, action_space: gym.Space, config: dict):
     """The Q-network for a DQN-family config (``hiddens`` and ``dueling`` default to SimpleQ's
     plain head)."""
-    if not isinstance(action_space, gym.spaces.Discrete):
-        raise EnvError(
-            f"DQN needs a Discrete action space, got {action_space!r}. Use PPO for continuous "
-            "or multi-discrete actions."
-        )
+    check_discrete(action_space)
     return QNetwork(
         obs_space,
         action_space,
         int(action_space.n),
         config["model"],
         "q_network",
-        q_hiddens=config.get("hiddens", ()),
-        dueling=config.get("dueling", False),
-        num_atoms=config.get("num_atoms", 1),
-        v_min=config.get("v_min", -10.0),
-        v_max=config.get("v_max", 10.0),
+        **q_network_args(config),
     )

@@ -10,8 +10,15 @@ import torch
 import torch.nn.functional as F
 
 from plugrl import SampleBatch
-from plugrl_dqn.postprocessing import DISCOUNTS, adjust_nstep
+from plugrl_dqn.postprocessing import DISCOUNTS
 from plugrl_dqn.replay_buffer import WEIGHTS
+from plugrl_dqn.shared import (
+    dqn_config,
+    postprocess_nstep,
+    q_stats,
+    simple_q_config,
+    td_error_fetches,
+)
 from plugrl_dqn.torch_model import make_q_network
 from plugrl_torch import build_torch_policy
 from plugrl_torch.mixins import LearningRateSchedule, clip_grad_norm
@@ -111,22 +118,6 @@ def project_onto_support(
     return projected
 
 
-def q_stats(policy: Any, train_batch: Any) -> dict[str, Any]:
-    return {"cur_lr": policy.cur_lr, **policy._q_stats, **policy.exploration.get_info()}
-
-
-def td_error_fetches(policy: Any) -> dict[str, torch.Tensor]:
-    """The TD errors of the last update, which become the rows' new priorities."""
-    return {"td_error": policy._td_error}
-
-
-def postprocess_nstep(
-    policy: Any, batch: SampleBatch, other_agent_batches: Any = None, episode: Any = None
-) -> SampleBatch:
-    n_step = policy.config.get("n_step", 1)
-    return adjust_nstep(n_step, policy.config["gamma"], batch) if n_step > 1 else batch
-
-
 def adam_with_epsilon(policy: Any, config: dict) -> torch.optim.Optimizer:
     return torch.optim.Adam(
         policy.model.parameters(), lr=config["lr"], eps=config["adam_epsilon"], foreach=True
@@ -139,21 +130,9 @@ def setup_target_and_schedules(policy: Any, obs_space: Any, action_space: Any, c
     policy.target_model.requires_grad_(False)
 
 
-def _dqn_config() -> dict:
-    from plugrl_dqn.dqn import DEFAULT_CONFIG
-
-    return DEFAULT_CONFIG
-
-
-def _simple_q_config() -> dict:
-    from plugrl_dqn.simple_q import DEFAULT_CONFIG
-
-    return DEFAULT_CONFIG
-
-
 DQNTorchPolicy = build_torch_policy(
     name="DQNTorchPolicy",
-    get_default_config=_dqn_config,
+    get_default_config=dqn_config,
     make_model=make_q_network,
     loss_fn=q_loss,
     stats_fn=q_stats,
@@ -166,5 +145,5 @@ DQNTorchPolicy = build_torch_policy(
 )
 
 SimpleQTorchPolicy = DQNTorchPolicy.with_updates(
-    name="SimpleQTorchPolicy", get_default_config=_simple_q_config
+    name="SimpleQTorchPolicy", get_default_config=simple_q_config
 )

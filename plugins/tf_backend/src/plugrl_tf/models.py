@@ -131,6 +131,25 @@ class TFModelV2:
         named = {k: v for k, v in self.variables(as_dict=True).items() if v.trainable}
         return named if as_dict else list(named.values())
 
+    def linear(
+        self, prefix: str, in_size: int, out_size: int, gain: float
+    ) -> tuple[tf.Variable, tf.Variable]:
+        """Variables ``<prefix>.weight`` (``[out, in]``, orthogonal values of ``gain``) and
+        ``<prefix>.bias`` (zeros) of a linear layer, for :func:`dense`."""
+        weight = self.create_variable(f"{prefix}.weight", orthogonal(out_size, in_size, gain))
+        bias = self.create_variable(f"{prefix}.bias", tf.zeros([out_size]))
+        return weight, bias
+
+    def hidden_layers(
+        self, prefix: str, in_size: int, sizes: list[int], gains: list[float]
+    ) -> list[tuple[tf.Variable, tf.Variable]]:
+        """:meth:`linear` layers ``<prefix>.<i>`` of the given sizes and gains, in order."""
+        ins = [in_size, *sizes][: len(sizes)]
+        return [
+            self.linear(f"{prefix}.{i}", i_size, o_size, gain)
+            for i, (i_size, o_size, gain) in enumerate(zip(ins, sizes, gains, strict=True))
+        ]
+
     def _attribute_variables(self) -> list[Any]:
         found: list[Any] = []
         for value in vars(self).values():
@@ -181,18 +200,18 @@ class FullyConnectedNetwork(TFModelV2):
         gains = [HIDDEN_GAIN] * len(layout.policy_sizes)
         if layout.final_hidden:
             gains[-1] = 0.01
-        self.policy_hidden = self._layers(
+        self.policy_hidden = self.hidden_layers(
             "policy_hidden", layout.obs_dim, layout.policy_sizes, gains
         )
         self.policy_out: tuple[tf.Variable, tf.Variable] | None = None
         if layout.has_policy_out:
-            self.policy_out = self._linear("policy_out", layout.trunk_size, layout.num_means, 0.01)
+            self.policy_out = self.linear("policy_out", layout.trunk_size, layout.num_means, 0.01)
         if not self.vf_share_layers:
             sizes = layout.value_sizes
-            self.value_hidden = self._layers(
+            self.value_hidden = self.hidden_layers(
                 "value_hidden", layout.obs_dim, sizes, [HIDDEN_GAIN] * len(sizes)
             )
-        self.value_out = self._linear("value_out", layout.value_in, 1, 1.0)
+        self.value_out = self.linear("value_out", layout.value_in, 1, 1.0)
         if self.free_log_std:
             self.log_std = self.create_variable("log_std", tf.zeros([layout.num_means]))
 
@@ -207,7 +226,7 @@ class FullyConnectedNetwork(TFModelV2):
         self._features = self._run(self.policy_hidden, self._obs)
         out = self._features
         if self.policy_out is not None:
-            out = _dense(out, *self.policy_out)
+            out = dense(out, *self.policy_out)
         if self.free_log_std:
             log_std = tf.tile(self.log_std[None], [tf.shape(out)[0], 1])
             out = tf.concat([out, log_std], axis=-1)
@@ -220,32 +239,16 @@ class FullyConnectedNetwork(TFModelV2):
             features = self._features
         else:
             features = self._run(self.value_hidden, self._obs)
-        return tf.squeeze(_dense(features, *self.value_out), axis=1)
+        return tf.squeeze(dense(features, *self.value_out), axis=1)
 
     def _run(self, layers: list[tuple[tf.Variable, tf.Variable]], x: tf.Tensor) -> tf.Tensor:
         for weight, bias in layers:
-            x = self.activation(_dense(x, weight, bias))
+            x = self.activation(dense(x, weight, bias))
         return x
 
-    def _linear(
-        self, prefix: str, in_size: int, out_size: int, gain: float
-    ) -> tuple[tf.Variable, tf.Variable]:
-        """A ``[out, in]`` weight with orthogonal values of ``gain``, and a zero bias."""
-        weight = self.create_variable(f"{prefix}.weight", orthogonal(out_size, in_size, gain))
-        bias = self.create_variable(f"{prefix}.bias", tf.zeros([out_size]))
-        return weight, bias
 
-    def _layers(
-        self, prefix: str, in_size: int, sizes: list[int], gains: list[float]
-    ) -> list[tuple[tf.Variable, tf.Variable]]:
-        ins = [in_size, *sizes][: len(sizes)]
-        return [
-            self._linear(f"{prefix}.{i}", i_size, o_size, gain)
-            for i, (i_size, o_size, gain) in enumerate(zip(ins, sizes, gains, strict=True))
-        ]
-
-
-def _dense(x: tf.Tensor, weight: tf.Variable, bias: tf.Variable) -> tf.Tensor:
+def dense(x: tf.Tensor, weight: tf.Variable, bias: tf.Variable) -> tf.Tensor:
+    """``x @ weight.T + bias`` for a ``[out, in]`` weight."""
     return tf.matmul(x, weight, transpose_b=True) + bias
 
 

@@ -424,7 +424,7 @@ def _scalars(stats: dict[str, Any]) -> dict[str, Any]:
     for key, value in stats.items():
         if hasattr(value, "numpy"):
             value = value.numpy()
-        if isinstance(value, np.ndarray) and value.size == 1:
+        if isinstance(value, np.ndarray | np.generic) and value.size == 1:
             value = value.item()
         out[key] = value
     return out
