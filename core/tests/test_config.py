@@ -7,7 +7,12 @@ import warnings
 import pytest
 
 from plugrl import ConfigError
-from plugrl.config import COMMON_CONFIG, merge_dicts, merge_trainer_config
+from plugrl.config import (
+    COMMON_CONFIG,
+    merge_dicts,
+    merge_trainer_config,
+    warn_if_train_batch_uneven,
+)
 from plugrl_ppo import DEFAULT_CONFIG, PPOTrainer
 
 TINY = {
@@ -94,24 +99,19 @@ def test_exploration_config_replaced_when_type_changes():
 
 
 def test_batch_size_warning():
+    def check(**overrides):
+        warn_if_train_batch_uneven(merge_trainer_config(COMMON_CONFIG, overrides))
+
     with pytest.warns(UserWarning, match="not a multiple"):
-        merge_trainer_config(
-            COMMON_CONFIG, {"rollout_fragment_length": 200, "train_batch_size": 300}
-        )
+        check(rollout_fragment_length=200, train_batch_size=300)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        merge_trainer_config(
-            COMMON_CONFIG, {"rollout_fragment_length": 100, "train_batch_size": 300}
-        )
+        check(rollout_fragment_length=100, train_batch_size=300)
+        # replay-based trainers do not collect train_batch_size samples: no warning there
+        merge_trainer_config(COMMON_CONFIG, {"rollout_fragment_length": 7, "train_batch_size": 32})
     with pytest.warns(UserWarning, match="will hold 1024 steps"):  # one round is bigger
-        merge_trainer_config(
-            COMMON_CONFIG,
-            {
-                "rollout_fragment_length": 64,
-                "num_envs_per_worker": 8,
-                "num_workers": 2,
-                "train_batch_size": 512,
-            },
+        check(
+            rollout_fragment_length=64, num_envs_per_worker=8, num_workers=2, train_batch_size=512
         )
 
 

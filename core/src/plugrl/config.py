@@ -222,6 +222,11 @@ def check_batch_sizes(config: Mapping[str, Any]) -> None:
             "Config key 'batch_mode' must be 'truncate_episodes' or 'complete_episodes', "
             f"got {config['batch_mode']!r}."
         )
+
+
+def warn_if_train_batch_uneven(config: Mapping[str, Any]) -> None:
+    """Warn when synchronous sampling cannot fill ``train_batch_size`` exactly (optimizers
+    that collect ``train_batch_size`` samples per step call this; replay does not)."""
     per_sample = config["rollout_fragment_length"] * config["num_envs_per_worker"]
     per_round = per_sample * max(1, config["num_workers"])
     train = config["train_batch_size"]
@@ -232,5 +237,5 @@ def check_batch_sizes(config: Mapping[str, Any]) -> None:
             f"num_envs_per_worker x max(1, num_workers) = {per_round}; each train batch "
             f"will hold {rounds * per_round} steps.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from plugrl.config import warn_if_train_batch_uneven
 from plugrl.evaluation.worker_set import WorkerSet
 from plugrl.optimizers.policy_optimizer import PolicyOptimizer
 from plugrl.sample_batch import SampleBatch
@@ -39,6 +40,7 @@ class SyncSamplesOptimizer(PolicyOptimizer):
         standardize_fields: tuple[str, ...] | frozenset = (),
     ):
         super().__init__(workers)
+        warn_if_train_batch_uneven({**self.config, "train_batch_size": train_batch_size})
         self.num_sgd_iter = num_sgd_iter
         self.train_batch_size = train_batch_size
         self.sgd_minibatch_size = sgd_minibatch_size
