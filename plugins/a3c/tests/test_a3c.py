@@ -174,9 +174,10 @@ def test_algorithms_are_registered():
 
 
 @pytest.mark.learning
-def test_a2c_learns_cartpole(tmp_path):
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_a2c_learns_cartpole(tmp_path, framework):
     spec = next(iter(yaml.safe_load(TUNED.read_text()).values()))
-    config = {**spec["config"], "env": spec["env"], "seed": 0}
+    config = {**spec["config"], "env": spec["env"], "seed": 0, "framework": framework}
     trainer = A2CTrainer(config=config, logdir=str(tmp_path))
     start = time.time()
     try:
