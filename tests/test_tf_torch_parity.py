@@ -136,14 +136,13 @@ def _a3c_config(**overrides) -> dict:
     }
 
 
-@pytest.mark.parametrize("grad_clip", [None, 0.5])
-def test_a3c_loss_and_gradients_agree(grad_clip):
+@pytest.mark.parametrize(("grad_clip", "tracing"), [(None, False), (0.5, True)])
+def test_a3c_loss_and_gradients_agree(grad_clip, tracing):
     config = _a3c_config(grad_clip=grad_clip)
     worker = RolloutWorker(make_env_creator("CartPole-v1"), A3CTorchPolicy, config)
     torch_policy = worker.get_policy()
-    tf_policy = A3CTFPolicy(
-        torch_policy.observation_space, torch_policy.action_space, {**config, "framework": "tf"}
-    )
+    tf_config = {**config, "framework": "tf", "eager_tracing": tracing}
+    tf_policy = A3CTFPolicy(torch_policy.observation_space, torch_policy.action_space, tf_config)
     tf_policy.set_weights(torch_policy.get_weights())
     stats = _assert_losses_and_gradients_agree(
         torch_policy,
