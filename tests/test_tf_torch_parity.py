@@ -1,7 +1,10 @@
 """TF and torch backends agree: weight names and shapes, forward passes, distributions, PPO's
-loss and gradients on the same weights and batch, and checkpoints restored across frameworks."""
+and A3C's losses and gradients on the same weights and batch, and checkpoints restored across
+frameworks."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,6 +14,8 @@ from gymnasium import spaces
 
 from plugrl import RolloutWorker, SampleBatch
 from plugrl.env.creator import make_env_creator
+from plugrl_a3c import A2C_DEFAULT_CONFIG, A2CTrainer, A3CTFPolicy, A3CTorchPolicy
+from plugrl_a3c.testing import TINY_CONFIG as A3C_TINY_CONFIG
 from plugrl_ppo import DEFAULT_CONFIG, PPOTFPolicy, PPOTorchPolicy, PPOTrainer
 from plugrl_ppo.testing import TINY_CONFIG
 from plugrl_tf import get_action_dist as tf_action_dist
@@ -110,17 +115,61 @@ def test_ppo_loss_and_gradients_agree(grad_clip):
     )
     tf_policy.set_weights(torch_policy.get_weights())
 
+    stats = _assert_losses_and_gradients_agree(
+        torch_policy,
+        tf_policy,
+        batch,
+        ("total_loss", "policy_loss", "vf_loss", "kl", "entropy", "vf_explained_var"),
+    )
+    assert stats["kl"] > 1e-6
+
+
+def _a3c_config(**overrides) -> dict:
+    return {
+        **A2C_DEFAULT_CONFIG,
+        "model": {"fcnet_hiddens": [16, 16]},
+        "num_envs_per_worker": 2,
+        "rollout_fragment_length": 32,
+        "seed": 3,
+        "entropy_coeff": 0.05,
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize(("grad_clip", "tracing"), [(None, False), (0.5, True)])
+def test_a3c_loss_and_gradients_agree(grad_clip, tracing):
+    config = _a3c_config(grad_clip=grad_clip)
+    worker = RolloutWorker(make_env_creator("CartPole-v1"), A3CTorchPolicy, config)
+    torch_policy = worker.get_policy()
+    tf_config = {**config, "framework": "tf", "eager_tracing": tracing}
+    tf_policy = A3CTFPolicy(torch_policy.observation_space, torch_policy.action_space, tf_config)
+    tf_policy.set_weights(torch_policy.get_weights())
+    stats = _assert_losses_and_gradients_agree(
+        torch_policy,
+        tf_policy,
+        worker.sample(),
+        ("total_loss", "policy_loss", "policy_entropy", "vf_loss", "vf_explained_var"),
+    )
+    assert stats["policy_entropy"] > 0.1 and stats["vf_loss"] > 0.1
+
+
+def _assert_losses_and_gradients_agree(
+    torch_policy: Any, tf_policy: Any, batch: SampleBatch, terms: tuple[str, ...]
+) -> dict[str, float]:
+    """Both policies' loss ``terms`` and gradients on ``batch`` agree (clipped to the same
+    norm with ``grad_clip``, reported before clipping as ``grad_gnorm``); torch's stats."""
     pt_grads, pt_info = torch_policy.compute_gradients(batch.copy())
     tf_grads, tf_info = tf_policy.compute_gradients(batch.copy())
     pt_stats, tf_stats = pt_info["learner_stats"], tf_info["learner_stats"]
-    assert pt_stats["kl"] > 1e-6
-    for key in ("total_loss", "policy_loss", "vf_loss", "kl", "entropy", "vf_explained_var"):
+    for key in terms:
         assert tf_stats[key] == pytest.approx(pt_stats[key], rel=RTOL, abs=ATOL), key
     names = [name for name, _ in torch_policy.model.named_parameters()]
     tf_by_name = dict(zip(tf_policy.model.trainable_variables(as_dict=True), tf_grads, strict=True))
     assert set(tf_by_name) == set(names)
     for name, grad in zip(names, pt_grads, strict=True):
         np.testing.assert_allclose(tf_by_name[name], grad, rtol=RTOL, atol=ATOL, err_msg=name)
+    grad_clip = torch_policy.config["grad_clip"]
+    assert tf_policy.config["grad_clip"] == grad_clip
     if grad_clip:
         norm = np.sqrt(sum(float((g**2).sum()) for g in tf_grads))
         assert norm == pytest.approx(grad_clip, rel=1e-4)
@@ -129,17 +178,25 @@ def test_ppo_loss_and_gradients_agree(grad_clip):
         assert tf_stats["grad_gnorm"] > grad_clip
     else:
         assert "grad_gnorm" not in tf_stats and "grad_gnorm" not in pt_stats
+    return pt_stats
 
 
-def _greedy_actions(trainer: PPOTrainer, obs: np.ndarray) -> np.ndarray:
+def _greedy_actions(trainer: Any, obs: np.ndarray) -> np.ndarray:
     return trainer.get_policy().compute_actions(obs, explore=False)[0]
 
 
+TRAINERS = {
+    "PPO": (PPOTrainer, {**TINY_CONFIG, "model": {"fcnet_hiddens": [16]}, "num_sgd_iter": 4}),
+    "A2C": (A2CTrainer, {**A3C_TINY_CONFIG, "model": {"fcnet_hiddens": [16]}, "lr": 0.01}),
+}
+
+
+@pytest.mark.parametrize("algorithm", list(TRAINERS))
 @pytest.mark.parametrize(("source", "target"), [("torch", "tf"), ("tf", "torch")])
-def test_checkpoint_restores_across_frameworks(tmp_path, source, target):
-    config = {**TINY_CONFIG, "model": {"fcnet_hiddens": [16]}, "num_sgd_iter": 4}
-    writer = PPOTrainer(config={**config, "framework": source}, logdir=str(tmp_path / "w"))
-    reader = PPOTrainer(
+def test_checkpoint_restores_across_frameworks(tmp_path, algorithm, source, target):
+    trainer_class, config = TRAINERS[algorithm]
+    writer = trainer_class(config={**config, "framework": source}, logdir=str(tmp_path / "w"))
+    reader = trainer_class(
         config={**config, "framework": target, "seed": 7}, logdir=str(tmp_path / "r")
     )
     try:

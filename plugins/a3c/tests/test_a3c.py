@@ -14,8 +14,8 @@ import yaml
 import plugrl_a3c
 from plugrl import ConfigError, Postprocessing, SyncSamplesOptimizer, WorkerSet
 from plugrl.env.creator import make_env_creator
-from plugrl_a3c import A2CTrainer, A3CTorchPolicy, A3CTrainer, MicrobatchOptimizer
-from plugrl_a3c.a3c import A2C_DEFAULT_CONFIG
+from plugrl_a3c import A2CTrainer, A3CTrainer, MicrobatchOptimizer
+from plugrl_a3c.a3c import A2C_DEFAULT_CONFIG, get_policy_class
 from plugrl_a3c.testing import TINY_CONFIG
 
 TINY = TINY_CONFIG
@@ -23,10 +23,11 @@ TUNED = Path(plugrl_a3c.__file__).parent / "tuned_examples" / "cartpole-a2c.yaml
 
 
 def _workers(**config) -> WorkerSet:
+    config = {**A2C_DEFAULT_CONFIG, **TINY, "num_workers": 0, **config}
     return WorkerSet(
         env_creator=make_env_creator("CartPole-v1"),
-        policy=A3CTorchPolicy,
-        trainer_config={**A2C_DEFAULT_CONFIG, **TINY, "num_workers": 0, **config},
+        policy=get_policy_class(config),
+        trainer_config=config,
     )
 
 
@@ -99,9 +100,17 @@ def test_n_step_returns_without_gae():
     )
 
 
-@pytest.mark.parametrize("microbatch_size", [16, 24])
-def test_microbatches_make_the_same_update_as_one_batch(microbatch_size):
-    whole, micro = _workers(grad_clip=None), _workers(grad_clip=None)
+@pytest.mark.parametrize(
+    ("microbatch_size", "backend"),
+    [
+        (16, {}),
+        (24, {}),  # 24 + 8 steps
+        (24, {"framework": "tf"}),
+        (24, {"framework": "tf", "eager_tracing": True}),
+    ],
+)
+def test_microbatches_make_the_same_update_as_one_batch(microbatch_size, backend):
+    whole, micro = (_workers(grad_clip=None, **backend) for _ in range(2))
     batch = whole.local_worker().sample()
     assert batch.count == 32
     initial = whole.local_worker().get_weights()["default_policy"]
@@ -165,9 +174,10 @@ def test_algorithms_are_registered():
 
 
 @pytest.mark.learning
-def test_a2c_learns_cartpole(tmp_path):
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_a2c_learns_cartpole(tmp_path, framework):
     spec = next(iter(yaml.safe_load(TUNED.read_text()).values()))
-    config = {**spec["config"], "env": spec["env"], "seed": 0}
+    config = {**spec["config"], "env": spec["env"], "seed": 0, "framework": framework}
     trainer = A2CTrainer(config=config, logdir=str(tmp_path))
     start = time.time()
     try:

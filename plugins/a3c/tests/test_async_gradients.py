@@ -1,6 +1,6 @@
 """AsyncGradientsOptimizer on real Ray actors: every gradient is applied once, fresh weights go
-back to the sender only, PPO customised with it trains, A3C checkpoints round-trip, and A3C
-with 2 workers trains CartPole to 150."""
+back to the sender only, PPO customised with it trains, A3C (torch and TF) checkpoints
+round-trip, and A3C with 2 workers trains CartPole to 150."""
 
 from __future__ import annotations
 
@@ -113,13 +113,17 @@ def test_ppo_with_an_async_gradients_optimizer(ray_session, tmp_path):
         trainer.stop()
 
 
-def test_a3c_checkpoint_round_trip(ray_session, tmp_path):
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_a3c_checkpoint_round_trip(ray_session, tmp_path, framework):
     config = {**TINY_CONFIG, "num_workers": 2, "optimizer": {"grads_per_step": 5}}
-    trainer = A3CTrainer(config=config, logdir=str(tmp_path))
+    trainer = A3CTrainer(config={**config, "framework": framework}, logdir=str(tmp_path))
     try:
+        initial = trainer.get_weights()["default_policy"]
         trainer.train()
+        assert trainer.get_policy().framework == framework
         path = trainer.save()
         saved = trainer.get_weights()["default_policy"]
+        assert any(not np.array_equal(saved[k], initial[k]) for k in saved)
         trainer.train()
         trainer.restore(path)
         assert trainer.optimizer.num_steps_sampled == 5 * 32

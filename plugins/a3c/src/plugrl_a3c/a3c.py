@@ -101,7 +101,13 @@ def get_policy_class(config: dict[str, Any]) -> type:
         from plugrl_a3c.torch_policy import A3CTorchPolicy
 
         return A3CTorchPolicy
-    raise ConfigError(f"A2C/A3C have no policy for framework {framework!r} yet; use 'torch'.")
+    if framework in ("tf", "tf2"):
+        from plugrl_a3c.tf_policy import A3CTFPolicy
+
+        return A3CTFPolicy
+    raise ConfigError(
+        f"A2C/A3C have no policy for framework {framework!r}; use 'torch', 'tf' or 'tf2'."
+    )
 
 
 def make_async_optimizer(workers: Any, config: dict[str, Any]) -> AsyncGradientsOptimizer:

@@ -8,6 +8,7 @@ import torch
 
 from plugrl import Postprocessing, SampleBatch
 from plugrl.postprocessing import postprocess_advantages
+from plugrl_a3c.shared import actor_critic_stats, default_config, setup_mixins
 from plugrl_torch import build_torch_policy
 from plugrl_torch.mixins import (
     EntropyCoeffSchedule,
@@ -48,24 +49,9 @@ def actor_critic_loss(policy: Any, model: Any, dist_class: type, train_batch: An
     return total
 
 
-def actor_critic_stats(policy: Any, train_batch: Any) -> dict[str, Any]:
-    return {"cur_lr": policy.cur_lr, "entropy_coeff": policy.entropy_coeff, **policy._stats}
-
-
-def setup_mixins(policy: Any, obs_space: Any, action_space: Any, config: dict) -> None:
-    EntropyCoeffSchedule.__init__(policy, config["entropy_coeff"], config["entropy_coeff_schedule"])
-    LearningRateSchedule.__init__(policy, config["lr"], config["lr_schedule"])
-
-
-def _default_config() -> dict:
-    from plugrl_a3c.a3c import DEFAULT_CONFIG
-
-    return DEFAULT_CONFIG
-
-
 A3CTorchPolicy = build_torch_policy(
     name="A3CTorchPolicy",
-    get_default_config=_default_config,
+    get_default_config=default_config,
     loss_fn=actor_critic_loss,
     stats_fn=actor_critic_stats,
     extra_action_out_fn=vf_preds_fetches,

@@ -1,0 +1,26 @@
+"""The framework-free parts of the actor-critic policies: mixin setup, learner stats, default
+config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plugrl.policy.mixins import EntropyCoeffSchedule, LearningRateSchedule
+
+
+def actor_critic_stats(policy: Any, train_batch: Any) -> dict[str, Any]:
+    """Coefficients in use and the loss terms the loss function left in ``policy._stats``."""
+    return {"cur_lr": policy.cur_lr, "entropy_coeff": policy.entropy_coeff, **policy._stats}
+
+
+def setup_mixins(policy: Any, obs_space: Any, action_space: Any, config: dict) -> None:
+    """Start the entropy and learning-rate schedules (``before_loss_init``)."""
+    EntropyCoeffSchedule.__init__(policy, config["entropy_coeff"], config["entropy_coeff_schedule"])
+    LearningRateSchedule.__init__(policy, config["lr"], config["lr_schedule"])
+
+
+def default_config() -> dict:
+    """A3C's DEFAULT_CONFIG (imported late: a3c.py imports the policies' modules lazily)."""
+    from plugrl_a3c.a3c import DEFAULT_CONFIG
+
+    return DEFAULT_CONFIG
