@@ -4,9 +4,6 @@ microbatches: test_a3c.py; A3C on Ray workers: test_async_gradients.py)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -62,12 +59,3 @@ def test_traced_loss_reads_the_current_coefficients():
     expected = before["total_loss"] - 0.5 * before["policy_entropy"]
     assert after["total_loss"] == pytest.approx(expected, rel=1e-5, abs=1e-6)
     assert policy._gradients_step.experimental_get_tracing_count() == traces
-
-
-def test_star_import_without_tensorflow():
-    code = (
-        "import sys; sys.modules['tensorflow'] = None\n"
-        "from plugrl_a3c import *\n"
-        "assert 'A3CTFPolicy' not in dir() and 'A3CTorchPolicy' in dir()\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)

@@ -16,6 +16,7 @@ from plugrl_tf.mixins import (
     LearningRateSchedule,
     ValueNetworkMixin,
     clip_gradients,
+    explained_variance,
     grad_norm_stats,
     vf_preds_fetches,
 )
@@ -36,7 +37,7 @@ def actor_critic_loss(policy: Any, model: Any, dist_class: type, train_batch: An
         targets = train_batch[Postprocessing.VALUE_TARGETS]
         vf_loss = 0.5 * tf.reduce_mean(tf.square(values - targets))
         total = total + config["vf_loss_coeff"] * vf_loss
-        explained_var = _explained_variance(targets, values)
+        explained_var = explained_variance(targets, values)
     else:
         vf_loss = explained_var = tf.constant(0.0)
     policy._stats = {  # read by actor_critic_stats
@@ -47,14 +48,6 @@ def actor_critic_loss(policy: Any, model: Any, dist_class: type, train_batch: An
         "vf_explained_var": explained_var,
     }
     return total
-
-
-def _explained_variance(targets: tf.Tensor, predictions: tf.Tensor) -> tf.Tensor:
-    """``1 - Var[targets - predictions] / Var[targets]``, floored at -1 (0 for constant
-    targets)."""
-    variance = tf.math.reduce_variance(targets)
-    explained = 1 - tf.math.reduce_variance(targets - predictions) / variance
-    return tf.where(variance > 0, tf.maximum(explained, -1.0), 0.0)
 
 
 A3CTFPolicy = build_tf_policy(

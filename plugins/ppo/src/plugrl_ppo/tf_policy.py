@@ -16,6 +16,7 @@ from plugrl_tf.mixins import (
     TracedScalar,
     ValueNetworkMixin,
     clip_gradients,
+    explained_variance,
     grad_norm_stats,
     vf_preds_fetches,
 )
@@ -51,7 +52,7 @@ def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: A
         clipped = prev_values + tf.clip_by_value(values - prev_values, -vf_clip, vf_clip)
         vf_loss = tf.maximum(tf.square(values - targets), tf.square(clipped - targets))
         total = total + config["vf_loss_coeff"] * vf_loss
-        explained_var = _explained_variance(targets, values)
+        explained_var = explained_variance(targets, values)
     else:
         vf_loss = tf.zeros_like(total)
         explained_var = tf.constant(0.0)
@@ -64,12 +65,6 @@ def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: A
         "entropy": tf.reduce_mean(entropy),
     }
     return tf.reduce_mean(total)
-
-
-def _explained_variance(targets: tf.Tensor, predictions: tf.Tensor) -> tf.Tensor:
-    variance = tf.math.reduce_variance(targets)
-    explained = 1 - tf.math.reduce_variance(targets - predictions) / variance
-    return tf.where(variance > 0, tf.maximum(explained, -1.0), 0.0)
 
 
 PPOTFPolicy = build_tf_policy(

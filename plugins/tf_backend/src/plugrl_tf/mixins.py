@@ -17,6 +17,7 @@ __all__ = [
     "TracedScalar",
     "ValueNetworkMixin",
     "clip_gradients",
+    "explained_variance",
     "grad_norm_stats",
     "vf_preds_fetches",
 ]
@@ -101,3 +102,11 @@ def grad_norm_stats(policy: Any, train_batch: Any, grads: list) -> dict[str, tf.
     """With ``grad_clip``, the global gradient norm before clipping, as ``grad_gnorm`` (as
     the torch backend reports it)."""
     return {"grad_gnorm": policy._grad_gnorm} if policy.config.get("grad_clip") else {}
+
+
+def explained_variance(targets: tf.Tensor, predictions: tf.Tensor) -> tf.Tensor:
+    """``1 - Var[targets - predictions] / Var[targets]``, floored at -1 (0 for constant
+    targets)."""
+    variance = tf.math.reduce_variance(targets)
+    explained = 1 - tf.math.reduce_variance(targets - predictions) / variance
+    return tf.where(variance > 0, tf.maximum(explained, -1.0), 0.0)
