@@ -267,3 +267,33 @@ def test_distributional_dqn_trains_and_reports_q_means():
     assert 0.0 <= stats["min_q"] <= stats["max_q"] <= 20.0
     assert stats["mean_td_error"] > 0  # cross-entropies
     trainer.stop()
+
+
+class TwoFeatureTrunk(torch.nn.Module):
+    """A custom model DQN uses as its trunk: observation -> 5 features."""
+
+    def __init__(self, obs_space, action_space, num_outputs, model_config, name):
+        super().__init__()
+        self.layer = torch.nn.Linear(4, 5)
+        self.num_outputs = 5
+
+    def forward(self, input_dict, state, seq_lens):
+        return torch.tanh(self.layer(input_dict["obs"])), state
+
+
+class NoSizeTrunk(TwoFeatureTrunk):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.num_outputs = None
+
+
+def test_custom_model_is_the_q_network_trunk():
+    config = {**TINY_CONFIG, "model": {"custom_model": TwoFeatureTrunk}}
+    trainer = DQNTrainer(config=config)
+    weights = trainer.get_policy().get_weights()
+    assert weights["base.layer.weight"].shape == (5, 4)
+    assert weights["advantage_hidden.0.weight"].shape == (16, 5)
+    trainer.train()
+    trainer.stop()
+    with pytest.raises(ConfigError, match="must set self.num_outputs"):
+        DQNTrainer(config={**TINY_CONFIG, "model": {"custom_model": NoSizeTrunk}})

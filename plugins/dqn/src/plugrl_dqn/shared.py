@@ -7,7 +7,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from plugrl.errors import EnvError
+from plugrl.errors import ConfigError, EnvError
 from plugrl.sample_batch import SampleBatch
 from plugrl_dqn.postprocessing import adjust_nstep
 
@@ -61,3 +61,15 @@ def check_discrete(action_space: gym.Space) -> None:
             f"DQN needs a Discrete action space, got {action_space!r}. Use PPO for continuous "
             "or multi-discrete actions."
         )
+
+
+def trunk_size(base: Any, custom_model: Any) -> int:
+    """The feature size of a custom model used as the Q-network's trunk (built with
+    ``num_outputs=None``, it must say how many features it returns)."""
+    features = getattr(base, "num_outputs", None)
+    if not features:
+        raise ConfigError(
+            f"custom_model {custom_model!r} used as DQN's trunk must set self.num_outputs to "
+            "the size of the features it returns when built with num_outputs=None."
+        )
+    return int(features)

@@ -10,9 +10,8 @@ import gymnasium as gym
 import numpy as np
 
 from plugrl.config import MODEL_DEFAULTS
-from plugrl.errors import ConfigError
 from plugrl.models.fcnet import HIDDEN_GAIN
-from plugrl_dqn.shared import check_discrete, q_network_args
+from plugrl_dqn.shared import check_discrete, q_network_args, trunk_size
 from plugrl_tf._tf import tf
 from plugrl_tf.models import TFModelV2, dense, get_activation_fn, get_model
 
@@ -41,13 +40,7 @@ class QNetwork(TFModelV2):
         self.base: TFModelV2 | None = None
         if config.get("custom_model"):
             self.base = get_model(obs_space, action_space, None, model_config, "base")
-            features = getattr(self.base, "num_outputs", None)
-            if not features:
-                raise ConfigError(
-                    f"custom_model {config['custom_model']!r} used as DQN's trunk must set "
-                    "self.num_outputs to the size of the features it returns when built with "
-                    "num_outputs=None."
-                )
+            features = trunk_size(self.base, config["custom_model"])
             self.register_variables(self.base.variables())
         else:
             sizes = [int(h) for h in config["fcnet_hiddens"]]

@@ -24,8 +24,7 @@ import torch
 from torch import nn
 
 from plugrl.config import MODEL_DEFAULTS
-from plugrl.errors import ConfigError
-from plugrl_dqn.shared import check_discrete, q_network_args
+from plugrl_dqn.shared import check_discrete, q_network_args, trunk_size
 from plugrl_torch.models import TorchModelV2, get_activation_fn, get_model, hidden_layers, linear
 
 
@@ -61,13 +60,7 @@ class QNetwork(TorchModelV2):
         self.trunk_activation = get_activation_fn(config["fcnet_activation"])()
         if config.get("custom_model"):
             self.base = get_model(obs_space, action_space, None, model_config, "base")
-            features = getattr(self.base, "num_outputs", None)
-            if not features:
-                raise ConfigError(
-                    f"custom_model {config['custom_model']!r} used as DQN's trunk must set "
-                    "self.num_outputs to the size of the features it returns when built with "
-                    "num_outputs=None."
-                )
+            features = trunk_size(self.base, config["custom_model"])
         else:
             sizes = [int(h) for h in config["fcnet_hiddens"]]
             self.hidden = hidden_layers(int(np.prod(obs_space.shape)), sizes)
