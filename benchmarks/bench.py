@@ -20,10 +20,10 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import torch
-import yaml
 
-from plugrl import RolloutWorker, get_trainer_class
+from plugrl import RolloutWorker
 from plugrl.env.creator import make_env_creator
+from plugrl.testing import tuned_example
 from plugrl_ppo import DEFAULT_CONFIG
 from plugrl_ppo.ppo import get_policy_class
 from plugrl_ppo.torch_policy import PPOTorchPolicy
@@ -101,11 +101,6 @@ def sampler_throughput(num_envs: int, total_steps: int = 8000) -> float:
     return best_of(TRIALS, measure)
 
 
-def _tuned(path: Path, **overrides: object) -> tuple[str, dict]:
-    spec = next(iter(yaml.safe_load(path.read_text()).values()))
-    return spec["run"], dict(spec["config"], env=spec["env"], **overrides)
-
-
 def policy_costs(overrides: dict[str, object], reps: int = 200) -> tuple[float, float]:
     """Seconds per acting call on 8 observations and per learning step on 256 rows of PPO's
     policy (the tuned network) on one backend, best of :data:`TRIALS`."""
@@ -140,11 +135,11 @@ def time_to(
     """Wall-clock seconds (construction included) and steps for the tuned example of
     ``algorithm`` to first reach each threshold (``nan`` seconds where the budget ran out);
     ``overrides`` change its config (e.g. ``framework="tf"``)."""
-    run, config = _tuned(TUNED[algorithm], seed=seed, **overrides)
+    trainer_class, config = tuned_example(TUNED[algorithm], seed=seed, **overrides)
     start = time.perf_counter()
     reached: list[tuple[float, int]] = []
     with tempfile.TemporaryDirectory() as logdir:
-        trainer = get_trainer_class(run)(config=config, logdir=logdir)
+        trainer = trainer_class(config=config, logdir=logdir)
         while len(reached) < len(thresholds):
             result = trainer.train()
             steps = result["timesteps_total"]
@@ -225,9 +220,11 @@ def a3c_throughput(num_workers: int) -> float:
     """Env steps/s of A3C (the tuned example with ``num_workers`` Ray workers), best of 5
     iterations of 100 gradients after a warm-up one."""
     grads = {"grads_per_step": 100}
-    _, config = _tuned(TUNED["A3C"], seed=0, num_workers=num_workers, optimizer=grads)
+    trainer_class, config = tuned_example(
+        TUNED["A3C"], seed=0, num_workers=num_workers, optimizer=grads
+    )
     with tempfile.TemporaryDirectory() as logdir:
-        trainer = get_trainer_class("A3C")(config=config, logdir=logdir)
+        trainer = trainer_class(config=config, logdir=logdir)
         trainer.train()
 
         def measure() -> float:

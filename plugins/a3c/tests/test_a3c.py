@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
 
 import plugrl_a3c
 from plugrl import ConfigError, Postprocessing, SyncSamplesOptimizer, WorkerSet
 from plugrl.env.creator import make_env_creator
+from plugrl.testing import train_until, tuned_example
 from plugrl_a3c import A2CTrainer, A3CTrainer, MicrobatchOptimizer
 from plugrl_a3c.a3c import A2C_DEFAULT_CONFIG, get_policy_class
 from plugrl_a3c.testing import TINY_CONFIG
@@ -176,15 +176,11 @@ def test_algorithms_are_registered():
 @pytest.mark.learning
 @pytest.mark.parametrize("framework", ["torch", "tf"])
 def test_a2c_learns_cartpole(tmp_path, framework):
-    spec = next(iter(yaml.safe_load(TUNED.read_text()).values()))
-    config = {**spec["config"], "env": spec["env"], "seed": 0, "framework": framework}
-    trainer = A2CTrainer(config=config, logdir=str(tmp_path))
+    trainer_class, config = tuned_example(TUNED, seed=0, framework=framework)
+    trainer = trainer_class(config=config, logdir=str(tmp_path))
     start = time.time()
     try:
-        while True:
-            result = trainer.train()
-            if result["episode_reward_mean"] >= 150 or result["timesteps_total"] >= 500_000:
-                break
+        result = train_until(trainer, 150, 500_000)
     finally:
         trainer.stop()
     assert result["episode_reward_mean"] >= 150, (

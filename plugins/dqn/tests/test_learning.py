@@ -6,26 +6,20 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 import plugrl_dqn
-from plugrl_dqn import DQNTrainer
+from plugrl.testing import train_until, tuned_example
 
 TUNED = Path(plugrl_dqn.__file__).parent / "tuned_examples" / "cartpole-dqn.yaml"
 
 
 @pytest.mark.learning
 def test_dqn_learns_cartpole(tmp_path):
-    spec = next(iter(yaml.safe_load(TUNED.read_text()).values()))
-    trainer = DQNTrainer(
-        config={**spec["config"], "env": spec["env"], "seed": 0}, logdir=str(tmp_path)
-    )
+    trainer_class, config = tuned_example(TUNED, seed=0)
+    trainer = trainer_class(config=config, logdir=str(tmp_path))
     start = time.time()
     try:
-        while True:
-            result = trainer.train()
-            if result["episode_reward_mean"] >= 150 or result["timesteps_total"] >= 50_000:
-                break
+        result = train_until(trainer, 150, 50_000)
     finally:
         trainer.stop()
     assert result["episode_reward_mean"] >= 150, (

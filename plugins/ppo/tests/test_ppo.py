@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 import plugrl_ppo
 from plugrl import ConfigError, Policy, RolloutWorker
 from plugrl.config import merge_trainer_config
 from plugrl.env.creator import make_env_creator
+from plugrl.testing import train_until, tuned_example
 from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy, PPOTrainer
 from plugrl_ppo.ppo import update_kl, validate_config
 from plugrl_ppo.testing import TINY_CONFIG
@@ -232,19 +232,14 @@ def test_result_keys(tmp_path):
 @pytest.mark.learning
 @pytest.mark.parametrize("framework", ["torch", "tf"])
 def test_ppo_learns_cartpole(tmp_path, framework):
-    spec = next(iter(yaml.safe_load(TUNED.read_text()).values()))
-    config = {**spec["config"], "env": spec["env"], "seed": 0, "framework": framework}
-    trainer = PPOTrainer(config=config, logdir=str(tmp_path))
+    trainer_class, config = tuned_example(TUNED, seed=0, framework=framework)
+    trainer = trainer_class(config=config, logdir=str(tmp_path))
     start = time.time()
-    best = -np.inf
     try:
-        while True:
-            result = trainer.train()
-            best = max(best, result["episode_reward_mean"])
-            if best >= 150 or result["timesteps_total"] >= 100_000:
-                break
+        result = train_until(trainer, 150, 100_000)
     finally:
         trainer.stop()
+    best = result["episode_reward_mean"]  # training stops at the first result >= 150
     assert best >= 150, (
         f"episode_reward_mean {best:.1f} after {result['timesteps_total']} "
         f"steps ({time.time() - start:.0f}s)"
