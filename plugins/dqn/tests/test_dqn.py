@@ -12,7 +12,14 @@ import torch
 
 from plugrl import ConfigError, EnvError, SampleBatch
 from plugrl.registry import registry
-from plugrl_dqn import DQNTorchPolicy, DQNTrainer, SimpleQTrainer, SyncReplayOptimizer
+from plugrl_dqn import (
+    DQNTorchPolicy,
+    DQNTrainer,
+    PrioritizedReplayBuffer,
+    ReplayBuffer,
+    SimpleQTrainer,
+    SyncReplayOptimizer,
+)
 from plugrl_dqn.replay_buffer import WEIGHTS
 from plugrl_dqn.testing import TINY_CONFIG
 from plugrl_exploration import EpsilonGreedy
@@ -97,6 +104,7 @@ def test_trainer_reports_stats_and_updates_the_target_network():
     assert {"cur_lr", "mean_q", "min_q", "max_q", "mean_td_error", "cur_epsilon"} <= set(stats)
     assert result["info"]["num_target_updates"] == 200 // 40
     assert result["info"]["replay_buffer_size"] == 200
+    assert isinstance(trainer.optimizer.buffer, PrioritizedReplayBuffer)
     policy = trainer.get_policy()
     online, target = policy.get_weights(), policy.get_state()["target_weights"]
     assert all(np.array_equal(online[k], target[k]) for k in online)  # just synced at 200
@@ -129,6 +137,7 @@ def test_simple_q_has_no_dqn_extensions():
     policy = trainer.get_policy()
     assert not policy.model.dueling and not policy.config.get("double_q", False)
     assert not any(k.startswith("value") for k in policy.get_weights())
+    assert type(trainer.optimizer.buffer) is ReplayBuffer  # uniform replay
     trainer.train()
     trainer.stop()
     with pytest.raises(ConfigError, match="Unknown config key 'dueling'"):

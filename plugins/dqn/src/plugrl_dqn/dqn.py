@@ -139,29 +139,31 @@ def _policy_for(algorithm: str, framework: str) -> type:
     )
 
 
+REPLAY_KEYS = (
+    "learning_starts",
+    "buffer_size",
+    "prioritized_replay",
+    "prioritized_replay_alpha",
+    "prioritized_replay_beta",
+    "final_prioritized_replay_beta",
+    "prioritized_replay_beta_annealing_timesteps",
+    "prioritized_replay_eps",
+    "train_batch_size",
+    "training_intensity",
+    "before_learn_on_batch",
+    "store_buffer_in_checkpoints",
+    "seed",
+)
+"""Config keys passed on to the replay optimizer under the same names (those a config has:
+SimpleQ's has no prioritized-replay keys, so it replays uniformly)."""
+
+
 def make_replay_optimizer(workers: Any, config: dict[str, Any]) -> Any:
     """The registered ``SyncReplayOptimizer`` with this config's replay settings (plus any
     ``config["optimizer"]`` overrides)."""
     optimizer_class = registry("optimizers").get("SyncReplayOptimizer")
-    return optimizer_class(
-        workers,
-        learning_starts=config["learning_starts"],
-        buffer_size=config["buffer_size"],
-        prioritized_replay=config.get("prioritized_replay", False),
-        prioritized_replay_alpha=config.get("prioritized_replay_alpha", 0.6),
-        prioritized_replay_beta=config.get("prioritized_replay_beta", 0.4),
-        final_prioritized_replay_beta=config.get("final_prioritized_replay_beta", 0.4),
-        prioritized_replay_beta_annealing_timesteps=config.get(
-            "prioritized_replay_beta_annealing_timesteps", 20000
-        ),
-        prioritized_replay_eps=config.get("prioritized_replay_eps", 1e-6),
-        train_batch_size=config["train_batch_size"],
-        training_intensity=config["training_intensity"],
-        before_learn_on_batch=config["before_learn_on_batch"],
-        store_buffer_in_checkpoints=config["store_buffer_in_checkpoints"],
-        seed=config["seed"],
-        **config["optimizer"],
-    )
+    settings = {key: config[key] for key in REPLAY_KEYS if key in config}
+    return optimizer_class(workers, **settings, **config["optimizer"])
 
 
 def get_initial_state(trainer: Any) -> dict[str, Any]:

@@ -40,7 +40,7 @@ class SyncReplayOptimizer(PolicyOptimizer):
         *,
         learning_starts: int = 1000,
         buffer_size: int = 10_000,
-        prioritized_replay: bool = True,
+        prioritized_replay: bool = False,
         prioritized_replay_alpha: float = 0.6,
         prioritized_replay_beta: float = 0.4,
         final_prioritized_replay_beta: float = 0.4,
