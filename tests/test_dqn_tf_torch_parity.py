@@ -8,11 +8,8 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
-from plugrl import SampleBatch
 from plugrl_dqn import DQNTFPolicy, DQNTorchPolicy, DQNTrainer, SimpleQTFPolicy, SimpleQTorchPolicy
-from plugrl_dqn.postprocessing import DISCOUNTS
-from plugrl_dqn.replay_buffer import WEIGHTS
-from plugrl_dqn.testing import TINY_CONFIG
+from plugrl_dqn.testing import TINY_CONFIG, random_transitions
 
 RTOL, ATOL = 1e-4, 1e-5
 OBS_SPACE = spaces.Box(-1.0, 1.0, (3,), np.float32)
@@ -38,21 +35,6 @@ CASES = {
 }
 
 
-def _batch(n: int = 32) -> SampleBatch:
-    rng = np.random.default_rng(1)
-    return SampleBatch(
-        {
-            "obs": rng.normal(size=(n, 3)).astype(np.float32),
-            "new_obs": rng.normal(size=(n, 3)).astype(np.float32),
-            "actions": rng.integers(3, size=n),
-            "rewards": rng.normal(size=n).astype(np.float32),
-            "terminateds": rng.random(n) < 0.3,
-            DISCOUNTS: rng.choice([0.9, 0.81, 0.729], size=n).astype(np.float32),
-            WEIGHTS: rng.random(n).astype(np.float32),
-        }
-    )
-
-
 @pytest.mark.parametrize("case", list(CASES))
 def test_td_errors_stats_and_gradients_agree(case):
     torch_cls, tf_cls, overrides = CASES[case]
@@ -71,7 +53,7 @@ def test_td_errors_stats_and_gradients_agree(case):
     for policy in (torch_policy, tf_policy):
         policy.set_state({**policy.get_state(), "weights": weights, "target_weights": target})
 
-    batch = _batch()
+    batch = random_transitions(32, seed=1, n_step_discounts=True)
     pt_grads, pt_info = torch_policy.compute_gradients(batch.copy())
     tf_grads, tf_info = tf_policy.compute_gradients(batch.copy())
     np.testing.assert_allclose(tf_info["td_error"], pt_info["td_error"], rtol=RTOL, atol=ATOL)

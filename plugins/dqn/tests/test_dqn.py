@@ -21,7 +21,7 @@ from plugrl_dqn import (
     SyncReplayOptimizer,
 )
 from plugrl_dqn.replay_buffer import WEIGHTS
-from plugrl_dqn.testing import TINY_CONFIG
+from plugrl_dqn.testing import TINY_CONFIG, random_transitions
 from plugrl_exploration import EpsilonGreedy
 
 OBS_SPACE = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
@@ -33,17 +33,7 @@ def _policy(**config) -> DQNTorchPolicy:
 
 
 def _batch(n: int = 16, seed: int = 0) -> SampleBatch:
-    rng = np.random.default_rng(seed)
-    return SampleBatch(
-        {
-            "obs": rng.normal(size=(n, 3)).astype(np.float32),
-            "new_obs": rng.normal(size=(n, 3)).astype(np.float32),
-            "actions": rng.integers(3, size=n),
-            "rewards": rng.normal(size=n).astype(np.float32),
-            "terminateds": rng.random(n) < 0.3,
-            WEIGHTS: rng.random(n).astype(np.float32),
-        }
-    )
+    return random_transitions(n, seed)
 
 
 def _q(model: torch.nn.Module, obs: np.ndarray) -> np.ndarray:
