@@ -219,5 +219,9 @@ def test_registered_by_name_and_usable_by_a_torch_policy(name):
     policy = PPOTorchPolicy(obs_space, spaces.Discrete(2), {"exploration_config": {"type": name}})
     actions, _, _ = policy.compute_actions(np.zeros((5, 3), np.float32))
     assert np.asarray(actions).shape == (5,)
-    greedy, _, _ = policy.compute_actions(np.zeros((5, 3), np.float32), explore=False)
+    # at timestep 0 every one of them explores: both actions for one observation
+    explored, _, _ = policy.compute_actions(np.zeros((64, 3), np.float32), timestep=0)
+    assert set(np.asarray(explored).tolist()) == {0, 1}
+    greedy, _, fetches = policy.compute_actions(np.zeros((5, 3), np.float32), explore=False)
     assert len(set(np.asarray(greedy).tolist())) == 1
+    np.testing.assert_array_equal(greedy, fetches["action_dist_inputs"].argmax(axis=1))
