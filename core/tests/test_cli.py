@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from plugrl.cli.main import main
 from plugrl.cli.train import lookup, should_stop
 from plugrl.registry import KNOWN_DISTRIBUTIONS
+from plugrl.testing import cli_error, run_cli
 
 TINY_PPO = json.dumps(
     {
@@ -23,29 +23,10 @@ TINY_PPO = json.dumps(
 )
 
 
-def run_cli(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    """Run `plugrl ARGS` in-process; returns (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
-
-
-def error_line(capsys: pytest.CaptureFixture, *args: str) -> str:
-    """The single error line of a command that must fail with exit code 2."""
-    code, _, err = run_cli(capsys, *args)
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("plugrl: error: ")
-    assert "Traceback" not in err
-    return lines[0]
-
-
 def ppo_train_error(capsys: pytest.CaptureFixture, tmp_path: Path, *extra: str) -> str:
     """The error line of `plugrl train --run PPO --env CartPole-v1 EXTRA` into tmp_path."""
     args = ("train", "--run", "PPO", "--env", "CartPole-v1", *extra, "--local-dir", str(tmp_path))
-    return error_line(capsys, *args)
+    return cli_error(capsys, *args)
 
 
 @pytest.mark.parametrize("flag", ["--config", "--stop"])
@@ -58,7 +39,7 @@ def test_bad_json_names_the_flag_and_position(capsys, tmp_path, flag):
 def test_unknown_algorithm_lists_installed_and_the_distribution(capsys, tmp_path, monkeypatch):
     known = {**KNOWN_DISTRIBUTIONS["algorithms"], "Rainbow": "plugrl-rainbow"}
     monkeypatch.setitem(KNOWN_DISTRIBUTIONS, "algorithms", known)
-    line = error_line(
+    line = cli_error(
         capsys, "train", "--run", "Rainbow", "--env", "CartPole-v1", "--local-dir", str(tmp_path)
     )
     assert "pip install plugrl-rainbow" in line
@@ -67,7 +48,7 @@ def test_unknown_algorithm_lists_installed_and_the_distribution(capsys, tmp_path
 
 
 def test_unknown_env(capsys, tmp_path):
-    line = error_line(
+    line = cli_error(
         capsys, "train", "--run", "PPO", "--env", "CartPol-v1", "--local-dir", str(tmp_path)
     )
     assert "Unknown env 'CartPol-v1'" in line
@@ -82,16 +63,16 @@ def test_unknown_config_key_suggests(capsys, tmp_path):
 
 
 def test_missing_yaml_and_usage_errors(capsys, tmp_path):
-    line = error_line(capsys, "train", "-f", str(tmp_path / "nope.yaml"))
+    line = cli_error(capsys, "train", "-f", str(tmp_path / "nope.yaml"))
     assert "does not exist" in line
     bad = tmp_path / "bad.yaml"
     bad.write_text("exp: {run: PPO, config: [1,\n")
-    assert "not valid YAML" in error_line(capsys, "train", "-f", str(bad))
-    assert "--bogus" in error_line(capsys, "train", "--bogus")
+    assert "not valid YAML" in cli_error(capsys, "train", "-f", str(bad))
+    assert "--bogus" in cli_error(capsys, "train", "--bogus")
 
 
 def test_rollout_missing_checkpoint(capsys, tmp_path):
-    line = error_line(capsys, "rollout", str(tmp_path / "checkpoint_000001"), "--no-render")
+    line = cli_error(capsys, "rollout", str(tmp_path / "checkpoint_000001"), "--no-render")
     assert "does not exist" in line
 
 

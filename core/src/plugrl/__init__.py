@@ -15,6 +15,7 @@ from plugrl.errors import (
     EnvError,
     PluginError,
     PlugrlError,
+    ResultsError,
     WorkerError,
 )
 from plugrl.evaluation.rollout_worker import RolloutWorker
@@ -49,6 +50,7 @@ __all__ = [
     "Policy",
     "PolicyOptimizer",
     "Postprocessing",
+    "ResultsError",
     "RolloutWorker",
     "SampleBatch",
     "SyncSamplesOptimizer",

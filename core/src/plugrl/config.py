@@ -140,6 +140,10 @@ COMMON_CONFIG: dict[str, Any] = {
     "num_cpus_for_driver": 1,
     # Address of a running Ray cluster to join; None starts a local one when needed.
     "ray_address": None,
+    # === Checkpoints ===
+    # Keep only the newest N checkpoints of a run folder (older ones are deleted after each
+    # save); None keeps them all.
+    "keep_checkpoints_num": None,
 }
 
 # Keys whose values are free-form dicts: any sub-key is accepted.

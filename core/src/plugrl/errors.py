@@ -26,7 +26,12 @@ class EnvError(PlugrlError):
 
 
 class CheckpointError(PlugrlError):
-    """A checkpoint that is missing, corrupt, or of an unknown format version."""
+    """A checkpoint that is missing, corrupt, of an unknown format version, written by another
+    algorithm or model, or that could not be written."""
+
+
+class ResultsError(PlugrlError):
+    """Results (result.json, progress.csv, TensorBoard events) could not be written."""
 
 
 class WorkerError(PlugrlError):

@@ -1,10 +1,11 @@
-"""Helpers for tests and benchmarks that train the tuned examples."""
+"""Helpers for tests and benchmarks: the tuned examples, and the CLI run in-process."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from plugrl.cli.main import main
 from plugrl.cli.train import load_experiments
 from plugrl.registry import get_trainer_class
 
@@ -24,3 +25,27 @@ def train_until(trainer: Any, reward: float, timesteps: int) -> dict[str, Any]:
         result = trainer.train()
         if result["episode_reward_mean"] >= reward or result["timesteps_total"] >= timesteps:
             return result
+
+
+def run_cli(capsys: Any, *args: str) -> tuple[int, str, str]:
+    """Run ``plugrl ARGS`` in-process (``capsys``: pytest's fixture); returns
+    ``(exit code, stdout, stderr)``."""
+    try:
+        main(list(args))
+    except SystemExit as exit_info:
+        code = exit_info.code
+    else:
+        raise AssertionError("plugrl's main() returned without exiting")
+    out, err = capsys.readouterr()
+    return int(code or 0), out, err
+
+
+def cli_error(capsys: Any, *args: str) -> str:
+    """The single ``plugrl: error:`` line of a command that must fail with exit code 2."""
+    code, _, err = run_cli(capsys, *args)
+    assert code == 2, (code, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("plugrl: error: "), err
+    assert "Traceback" not in err
+    return lines[0]

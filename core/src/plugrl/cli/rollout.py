@@ -6,44 +6,16 @@ import json
 import os
 import sys
 import tempfile
-from pathlib import Path
 from typing import Any
 
 import click
 import gymnasium as gym
 
-from plugrl.checkpoint import read_state
 from plugrl.cli.main import log_level_name, parse_json_option, verbose_option
-from plugrl.config import merge_dicts
 from plugrl.env.creator import EnvContext, env_name
-from plugrl.errors import ConfigError
 from plugrl.jsonable import to_jsonable
 from plugrl.registry import get_trainer_class, registry
-
-# Config keys whose values are code; a checkpoint stores them as dotted-name strings.
-CODE_KEYS = ("callbacks", "custom_eval_function")
-
-
-def checkpoint_config(checkpoint: str, state: dict[str, Any]) -> dict[str, Any]:
-    """The run's config: the checkpoint's own, else ``params.json`` beside its folder."""
-    config = state.get("config")
-    if not isinstance(config, dict):
-        params = Path(checkpoint).expanduser()
-        params = (params.parent if params.is_file() else params).parent / "params.json"
-        config = json.loads(params.read_text()) if params.is_file() else {}
-    return loadable_config(config)
-
-
-def loadable_config(config: dict[str, Any]) -> dict[str, Any]:
-    """Drop values that were code (saved as strings naming classes or functions)."""
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        if key in CODE_KEYS and isinstance(value, str):
-            continue
-        if isinstance(value, str) and ("<locals>" in value or value.startswith("__main__.")):
-            continue
-        out[key] = loadable_config(value) if isinstance(value, dict) else value
-    return out
+from plugrl.trainer import Trainer
 
 
 class _NullSink:
@@ -134,25 +106,19 @@ def rollout(
     verbose: int,
 ) -> int:
     """Roll out the agent saved in CHECKPOINT and print each episode's reward."""
-    override = parse_json_option("--config", config_json)
-    state = read_state(checkpoint)
-    run = run or state.get("trainer")
-    if not run:
-        raise ConfigError(f"Checkpoint {checkpoint!r} does not name its algorithm: pass --run.")
-    config = checkpoint_config(checkpoint, state)
-    config = merge_dicts(config, override, allow_new=True)
-    if env:
-        config["env"] = env
-    config.update(num_workers=0, evaluation_interval=None, num_envs_per_worker=1)
+    overrides = parse_json_option("--config", config_json)
+    overrides.update(num_workers=0, evaluation_interval=None, num_envs_per_worker=1)
     if log_level_name(verbose):
-        config["log_level"] = log_level_name(verbose)
-    trainer_cls = get_trainer_class(run)
+        overrides["log_level"] = log_level_name(verbose)
+    trainer_cls = get_trainer_class(run) if run else Trainer
     with tempfile.TemporaryDirectory(prefix="plugrl-rollout-") as tmp:
-        trainer = trainer_cls(config=config, logger_creator=lambda cfg: _NullSink(tmp))
+        trainer = trainer_cls.from_checkpoint(
+            checkpoint, overrides, env=env, logger_creator=lambda cfg: _NullSink(tmp)
+        )
         try:
-            trainer.restore(checkpoint)
             rollout_env = make_rollout_env(trainer.config, trainer.env_creator, not no_render)
-            click.echo(f"Rolling out {run} from {checkpoint} on {env_name(trainer.config['env'])}")
+            name = type(trainer).__name__
+            click.echo(f"Rolling out {name} from {checkpoint} on {env_name(trainer.config['env'])}")
             rewards = _run_episodes(trainer, rollout_env, steps, episodes, out, explore)
         finally:
             trainer.stop()

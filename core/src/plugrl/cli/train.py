@@ -14,14 +14,16 @@ from typing import Any
 import click
 import yaml
 
+from plugrl.checkpoint import read_state
 from plugrl.cli.main import EXIT_INTERRUPTED, log_level_name, parse_json_option, verbose_option
 from plugrl.cli.progress import ProgressPrinter
 from plugrl.config import merge_dicts
 from plugrl.env.creator import env_name, make_env_creator
-from plugrl.errors import ConfigError, did_you_mean
+from plugrl.errors import CheckpointError, ConfigError, did_you_mean
 from plugrl.jsonable import flatten
 from plugrl.registry import get_trainer_class
 from plugrl.trainer.logdir import make_logdir
+from plugrl.trainer.trainer import algorithm_mismatch, lineage_of
 
 logger = logging.getLogger("plugrl.cli")
 
@@ -35,6 +37,7 @@ EXPERIMENT_KEYS = (
     "checkpoint_at_end",
     "local_dir",
     "restore",
+    "keep_checkpoints_num",
 )
 
 
@@ -141,6 +144,12 @@ def _warn_missing_stop_keys(result: dict[str, Any], stop: dict[str, Any]) -> Non
     default=None,
     help="Save a checkpoint when training ends (default: on).",
 )
+@click.option(
+    "--keep-checkpoints-num",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep only the newest N checkpoints of the run (default: all).",
+)
 @click.option("--restore", type=click.Path(), help="Continue from this checkpoint.")
 @click.option(
     "--local-dir",
@@ -164,6 +173,7 @@ def train(
     config_file: str | None,
     checkpoint_freq: int | None,
     checkpoint_at_end: bool | None,
+    keep_checkpoints_num: int | None,
     restore: str | None,
     local_dir: str | None,
     experiment_name: str | None,
@@ -190,6 +200,9 @@ def train(
         stop.update(stop_override)
         check_stop(stop)
         config = merge_dicts(spec.get("config") or {}, config_override, allow_new=True)
+        keep = _pick(keep_checkpoints_num, spec.get("keep_checkpoints_num"), None)
+        if keep is not None:
+            config["keep_checkpoints_num"] = keep
         config.update({k: v for k, v in flags.items() if v is not None})
         status = run_experiment(
             run=run or spec.get("run"),
@@ -244,6 +257,12 @@ def run_experiment(
     trainer_cls = get_trainer_class(run)
     make_env_creator(env)  # fail on an unknown env before creating any folder
     config["env"] = env
+    # A checkpoint to continue from is read and checked before anything is built or written.
+    restored = read_state(restore) if restore else None
+    if restored is not None:
+        problem = algorithm_mismatch(restored, lineage_of(trainer_cls))
+        if problem:
+            raise CheckpointError(f"Cannot continue {run} from {restore!r}: {problem}.")
     logdir = make_logdir(trainer_cls.__name__, env_name(env), local_dir, experiment)
     try:
         trainer = trainer_cls(config=config, logdir=str(logdir))
@@ -251,6 +270,14 @@ def run_experiment(
         if logdir.is_dir() and not any(logdir.iterdir()):
             shutil.rmtree(logdir, ignore_errors=True)
         raise
+    if restored is not None:
+        try:
+            trainer.restore(restore, restored)
+        except BaseException:
+            trainer.stop()
+            shutil.rmtree(logdir, ignore_errors=True)  # nothing was trained in it
+            raise
+        click.echo(f"Restored {restore} (iteration {trainer.iteration}).")
     click.echo(f"Training {run} on {env_name(env)}; results in {trainer.logdir}")
     if stop:
         criteria = ", ".join(f"{k} >= {v}" for k, v in stop.items())
@@ -262,13 +289,6 @@ def run_experiment(
     last_saved_at: int | None = None
     checkpoint: str | None = None
     interrupted = False
-    if restore:
-        try:
-            trainer.restore(restore)
-        except BaseException:
-            trainer.stop()
-            raise
-        click.echo(f"Restored {restore} (iteration {trainer.iteration}).")
     try:
         try:
             first = True

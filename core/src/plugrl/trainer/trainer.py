@@ -16,17 +16,19 @@ from typing import Any
 import numpy as np
 
 from plugrl.callbacks import Callbacks
-from plugrl.checkpoint import read_state, write_state
+from plugrl.checkpoint import prune_checkpoints, read_state, write_state
+from plugrl.checkpoint.config import saved_config, trusted_config
+from plugrl.checkpoint.fit import first_mismatch, space_signature
 from plugrl.config import COMMON_CONFIG, merge_dicts, merge_trainer_config
 from plugrl.env.creator import make_env_creator
-from plugrl.errors import CheckpointError, ConfigError, PluginError
+from plugrl.errors import CheckpointError, ConfigError, PluginError, ResultsError
 from plugrl.evaluation.metrics import summarize_episodes
 from plugrl.evaluation.worker_set import WorkerSet
 from plugrl.exploration import check_exploration_config
 from plugrl.jsonable import to_jsonable
 from plugrl.optimizers import SyncSamplesOptimizer
 from plugrl.policy.template import TemplateClass, make_template_class
-from plugrl.registry import registry
+from plugrl.registry import get_trainer_class, registry
 from plugrl.sample_batch import DEFAULT_POLICY_ID
 from plugrl.trainer.logdir import make_logdir, write_params
 
@@ -236,9 +238,20 @@ class Trainer(TemplateClass):
         if self.evaluation_workers and self.iteration % self.config["evaluation_interval"] == 0:
             result["evaluation"] = self._evaluate()
         self.callbacks.call("on_train_result", trainer=self, result=result)
-        for sink in self._sinks:
-            sink.on_result(result)
+        self._log_result(result)
         return result
+
+    def _log_result(self, result: dict[str, Any]) -> None:
+        """Hand ``result`` to every sink; a failing disk is one :class:`ResultsError`."""
+        for sink in self._sinks:
+            try:
+                sink.on_result(result)
+            except OSError as exc:
+                raise ResultsError(
+                    f"Could not write the results of iteration {self.iteration} to "
+                    f"{self.logdir!r}: {exc.strerror or exc}. Checkpoints already saved are "
+                    "intact; free some disk space or choose another --local-dir."
+                ) from None
 
     def collect_metrics(self, selected_workers: list | None = None) -> dict[str, Any]:
         """Episode metrics over the smoothing window, with the optimizer's ``info``."""
@@ -347,37 +360,67 @@ class Trainer(TemplateClass):
         self.workers.local_worker().set_weights(weights)
         self.workers.sync_weights()
 
-    # --- checkpoints ------------------------------------------------------------------------
+    # --- checkpoints ---------------------------------------------------------------------
 
     def save(self, checkpoint_dir: str | None = None) -> str:
-        """Write a checkpoint folder ``checkpoint_<iteration>`` and return its path."""
+        """Write a checkpoint folder ``checkpoint_<iteration>`` and return its path; with
+        ``keep_checkpoints_num`` set, older checkpoints in that folder beyond it are deleted."""
         parent = Path(checkpoint_dir) if checkpoint_dir else Path(self.logdir)
         path = parent / f"checkpoint_{self.iteration:06d}"
         write_state(path, self.__getstate__())
+        if self.config["keep_checkpoints_num"]:
+            prune_checkpoints(parent, self.config["keep_checkpoints_num"])
         return str(path)
 
     def __getstate__(self) -> dict[str, Any]:
+        local = self.workers.local_worker()
         return {
             "trainer": type(self).__name__,
+            "lineage": lineage_of(type(self)),
+            "spaces": {
+                pid: {
+                    "observation_space": space_signature(local.preprocessors[pid].original_space),
+                    "action_space": space_signature(policy.action_space),
+                }
+                for pid, policy in local.policy_map.items()
+            },
             "iteration": self.iteration,
             "time_total_s": self._time_total,
             "episodes_total": self._episodes_total,
             "trainer_state": to_jsonable(self.state),
             "optimizer": self.optimizer.save(),
-            "worker": self.workers.local_worker().save(),
+            "worker": local.save(),
             "config": to_jsonable(self.config),
         }
 
-    def restore(self, checkpoint_path: str) -> None:
-        """Continue from a checkpoint: weights, optimizer state, filters, counters."""
-        state = read_state(checkpoint_path)
+    def restore(self, checkpoint_path: str, state: dict[str, Any] | None = None) -> None:
+        """Continue from a checkpoint: weights, optimizer state, filters, counters.
+
+        Everything is checked against this trainer first (algorithm, spaces, the name, shape
+        and dtype of every array, counters, exploration state); then all of it is applied, or
+        none of it: a :class:`CheckpointError` leaves the trainer as it was. ``state`` is the
+        checkpoint already read with :func:`plugrl.checkpoint.read_state`.
+        """
+        if state is None:
+            state = read_state(checkpoint_path)
+        current = self.__getstate__()
+        problem = _header_mismatch(state, current) or first_mismatch(
+            {k: v for k, v in state.items() if k not in _HEADER},
+            {k: v for k, v in current.items() if k not in _HEADER},
+        )
+        if problem:
+            raise CheckpointError(
+                f"Checkpoint {str(checkpoint_path)!r} does not fit {type(self).__name__} with "
+                f"this config: {problem}. Restore it with the algorithm, env and model config "
+                "that wrote it."
+            )
         try:
             self.__setstate__(state)
-        except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+        except Exception as exc:
+            self.__setstate__(current)
             raise CheckpointError(
-                f"Checkpoint {checkpoint_path!r} does not fit {type(self).__name__} with this "
-                f"config ({type(exc).__name__}: {exc}). Was it written by another algorithm "
-                "or model?"
+                f"Checkpoint {str(checkpoint_path)!r} could not be applied to "
+                f"{type(self).__name__} ({type(exc).__name__}: {exc}); the trainer is unchanged."
             ) from None
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -394,6 +437,39 @@ class Trainer(TemplateClass):
             filters = local.get_filters()
             remotes = self.workers.remote_workers()
             self.workers.get([w.sync_filters.remote(filters) for w in remotes], remotes)
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        checkpoint_path: str,
+        config: dict | None = None,
+        *,
+        env: Any = None,
+        logger_creator: Any = None,
+        logdir: str | None = None,
+    ) -> Trainer:
+        """A trainer built from a checkpoint's config and restored from it.
+
+        The saved config may name only registered things (plugins, ``register_env``,
+        ``ModelCatalog``) and gymnasium ids: code it names otherwise is never imported; pass it
+        in ``config`` / ``env`` if you trust it. On ``Trainer`` itself, the algorithm is the one
+        the checkpoint records.
+        """
+        state = read_state(checkpoint_path)
+        overrides = dict(config or {})
+        if env is not None:
+            overrides["env"] = env
+        trusted = trusted_config(
+            saved_config(checkpoint_path, state), overrides, str(checkpoint_path)
+        )
+        trainer_cls = cls if cls is not Trainer else _recorded_trainer(state, checkpoint_path)
+        trainer = trainer_cls(config=trusted, logger_creator=logger_creator, logdir=logdir)
+        try:
+            trainer.restore(checkpoint_path, state)
+        except BaseException:
+            trainer.stop()
+            raise
+        return trainer
 
     def export_policy_checkpoint(self, export_dir: str, policy_id: str = DEFAULT_POLICY_ID) -> None:
         self.get_policy(policy_id).export_checkpoint(export_dir)
@@ -414,6 +490,52 @@ class Trainer(TemplateClass):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(env={self.config['env']!r}, logdir={self.logdir!r})"
+
+
+# Checkpoint entries that say what wrote it, compared by value rather than by shape.
+_HEADER = ("trainer", "lineage", "spaces")
+
+
+def _header_mismatch(saved: dict[str, Any], current: dict[str, Any]) -> str | None:
+    """Why a checkpoint is not this trainer's algorithm, or not for these spaces (or None)."""
+    problem = algorithm_mismatch(saved, current["lineage"])
+    if problem:
+        return problem
+    theirs = saved.get("spaces", current["spaces"])
+    for pid, spaces in current["spaces"].items():
+        found = theirs.get(pid) if isinstance(theirs, dict) else None
+        if found != spaces:
+            return f"its spaces for policy {pid!r} are {found}, this trainer's are {spaces}"
+    return None
+
+
+def algorithm_mismatch(state: dict[str, Any], lineage: list[str]) -> str | None:
+    """Why a checkpoint's ``state`` was not written by a trainer of ``lineage`` (the names
+    of a trainer class and those it derives from), or None when it was."""
+    saved = state.get("lineage") or [state.get("trainer")]
+    if isinstance(saved, list) and set(map(str, saved)) & set(lineage):
+        return None
+    name = saved[0] if isinstance(saved, list) else saved
+    return f"it was written by {name!r}, not by {lineage[0]!r}"
+
+
+def lineage_of(cls: type) -> list[str]:
+    """The names of ``cls`` and the trainer classes it was derived from (``with_updates``)."""
+    names = [c.__name__ for c in cls.__mro__ if issubclass(c, Trainer) and c is not Trainer]
+    return names or [cls.__name__]
+
+
+def _recorded_trainer(state: dict[str, Any], checkpoint_path: str) -> type:
+    """The trainer class a checkpoint records, looked up among the registered algorithms."""
+    names = state.get("lineage") or [state.get("trainer")]
+    for name in names if isinstance(names, list) else []:
+        if isinstance(name, str) and name in registry("algorithms"):
+            return get_trainer_class(name)
+    raise CheckpointError(
+        f"Checkpoint {str(checkpoint_path)!r} was written by {names!r}, which is not a "
+        f"registered algorithm (installed: {', '.join(registry('algorithms').names())}). Name "
+        "the algorithm yourself: --run NAME, or NAME.from_checkpoint(...) in Python."
+    )
 
 
 def _env_label(env: Any) -> str:
