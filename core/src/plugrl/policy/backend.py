@@ -1,0 +1,168 @@
+"""Backend: the tensor primitives one deep-learning framework supplies to the kernel's policy.
+
+Everything above these primitives (the outline of acting, learning, gradients, stats and
+state) is written once, in :class:`~plugrl.policy.template.TemplatePolicy`. A framework plugin
+subclasses :class:`Backend`, implements the abstract methods, and overrides the ``compile_*``
+methods where it can run a step faster than calling the kernel's Python function (TF traces
+them with ``tf.function``). A new framework touches no algorithm.
+
+A backend instance belongs to one policy; ``gradients`` are in whatever form the backend
+likes (the kernel only hands them back to the same backend).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from typing import Any
+
+import numpy as np
+
+from plugrl.sample_batch import SampleBatch
+from plugrl.worker_context import WorkerContext
+
+Gradients = list[Any]
+"""One entry per optimizer, in the backend's own form."""
+
+
+class Backend:
+    """Tensor primitives for one framework, for one policy.
+
+    Args:
+        config: the policy's config (``num_gpus``, ``num_cpus_*``, ``eager_tracing``...).
+        context: which worker the policy lives on.
+    """
+
+    name: str = ""
+    """The framework's name (``config["framework"]``)."""
+
+    def __init__(self, config: dict, context: WorkerContext):
+        self.config = config
+        self.context = context
+
+    def cpus(self) -> int:
+        """CPUs reserved for this process: the intra-op threads a backend should use (extra
+        threads on the small models RL uses only spin while the envs step)."""
+        key = "num_cpus_per_worker" if self.context.worker_index else "num_cpus_for_driver"
+        return max(1, int(self.config.get(key) or 1))
+
+    def gpus(self) -> float:
+        """GPUs reserved for this process."""
+        key = "num_gpus_per_worker" if self.context.worker_index else "num_gpus"
+        return float(self.config.get(key) or 0)
+
+    # --- models -----------------------------------------------------------------------------
+
+    def action_distribution(self, action_space: Any, model_config: dict) -> tuple[type, int]:
+        """The distribution class for ``action_space`` and the model outputs it needs."""
+        raise NotImplementedError
+
+    def build_model(
+        self, obs_space: Any, action_space: Any, num_outputs: int, model_config: dict
+    ) -> Any:
+        """The model ``model_config`` asks for (a custom one or the default network)."""
+        raise NotImplementedError
+
+    def prepare_model(self, model: Any) -> Any:
+        """Ready a model for this process (device placement, variables built)."""
+        return model
+
+    def copy_model(self, model: Any) -> Any:
+        """A frozen copy of ``model`` with the same weights (a target network)."""
+        raise NotImplementedError
+
+    def default_optimizers(self, model: Any, lr: float) -> list[Any]:
+        """The optimizers when an algorithm names none: Adam on every weight."""
+        raise NotImplementedError
+
+    # --- tensors ----------------------------------------------------------------------------
+
+    def tensor(self, value: Any) -> Any:
+        """A numpy array (float64 as float32) as a tensor."""
+        raise NotImplementedError
+
+    def numpy(self, value: Any) -> Any:
+        """A tensor (or a scalar variable) as numpy; anything else through ``np.asarray``."""
+        raise NotImplementedError
+
+    def train_batch(self, samples: SampleBatch) -> Mapping[str, Any]:
+        """The numeric columns of ``samples`` as tensors, as a loss reads them."""
+        raise NotImplementedError
+
+    def scalar(self, value: float) -> Any:
+        """A mutable float that compiled code reads afresh on every call."""
+        raise NotImplementedError
+
+    def assign(self, scalar: Any, value: float) -> None:
+        raise NotImplementedError
+
+    def no_grad(self) -> AbstractContextManager:
+        """A context in which nothing records gradients (acting)."""
+        raise NotImplementedError
+
+    # --- learning ---------------------------------------------------------------------------
+
+    def loss_and_gradients(
+        self, policy: Any, compute_loss: Callable[[], Any]
+    ) -> tuple[Any, Gradients, dict[str, Any]]:
+        """Run ``compute_loss()`` (a :class:`~plugrl.policy.loss.LossOutput`) recording
+        gradients, and differentiate each of its losses for its optimizer. Returns the loss
+        output, the gradients and stats of framework-only gradient hooks."""
+        raise NotImplementedError
+
+    def clip_by_global_norm(self, grads: Gradients, clip: float) -> tuple[Gradients, Any]:
+        """Gradients scaled to a global norm of at most ``clip``, and the norm before."""
+        raise NotImplementedError
+
+    def apply_gradients(self, policy: Any, grads: Gradients) -> None:
+        """One step of each optimizer with its gradients."""
+        raise NotImplementedError
+
+    def gradients_to_numpy(self, policy: Any, grads: Gradients) -> list[np.ndarray]:
+        """One numpy gradient per trainable weight of the model, summed over optimizers."""
+        raise NotImplementedError
+
+    def gradients_from_numpy(self, policy: Any, arrays: list) -> Gradients:
+        """The inverse of :meth:`gradients_to_numpy` (e.g. a remote worker's gradients)."""
+        raise NotImplementedError
+
+    def set_learning_rate(self, optimizer: Any, lr: Any) -> None:
+        raise NotImplementedError
+
+    # --- state ------------------------------------------------------------------------------
+
+    def get_weights(self, model: Any) -> dict[str, np.ndarray]:
+        """The model's weights by name; the names are the same in every backend."""
+        raise NotImplementedError
+
+    def set_weights(self, model: Any, weights: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def optimizer_state(self, optimizer: Any) -> Any:
+        """The optimizer's state as numpy arrays and plain values."""
+        raise NotImplementedError
+
+    def set_optimizer_state(self, optimizer: Any, state: Any) -> None:
+        raise NotImplementedError
+
+    # --- compiled steps (override to run them faster) ---------------------------------------
+
+    def compile(self, fn: Callable) -> Callable:
+        """``fn`` (which computes on tensors) as this backend runs it best; as is by default."""
+        return fn
+
+    def compile_forward(self, policy: Any, forward: Callable) -> Callable:
+        """The acting forward pass: ``forward(obs, state, explore, timestep)`` returns
+        ``(dist_inputs, dist_class, state_out, extra)``; the result returns the action
+        distribution in place of the first two."""
+
+        def run(obs: Any, state: list, explore: bool, timestep: int) -> tuple:
+            dist_inputs, dist_class, state_out, extra = forward(obs, state, explore, timestep)
+            extra = {SampleBatch.ACTION_DIST_INPUTS: dist_inputs, **extra}
+            return dist_class(dist_inputs, policy.model), state_out, extra
+
+        return run
+
+    def compile_learning(self, step: Callable[[Mapping[str, Any]], Any]) -> Callable:
+        """A learning step on a batch of tensors, as a function of a SampleBatch."""
+        return lambda samples: step(self.train_batch(samples))

@@ -1,0 +1,107 @@
+"""State a policy owns besides its model and optimizers: plain objects it builds, updates as the
+timestep advances, saves and restores.
+
+An algorithm names its parts in ``make_parts(policy, config) -> {name: part}``; the policy
+binds each to its backend, keeps it as an attribute of that name, passes it every timestep
+update and saves it in checkpoints under that name. A part is anything with
+``bind(backend, policy)``, ``on_timestep(timestep)``, ``get_state()`` and ``set_state(state)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plugrl.schedules import PiecewiseSchedule
+
+
+class Coefficient:
+    """A float the loss reads (a learning rate, an entropy or KL coefficient), held in the
+    backend's mutable scalar so traced code sees every change.
+
+    Args:
+        initial: the starting value.
+        schedule: optional ``[[timestep, value], ...]``, interpolated linearly as the timestep
+            advances (``name`` says which config key it came from, for errors).
+    """
+
+    def __init__(self, initial: float, schedule: list | None = None, name: str = "schedule"):
+        self._initial = float(initial)
+        self._schedule = PiecewiseSchedule(schedule, name) if schedule else None
+        self._backend: Any = None
+        self.value: Any = self._initial
+        """The backend scalar a loss computes with (a float before binding)."""
+
+    def bind(self, backend: Any, policy: Any) -> None:
+        self._backend = backend
+        self.value = backend.scalar(self._initial)
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def set(self, value: float) -> None:
+        """Change the value (in place, so compiled code reads the new one)."""
+        if self._backend is None:
+            self.value = float(value)
+        else:
+            self._backend.assign(self.value, float(value))
+
+    def on_timestep(self, timestep: int) -> None:
+        if self._schedule is not None:
+            self.set(self._schedule.value(timestep))
+
+    def get_state(self) -> float:
+        return float(self)
+
+    def set_state(self, state: float) -> None:
+        self.set(state)
+
+
+class AdaptiveCoefficient(Coefficient):
+    """A coefficient adapted towards a target: x1.5 when the measured value is over twice the
+    target, x0.5 when under half of it (PPO's KL penalty)."""
+
+    def __init__(self, initial: float, target: float):
+        super().__init__(initial)
+        self.target = float(target)
+
+    def update(self, measured: float) -> float:
+        """Adapt to one measurement; returns the new value."""
+        if measured > 2.0 * self.target:
+            self.set(float(self) * 1.5)
+        elif measured < 0.5 * self.target:
+            self.set(float(self) * 0.5)
+        return float(self)
+
+
+class TargetNetwork:
+    """A frozen copy of the policy's model, refreshed on :meth:`update` (DQN's target)."""
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self._backend: Any = None
+        self._source: Any = None
+
+    def bind(self, backend: Any, policy: Any) -> None:
+        self._backend, self._source = backend, policy.model
+        self.model = backend.copy_model(policy.model)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.model(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # the model's own attributes (e.g. ``support``)
+        if name.startswith("_") or self.__dict__.get("model") is None:
+            raise AttributeError(name)
+        return getattr(self.model, name)
+
+    def update(self) -> None:
+        """Copy the model's current weights into the target."""
+        self._backend.set_weights(self.model, self._backend.get_weights(self._source))
+
+    def on_timestep(self, timestep: int) -> None:
+        pass
+
+    def get_state(self) -> dict[str, Any]:
+        return self._backend.get_weights(self.model)
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self._backend.set_weights(self.model, state)
