@@ -18,8 +18,6 @@ from plugrl.errors import (
     ResultsError,
     WorkerError,
 )
-from plugrl.evaluation.rollout_worker import RolloutWorker
-from plugrl.evaluation.worker_set import WorkerSet
 from plugrl.exploration import Exploration
 from plugrl.hookspecs import hookimpl
 from plugrl.models import ActionDistribution, ModelCatalog
@@ -29,6 +27,8 @@ from plugrl.policy import Policy
 from plugrl.postprocessing import Postprocessing, compute_advantages
 from plugrl.registry import get_trainer_class, register_env
 from plugrl.sample_batch import DEFAULT_POLICY_ID, SampleBatch
+from plugrl.sampling.rollout_worker import RolloutWorker
+from plugrl.sampling.worker_set import WorkerSet
 from plugrl.trainer import Trainer, build_trainer
 
 __version__ = "0.1.0"

@@ -10,7 +10,7 @@ import pytest
 from plugrl import WorkerSet
 from plugrl.env.creator import make_env_creator
 from plugrl_a3c import A2CTrainer, A3CTFPolicy
-from plugrl_a3c.a3c import A2C_DEFAULT_CONFIG
+from plugrl_a3c import A2C_DEFAULT_CONFIG
 from plugrl_a3c.testing import TINY_CONFIG
 
 

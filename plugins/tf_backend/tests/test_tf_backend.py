@@ -14,9 +14,9 @@ from gymnasium import spaces
 from plugrl import Postprocessing, SampleBatch, compute_advantages, plugins
 from plugrl.env.creator import make_env_creator
 from plugrl.errors import CheckpointError, ConfigError, PlugrlError
-from plugrl.evaluation.rollout_worker import RolloutWorker
 from plugrl.models import ModelCatalog
 from plugrl.registry import registry
+from plugrl.sampling.rollout_worker import RolloutWorker
 from plugrl_exploration import Random, StochasticSampling
 from plugrl_tf import (
     FullyConnectedNetwork,

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from plugrl.evaluation.worker_set import WorkerSet
 from plugrl.optimizers.sync_samples import SyncSamplesOptimizer, learner_stats
 from plugrl.sample_batch import SampleBatch
+from plugrl.sampling.worker_set import WorkerSet
 
 
 def standardized(batch: SampleBatch, fields: tuple[str, ...]) -> SampleBatch:

@@ -7,8 +7,8 @@ import time
 from typing import Any
 
 from plugrl import plugins
-from plugrl.evaluation.metrics import RolloutMetrics, summarize_episodes
-from plugrl.evaluation.worker_set import WorkerSet
+from plugrl.sampling.metrics import RolloutMetrics, summarize_episodes
+from plugrl.sampling.worker_set import WorkerSet
 
 
 class Timer:

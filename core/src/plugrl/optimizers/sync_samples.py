@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from plugrl.config import warn_if_train_batch_uneven
-from plugrl.evaluation.worker_set import WorkerSet
 from plugrl.optimizers.policy_optimizer import PolicyOptimizer
 from plugrl.sample_batch import SampleBatch
+from plugrl.sampling.worker_set import WorkerSet
 
 
 def collect_samples(workers: WorkerSet, min_steps: int) -> SampleBatch:

@@ -22,14 +22,14 @@ from plugrl.checkpoint.fit import first_mismatch, space_signature
 from plugrl.config import COMMON_CONFIG, merge_dicts, merge_trainer_config
 from plugrl.env.creator import make_env_creator
 from plugrl.errors import CheckpointError, ConfigError, PluginError, ResultsError
-from plugrl.evaluation.metrics import summarize_episodes
-from plugrl.evaluation.worker_set import WorkerSet
 from plugrl.exploration import check_exploration_config
 from plugrl.jsonable import to_jsonable
 from plugrl.optimizers import SyncSamplesOptimizer
 from plugrl.policy.template import TemplateClass, make_template_class
 from plugrl.registry import get_trainer_class, registry
 from plugrl.sample_batch import DEFAULT_POLICY_ID
+from plugrl.sampling.metrics import summarize_episodes
+from plugrl.sampling.worker_set import WorkerSet
 from plugrl.trainer.logdir import make_logdir, write_params
 
 logger = logging.getLogger("plugrl")

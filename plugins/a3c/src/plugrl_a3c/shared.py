@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugrl.policy.mixins import EntropyCoeffSchedule, LearningRateSchedule
+from plugrl_a3c.config import DEFAULT_CONFIG
 
 
 def actor_critic_stats(policy: Any, train_batch: Any) -> dict[str, Any]:
@@ -20,7 +21,5 @@ def setup_mixins(policy: Any, obs_space: Any, action_space: Any, config: dict) -
 
 
 def default_config() -> dict:
-    """A3C's DEFAULT_CONFIG (imported late: a3c.py imports the policies' modules lazily)."""
-    from plugrl_a3c.a3c import DEFAULT_CONFIG
-
+    """A3C's DEFAULT_CONFIG."""
     return DEFAULT_CONFIG

@@ -1,7 +1,8 @@
 """DQN and SimpleQ for plugrl."""
 
 from plugrl.lazy import lazy_policies
-from plugrl_dqn.dqn import DEFAULT_CONFIG, DQNTrainer
+from plugrl_dqn.config import DEFAULT_CONFIG
+from plugrl_dqn.dqn import DQNTrainer
 from plugrl_dqn.replay_buffer import PrioritizedReplayBuffer, ReplayBuffer
 from plugrl_dqn.replay_optimizer import SyncReplayOptimizer
 from plugrl_dqn.simple_q import SimpleQTrainer

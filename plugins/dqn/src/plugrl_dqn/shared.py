@@ -9,6 +9,7 @@ import gymnasium as gym
 
 from plugrl.errors import ConfigError, EnvError
 from plugrl.sample_batch import SampleBatch
+from plugrl_dqn.config import DEFAULT_CONFIG, SIMPLE_Q_DEFAULT_CONFIG
 from plugrl_dqn.postprocessing import adjust_nstep
 
 
@@ -31,15 +32,11 @@ def td_error_fetches(policy: Any) -> dict[str, Any]:
 
 
 def dqn_config() -> dict:
-    from plugrl_dqn.dqn import DEFAULT_CONFIG
-
     return DEFAULT_CONFIG
 
 
 def simple_q_config() -> dict:
-    from plugrl_dqn.simple_q import DEFAULT_CONFIG
-
-    return DEFAULT_CONFIG
+    return SIMPLE_Q_DEFAULT_CONFIG
 
 
 def q_network_args(config: dict) -> dict[str, Any]:

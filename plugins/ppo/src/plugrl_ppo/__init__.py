@@ -1,7 +1,8 @@
 """Proximal Policy Optimization for plugrl."""
 
 from plugrl.lazy import lazy_policies
-from plugrl_ppo.ppo import DEFAULT_CONFIG, PPOTrainer
+from plugrl_ppo.config import DEFAULT_CONFIG
+from plugrl_ppo.ppo import PPOTrainer
 
 __getattr__, _policies = lazy_policies(
     __name__, {"PPOTorchPolicy": "torch_policy", "PPOTFPolicy": "tf_policy"}

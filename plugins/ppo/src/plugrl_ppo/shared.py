@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugrl.policy.mixins import EntropyCoeffSchedule, LearningRateSchedule
+from plugrl_ppo.config import DEFAULT_CONFIG
 from plugrl_ppo.postprocessing import KLCoeffMixin
 
 
@@ -26,7 +27,5 @@ def setup_mixins(policy: Any, obs_space: Any, action_space: Any, config: dict) -
 
 
 def default_config() -> dict:
-    """PPO's DEFAULT_CONFIG (imported late: ppo.py imports the policies' modules lazily)."""
-    from plugrl_ppo.ppo import DEFAULT_CONFIG
-
+    """PPO's DEFAULT_CONFIG."""
     return DEFAULT_CONFIG

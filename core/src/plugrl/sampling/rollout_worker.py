@@ -19,10 +19,10 @@ from plugrl.env.creator import EnvContext, EnvCreator
 from plugrl.env.filters import make_filter
 from plugrl.env.preprocessors import Preprocessor
 from plugrl.errors import EnvError
-from plugrl.evaluation.episode import Episode
-from plugrl.evaluation.metrics import RolloutMetrics
 from plugrl.registry import registry
 from plugrl.sample_batch import DEFAULT_POLICY_ID, SampleBatch
+from plugrl.sampling.episode import Episode
+from plugrl.sampling.metrics import RolloutMetrics
 
 # RLlib-style keyword arguments -> config keys, for standalone use.
 _KWARG_KEYS = {

@@ -10,8 +10,8 @@ from plugrl import plugins
 from plugrl.config import COMMON_CONFIG, merge_dicts
 from plugrl.env.creator import EnvCreator
 from plugrl.errors import PluginError, WorkerError
-from plugrl.evaluation.rollout_worker import RolloutWorker
 from plugrl.registry import registry
+from plugrl.sampling.rollout_worker import RolloutWorker
 
 logger = logging.getLogger(__name__)
 
