@@ -3,11 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
-DISTS := core plugins/exploration plugins/torch_backend plugins/tf_backend plugins/ppo plugins/dqn plugins/a3c
+DISTS := core plugins/exploration plugins/torch_backend plugins/tf_backend plugins/ppo plugins/dqn plugins/a3c plugins/pg
 STAMP := $(VENV)/.installed
 CORE_VENV := .venv-core
 
-.PHONY: setup train test bench lint check-core clean
+.PHONY: setup train test bench soak lint check-core clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,10 @@ test: setup check-core
 
 bench: setup
 	$(PY) benchmarks/bench.py
+
+# PPO in-process, then with 2 Ray workers, 15 minutes each: RSS growth after warm-up.
+soak: setup
+	$(PY) benchmarks/soak.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -51,7 +51,7 @@ def test_td_errors_stats_and_gradients_agree(case):
     target = {k: v + rng.normal(0, 0.2, v.shape).astype(np.float32) for k, v in weights.items()}
     tf_policy.set_weights(weights)
     for policy in (torch_policy, tf_policy):
-        policy.set_state({**policy.get_state(), "weights": weights, "target_weights": target})
+        policy.set_state({**policy.get_state(), "weights": weights, "target_model": target})
 
     batch = random_transitions(32, seed=1, n_step_discounts=True)
     pt_grads, pt_info = torch_policy.compute_gradients(batch.copy())
@@ -88,8 +88,8 @@ def test_checkpoint_restores_across_frameworks(tmp_path, source, target):
         np.testing.assert_allclose(q_values(reader), q_values(writer), rtol=RTOL, atol=ATOL)
         epsilon = writer.get_policy().exploration.epsilon
         assert reader.get_policy().exploration.epsilon == pytest.approx(epsilon)
-        target_weights = reader.get_policy().get_state()["target_weights"]
-        for name, value in writer.get_policy().get_state()["target_weights"].items():
+        target_weights = reader.get_policy().get_state()["target_model"]
+        for name, value in writer.get_policy().get_state()["target_model"].items():
             np.testing.assert_allclose(target_weights[name], value, rtol=RTOL, atol=ATOL)
         assert reader.train()["timesteps_total"] == 200
     finally:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from plugrl import ConfigError, DefaultCallbacks, MultiCallbacks, hookimpl
+from plugrl.testing import run_cli
 from plugrl_ppo import PPOTrainer
 from plugrl_ppo.testing import TINY_CONFIG
 
@@ -209,3 +212,34 @@ def test_installed_plugin_hooks_run_once_beside_user_callbacks(tmp_path):
         trainer.stop()
     finally:
         unregister_plugin("count-samples")
+
+
+CLI_CALLBACKS = """
+from pathlib import Path
+from plugrl import DefaultCallbacks
+
+
+class Recorder(DefaultCallbacks):
+    def on_train_result(self, *, trainer, result, **kwargs):
+        with open({log!r}, "a") as log:
+            log.write(trainer.__name__ + "\\n")
+"""
+
+
+def test_callbacks_named_by_import_path_in_cli_config_run(capsys, tmp_path, monkeypatch):
+    log = tmp_path / "calls.log"
+    (tmp_path / "my_callbacks.py").write_text(CLI_CALLBACKS.format(log=str(log)))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = {k: v for k, v in TINY.items() if k != "env"}
+    config["callbacks"] = "my_callbacks:Recorder"
+    code, _, err = run_cli(
+        capsys, "train", "--run", "PPO", "--env", "CartPole-v1", "--config", json.dumps(config),
+        "--stop", '{"training_iteration": 2}', "--local-dir", str(tmp_path / "results"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert log.read_text().split() == ["PPO", "PPO"]
+
+
+def test_callbacks_import_path_that_does_not_import(tmp_path):
+    with pytest.raises(ConfigError, match="'nowhere.module:Nope' cannot be imported"):
+        PPOTrainer(config={**TINY, "callbacks": "nowhere.module:Nope"}, logdir=str(tmp_path))

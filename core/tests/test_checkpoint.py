@@ -53,13 +53,13 @@ def test_trainer_save_restore_round_trip(trainer, tmp_path):
     path = trainer.save(str(tmp_path / "ckpts"))
     assert Path(path).name == "checkpoint_000002"
     saved_weights = trainer.get_weights()["default_policy"]
-    saved_opt = trainer.get_policy()._optimizers[0].state_dict()
+    saved_opt = trainer.get_policy().optimizers[0].state_dict()
 
     fresh = PPOTrainer(config=TINY, logdir=str(tmp_path / "run2"))
     try:
         fresh.restore(path)
         _assert_weights_equal(fresh.get_weights()["default_policy"], saved_weights)
-        opt = fresh.get_policy()._optimizers[0].state_dict()
+        opt = fresh.get_policy().optimizers[0].state_dict()
         assert opt["state"].keys() == saved_opt["state"].keys() and opt["state"]
         for idx, entries in saved_opt["state"].items():
             for key, value in entries.items():

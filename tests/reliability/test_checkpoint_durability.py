@@ -158,3 +158,16 @@ def test_keep_checkpoints_num_from_the_cli(capsys, tmp_path):
     )  # fmt: skip
     assert code == 0, err
     assert [p.name for p in tmp_path.rglob("checkpoint_*")] == ["checkpoint_000003"]
+
+
+def test_a_half_deleted_aside_folder_does_not_block_the_next_save(tmp_path):
+    """A kill while the replaced checkpoint was being deleted leaves its aside folder partly
+    removed (state.json gone first); the next save of that name still succeeds."""
+    target = tmp_path / "checkpoint_000007"
+    write_state(target, {"v": np.arange(2)})
+    aside = tmp_path / ".checkpoint_000007.old"
+    aside.mkdir()
+    (aside / "arrays.npz").write_bytes(b"leftover")
+    write_state(target, {"v": np.arange(3)})
+    np.testing.assert_array_equal(read_state(target)["v"], np.arange(3))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint_000007"]

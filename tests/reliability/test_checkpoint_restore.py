@@ -34,7 +34,7 @@ def _snapshot(trainer) -> dict:
         "timestep": policy.global_timestep,
         "iteration": trainer.iteration,
         "sampled": trainer.optimizer.num_steps_sampled,
-        "kl_coeff": policy.kl_coeff,
+        "kl_coeff": float(policy.kl_coeff),
     }
 
 

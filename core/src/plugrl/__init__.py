@@ -8,6 +8,7 @@ Importing plugrl never imports torch, tensorflow or ray.
 """
 
 from plugrl.callbacks import DefaultCallbacks, MultiCallbacks
+from plugrl.config import with_common_config
 from plugrl.env.creator import EnvContext
 from plugrl.errors import (
     CheckpointError,
@@ -65,4 +66,5 @@ __all__ = [
     "register_env",
     "register_plugin",
     "unregister_plugin",
+    "with_common_config",
 ]

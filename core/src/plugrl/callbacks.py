@@ -8,6 +8,9 @@ Three styles work, alone or mixed in a list:
   keyword-only arguments and ``**kwargs``);
 * the legacy dict ``{"on_episode_end": fn(info), ...}``.
 
+A class may also be named by its import path, ``"package.module:ClassName"`` (the form a
+``--config`` JSON or a YAML file carries).
+
 Each is wrapped so pluggy dispatches to it with only the arguments it accepts. Installed plugins
 that implement lifecycle hooks are called too.
 """
@@ -22,7 +25,7 @@ import pluggy
 
 from plugrl import hookspecs
 from plugrl.errors import ConfigError, did_you_mean
-from plugrl.plugins import get_plugin_manager
+from plugrl.plugins import get_plugin_manager, import_object
 
 
 class DefaultCallbacks:
@@ -155,6 +158,8 @@ def _legacy_impl(hook: str, fn: Callable, names: dict[str, str]) -> Callable:
 def _to_plugins(spec: Any) -> list[Any]:
     if spec is None:
         return []
+    if isinstance(spec, str):  # "module:Class", the only form CLI JSON and YAML can carry
+        return _to_plugins(_import_callbacks(spec))
     if isinstance(spec, (list, tuple)):
         return [p for item in spec for p in _to_plugins(item)]
     if isinstance(spec, MultiCallbacks):
@@ -179,6 +184,16 @@ def _to_plugins(spec: Any) -> list[Any]:
             ) from None
     legacy = spec.legacy_callbacks if isinstance(spec, DefaultCallbacks) else {}
     return _to_plugins(legacy or None) + [_Forwarder(_callback_methods(spec))]
+
+
+def _import_callbacks(ref: str) -> Any:
+    try:
+        return import_object(ref)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigError(
+            f"callbacks {ref!r} cannot be imported ({type(exc).__name__}: {exc}). Give it as "
+            "'package.module:ClassName', importable where plugrl runs."
+        ) from None
 
 
 def _callback_methods(obj: Any) -> dict[str, Callable]:

@@ -197,7 +197,20 @@ def _unknown_key_message(path: str, key: str, valid: Mapping) -> str:
     )
 
 
-def merge_trainer_config(default: Mapping, user: Mapping | None) -> dict[str, Any]:
+class TrainerConfig(dict):
+    """A config merged onto its defaults and checked, once, by the Trainer: workers and
+    policies given one use it as it is (given a plain dict, they fill in defaults)."""
+
+
+def complete_config(config: Mapping[str, Any] | None, defaults: Mapping[str, Any]) -> dict:
+    """``config`` as is when the Trainer merged it already, else merged onto ``defaults``
+    (a worker or policy built on its own with a partial config)."""
+    if isinstance(config, TrainerConfig):
+        return config
+    return merge_dicts(defaults, config or {}, allow_new=True)
+
+
+def merge_trainer_config(default: Mapping, user: Mapping | None) -> TrainerConfig:
     """Merge a user config onto a trainer's defaults and check what can be checked without
     plugins: unknown keys at every level (``evaluation_config`` takes the top-level keys)
     and batch sizes."""
@@ -207,7 +220,7 @@ def merge_trainer_config(default: Mapping, user: Mapping | None) -> dict[str, An
     for key, instead in NOT_SUPPORTED_YET.items():
         if config[key]:
             raise ConfigError(f"Config key {key!r} is not supported yet: {instead}")
-    return config
+    return TrainerConfig(config)
 
 
 def check_batch_sizes(config: Mapping[str, Any]) -> None:

@@ -13,6 +13,7 @@ import inspect
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 
 from plugrl.errors import ConfigError, did_you_mean
 from plugrl.plugins import import_object
@@ -183,3 +184,26 @@ def build_exploration(
         worker_index=worker_index,
         **kwargs,
     )
+
+
+def random_actions(space: gym.Space, n: int) -> np.ndarray:
+    """``n`` uniform samples of ``space`` stacked into one array (drawn with the space's own
+    generator, so ``space.seed(s)`` makes them repeat)."""
+    rng = space.np_random
+    if isinstance(space, gym.spaces.Discrete):
+        return (rng.integers(space.n, size=n) + space.start).astype(space.dtype)
+    if isinstance(space, gym.spaces.MultiDiscrete):
+        return (rng.random((n, *space.shape)) * space.nvec).astype(space.dtype) + space.start
+    if isinstance(space, gym.spaces.Box) and space.is_bounded():
+        return rng.uniform(space.low, space.high, (n, *space.shape)).astype(space.dtype)
+    return np.stack([space.sample() for _ in range(n)])
+
+
+def batch_size(action_distribution: Any) -> int:
+    """Rows in the batch a distribution was built from."""
+    return len(action_distribution.inputs)
+
+
+def zero_logp(n: int) -> np.ndarray:
+    """The log-probability reported for actions that are not a sample of the distribution."""
+    return np.zeros(n, dtype=np.float32)

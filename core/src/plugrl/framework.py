@@ -9,10 +9,11 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Framework:
-    """A deep-learning backend, selected by ``config["framework"] == name``.
+    """A deep-learning backend, selected by ``config["framework"]`` (an alias such as "tf2"
+    registers the Framework of its canonical ``name``, under which policies are registered).
 
     ``seed(seed)`` seeds the framework's own random generators (the rollout worker seeds
-    ``random`` and numpy itself).
+    ``random`` and numpy itself); it imports the framework only when called.
     """
 
     name: str

@@ -24,16 +24,28 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec
 def register_algorithms(register: Any) -> None:
-    """Register trainer classes: ``register("PPO", lambda: PPOTrainer)``.
+    """Register trainer classes: ``register("PPO", "plugrl_ppo.ppo:PPOTrainer")``.
 
-    The second argument is a zero-argument loader so importing a heavy algorithm is deferred
-    until it is used.
+    The second argument is an import path (or a zero-argument loader, or the class), so a
+    heavy algorithm is imported only when it is used.
     """
 
 
 @hookspec
 def register_frameworks(register: Any) -> None:
     """Register deep-learning backends: ``register("torch", Framework(...))``."""
+
+
+@hookspec
+def register_policies(register: Any) -> None:
+    """Register the policy an algorithm uses on a framework:
+    ``register("PPO", "torch", "plugrl_ppo.torch_policy:PPOTorchPolicy")`` (an import path, a
+    zero-argument loader, or the class).
+
+    Algorithms name their policies here rather than choosing by framework in their code, so
+    a framework plugin can add policies for algorithms it does not own. A trainer looks its
+    policy up under its own name, then the names of the trainers it was derived from.
+    """
 
 
 @hookspec

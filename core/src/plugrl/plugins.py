@@ -24,6 +24,7 @@ from plugrl import hookspecs
 ENTRY_POINT_GROUP = "plugrl"
 ENV_VAR = "PLUGRL_PLUGINS"
 BUILTIN_PLUGINS = (
+    "plugrl.builtins.explorations",
     "plugrl.builtins.optimizers",
     "plugrl.builtins.loggers",
     "plugrl.builtins.commands",

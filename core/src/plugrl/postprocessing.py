@@ -69,7 +69,7 @@ def postprocess_advantages(
     """A ``postprocess_fn`` adding advantages and value targets with the policy's ``gamma``,
     ``lambda``, ``use_gae`` and ``use_critic``. A trajectory that ended by termination
     bootstraps with 0; one that was truncated or cut bootstraps with the critic's value of its
-    last next-observation (``policy.value(obs)``, from the backend's value mixin)."""
+    last next-observation (``policy.value(obs)``)."""
     if sample_batch[SampleBatch.TERMINATEDS][-1] or not policy.config["use_critic"]:
         last_r = 0.0
     else:
@@ -82,3 +82,11 @@ def postprocess_advantages(
         use_gae=policy.config["use_gae"],
         use_critic=policy.config["use_critic"],
     )
+
+
+def vf_preds_fetches(
+    policy: Any, input_dict: dict, state: list, model: Any, action_dist: Any
+) -> dict[str, Any]:
+    """An ``extra_action_out_fn`` storing the critic's predictions made while acting as
+    ``vf_preds`` (GAE and PPO's value clipping read them)."""
+    return {SampleBatch.VF_PREDS: model.value_function()}

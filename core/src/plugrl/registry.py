@@ -17,7 +17,16 @@ from typing import Any
 from plugrl import plugins
 from plugrl.errors import PluginError, did_you_mean
 
-KINDS = ("algorithms", "frameworks", "explorations", "optimizers", "models", "envs", "loggers")
+KINDS = (
+    "algorithms",
+    "frameworks",
+    "policies",
+    "explorations",
+    "optimizers",
+    "models",
+    "envs",
+    "loggers",
+)
 
 # Where the known plugin names live, so a missing one names the distribution to install.
 KNOWN_DISTRIBUTIONS = {
@@ -27,12 +36,12 @@ KNOWN_DISTRIBUTIONS = {
         "SimpleQ": "plugrl-dqn",
         "A2C": "plugrl-a3c",
         "A3C": "plugrl-a3c",
+        "PG": "plugrl-pg",
     },
     "frameworks": {"torch": "plugrl-torch", "tf": "plugrl-tf", "tf2": "plugrl-tf"},
     "explorations": {
         name: "plugrl-exploration"
         for name in (
-            "StochasticSampling",
             "Random",
             "EpsilonGreedy",
             "PerWorkerEpsilonGreedy",
@@ -47,6 +56,7 @@ KNOWN_DISTRIBUTIONS = {
 _SINGULAR = {
     "algorithms": "algorithm",
     "frameworks": "framework",
+    "policies": "policy",
     "explorations": "exploration",
     "optimizers": "optimizer",
     "models": "model",
@@ -83,7 +93,9 @@ class Registry:
         for impl in reversed(hook.get_hookimpls()):
             source = impl.plugin_name
 
-            def register(name: str, obj: Any, _source: str = source) -> None:
+            def register(*args: Any, _source: str = source) -> None:
+                *key, obj = args  # a name, or (algorithm, framework) for policies
+                name = key[0] if len(key) == 1 else tuple(key)
                 if name in items and sources[name] != _source:
                     warnings.warn(
                         f"{what} {name!r} is registered by both {sources[name]!r} and "
@@ -139,6 +151,10 @@ class Registry:
             return items[name]
         raise PluginError(missing_message(self.kind, name, list(items)))
 
+    def load(self, name: str) -> Any:
+        """What is registered as ``name``, imported if it was registered by import path."""
+        return load(self.get(name))
+
 
 def missing_message(kind: str, name: str, installed: list[str]) -> str:
     what = _SINGULAR[kind]
@@ -187,15 +203,38 @@ def registry(kind: str) -> Registry:
     return _registries[kind]
 
 
+def load(entry: Any) -> Any:
+    """A registered class, given as the class, a zero-argument loader, or a
+    ``"module:attribute"`` import path (imported only now, when it is used)."""
+    if isinstance(entry, str):
+        return plugins.import_object(entry)
+    return entry if isinstance(entry, type) else entry()
+
+
 def get_trainer_class(name: str) -> type:
-    """The Trainer class registered as ``name`` (e.g. ``"PPO"``); plugins register loaders."""
-    loader = registry("algorithms").get(name)
-    return loader() if not isinstance(loader, type) else loader
+    """The Trainer class registered as ``name`` (e.g. ``"PPO"``)."""
+    return registry("algorithms").load(name)
 
 
 def get_framework(name: str) -> Any:
     """The :class:`~plugrl.framework.Framework` registered as ``name`` (``"torch"``, ``"tf"``)."""
     return registry("frameworks").get(name)
+
+
+def get_policy_class(algorithms: list[str], framework: str) -> type:
+    """The policy registered for the first of ``algorithms`` (a trainer's name, then those it
+    derives from) that has one on ``framework``; an error naming what is installed if none."""
+    canonical = get_framework(framework).name  # also: an unknown framework names its plugin
+    policies = registry("policies")
+    for algorithm in algorithms:
+        if (algorithm, canonical) in policies:
+            return policies.load((algorithm, canonical))
+    installed = sorted(fw for algo, fw in policies.names() if algo in algorithms)
+    raise PluginError(
+        f"{algorithms[0]} has no policy for framework {framework!r}; it has policies for: "
+        f"{', '.join(installed) or 'none'}. Set config['framework'] to one of them, or install "
+        "a plugin that registers one (register_policies)."
+    )
 
 
 def register_env(name: str, env_creator: Callable[[dict], Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,27 @@ def tuned_example(path: str | Path, **overrides: Any) -> tuple[type, dict[str, A
     (spec,) = load_experiments(str(path)).values()
     config = {**(spec.get("config") or {}), "env": spec["env"], **overrides}
     return get_trainer_class(spec["run"]), config
+
+
+def assert_learns(
+    path: str | Path, reward: float, timesteps: int, logdir: str | Path, **overrides: Any
+) -> dict[str, Any]:
+    """Train a tuned example (``overrides`` on its config) until its mean episode reward
+    reaches ``reward``; an AssertionError saying how far it got if ``timesteps`` run out
+    first. Returns the last result."""
+    trainer_class, config = tuned_example(path, **overrides)
+    trainer = trainer_class(config=config, logdir=str(logdir))
+    start = time.time()
+    try:
+        result = train_until(trainer, reward, timesteps)
+    finally:
+        trainer.stop()
+    got = result["episode_reward_mean"]
+    assert got >= reward, (
+        f"{Path(path).name} reached {got:.1f}, not {reward}, in {result['timesteps_total']} "
+        f"steps ({time.time() - start:.0f} s)"
+    )
+    return result
 
 
 def train_until(trainer: Any, reward: float, timesteps: int) -> dict[str, Any]:

@@ -9,8 +9,7 @@ import pytest
 
 from plugrl import WorkerSet
 from plugrl.env.creator import make_env_creator
-from plugrl_a3c import A2CTrainer, A3CTFPolicy
-from plugrl_a3c import A2C_DEFAULT_CONFIG
+from plugrl_a3c import A2C_DEFAULT_CONFIG, A2CTrainer, A3CTFPolicy
 from plugrl_a3c.testing import TINY_CONFIG
 
 
@@ -49,13 +48,13 @@ def test_traced_loss_reads_the_current_coefficients():
     policy.compute_gradients(batch)  # traced with 0 and 0.01 (retraced once: fewer columns)
     before = policy.compute_gradients(batch)[1]["learner_stats"]
     assert before["cur_lr"] == pytest.approx(0.01)
-    traces = policy._gradients_step.experimental_get_tracing_count()
-    policy.entropy_coeff = 0.5
+    traces = policy.backend.traced["_gradients_and_stats"].experimental_get_tracing_count()
+    policy.entropy_coeff.set(0.5)
     worker.set_global_vars({"timestep": 500})
     after = policy.compute_gradients(batch)[1]["learner_stats"]
     assert after["entropy_coeff"] == pytest.approx(0.5)
     assert after["cur_lr"] == pytest.approx(0.0055)
-    assert float(policy._optimizers[0].learning_rate) == pytest.approx(0.0055)
+    assert float(policy.optimizers[0].learning_rate) == pytest.approx(0.0055)
     expected = before["total_loss"] - 0.5 * before["policy_entropy"]
     assert after["total_loss"] == pytest.approx(expected, rel=1e-5, abs=1e-6)
-    assert policy._gradients_step.experimental_get_tracing_count() == traces
+    assert policy.backend.traced["_gradients_and_stats"].experimental_get_tracing_count() == traces

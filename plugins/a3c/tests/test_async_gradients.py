@@ -38,7 +38,7 @@ class VersionPolicy(Policy):
 
     def compute_gradients(self, batch):
         self.computed += 1
-        grad = np.array([self.config["worker_index"], self.computed, self.version])
+        grad = np.array([self.context.worker_index, self.computed, self.version])
         return [grad], {"learner_stats": {"version": self.version}}
 
     def apply_gradients(self, gradients):

@@ -22,6 +22,7 @@ from plugrl_dqn import (
 )
 from plugrl_dqn.replay_buffer import WEIGHTS
 from plugrl_dqn.testing import TINY_CONFIG, random_transitions
+from plugrl_dqn.torch_policy import q_loss
 from plugrl_exploration import EpsilonGreedy
 
 OBS_SPACE = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
@@ -67,10 +68,10 @@ def test_loss_is_importance_weighted_huber():
     policy = _policy(grad_clip=None)
     batch = _batch()
     weights = torch.as_tensor(batch[WEIGHTS])
-    loss, _ = policy._losses(batch)
-    td = policy._td_error
+    out = q_loss(policy, policy.model, policy.dist_class, policy.backend.train_batch(batch))
+    td = out.fetches["td_error"]
     huber = torch.where(td.abs() < 1, 0.5 * td**2, td.abs() - 0.5)
-    assert float(loss[0].detach()) == pytest.approx(float((weights * huber).mean()), rel=1e-5)
+    assert float(out.loss.detach()) == pytest.approx(float((weights * huber).mean()), rel=1e-5)
 
 
 def test_dueling_head_centres_advantages():
@@ -96,7 +97,7 @@ def test_trainer_reports_stats_and_updates_the_target_network():
     assert result["info"]["replay_buffer_size"] == 200
     assert isinstance(trainer.optimizer.buffer, PrioritizedReplayBuffer)
     policy = trainer.get_policy()
-    online, target = policy.get_weights(), policy.get_state()["target_weights"]
+    online, target = policy.get_weights(), policy.get_state()["target_model"]
     assert all(np.array_equal(online[k], target[k]) for k in online)  # just synced at 200
     trainer.stop()
 
@@ -111,7 +112,7 @@ def test_with_updates_replaces_the_target_update_hook():
 
 
 def test_replay_optimizer_comes_from_the_optimizer_hook_and_honours_intensity():
-    assert registry("optimizers").get("SyncReplayOptimizer") is SyncReplayOptimizer
+    assert registry("optimizers").load("SyncReplayOptimizer") is SyncReplayOptimizer
     trainer = DQNTrainer(config={**TINY_CONFIG, "training_intensity": 8})
     trainer.train()
     trainer.train()

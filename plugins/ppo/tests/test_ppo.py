@@ -3,7 +3,6 @@ framework (the tuned example traces with tf)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import plugrl_ppo
 from plugrl import ConfigError, Policy, RolloutWorker
 from plugrl.config import merge_trainer_config
 from plugrl.env.creator import make_env_creator
-from plugrl.testing import train_until, tuned_example
+from plugrl.testing import assert_learns
 from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy, PPOTrainer
 from plugrl_ppo.ppo import update_kl, validate_config
 from plugrl_ppo.testing import TINY_CONFIG
@@ -67,27 +66,25 @@ def test_surrogate_is_clipped():
     batch["advantages"] = np.ones(batch.count, np.float32)
     batch["action_logp"] = batch["action_logp"] - 5.0  # ratio = e^5 >> 1.3
     policy.config = {**policy.config, "vf_loss_coeff": 0.0}
-    from plugrl_torch.policy import TensorDict
-
     policy.model.zero_grad()
-    loss = ppo_surrogate_loss(
-        policy, policy.model, policy.dist_class, TensorDict(batch, policy.device)
+    out = ppo_surrogate_loss(
+        policy, policy.model, policy.dist_class, policy.backend.train_batch(batch)
     )
-    loss.backward()
+    out.loss.backward()
     grads = [
         p.grad
         for n, p in policy.model.named_parameters()
         if "value" not in n and p.grad is not None
     ]
     assert grads and all(float(g.abs().max()) == 0.0 for g in grads)
-    assert float(policy._stats["policy_loss"].detach()) == pytest.approx(-1.3, rel=1e-5)
+    assert float(out.stats["policy_loss"].detach()) == pytest.approx(-1.3, rel=1e-5)
 
 
 def test_update_kl_raises_and_lowers_coeff():
     policy = _worker(kl_coeff=0.2, kl_target=0.01).get_policy()
-    assert policy.update_kl(0.05) == pytest.approx(0.3)
-    assert policy.update_kl(0.001) == pytest.approx(0.15)
-    assert policy.update_kl(0.01) == pytest.approx(0.15)
+    assert policy.kl_coeff.update(0.05) == pytest.approx(0.3)
+    assert policy.kl_coeff.update(0.001) == pytest.approx(0.15)
+    assert policy.kl_coeff.update(0.01) == pytest.approx(0.15)
     assert policy.get_state()["kl_coeff"] == pytest.approx(0.15)
 
 
@@ -95,11 +92,11 @@ def test_trainer_update_kl_uses_fetches(tmp_path):
     trainer = PPOTrainer(config=TINY, logdir=str(tmp_path))
     try:
         policy = trainer.get_policy()
-        before = policy.kl_coeff
+        before = float(policy.kl_coeff)
         update_kl(trainer, {"default_policy": {"kl": 100.0}})
-        assert policy.kl_coeff == pytest.approx(1.5 * before)
+        assert float(policy.kl_coeff) == pytest.approx(1.5 * before)
         update_kl(trainer, {"default_policy": {}})
-        assert policy.kl_coeff == pytest.approx(1.5 * before)
+        assert float(policy.kl_coeff) == pytest.approx(1.5 * before)
     finally:
         trainer.stop()
 
@@ -135,7 +132,7 @@ def test_policy_with_updates_is_a_real_subclass():
 
     def my_loss(policy, model, dist_class, train_batch):
         calls.append(train_batch.count)
-        return ppo_surrogate_loss(policy, model, dist_class, train_batch) * 0.5
+        return ppo_surrogate_loss(policy, model, dist_class, train_batch).loss * 0.5
 
     MyPolicy = PPOTorchPolicy.with_updates(name="MyPPOPolicy", loss_fn=my_loss)
     assert MyPolicy.__name__ == "MyPPOPolicy"
@@ -144,10 +141,10 @@ def test_policy_with_updates_is_a_real_subclass():
     assert PPOTorchPolicy._template["loss_fn"] is ppo_surrogate_loss
     w = _worker(MyPolicy)
     assert type(w.get_policy()) is MyPolicy
-    w.learn_on_batch(w.sample())
+    stats = w.learn_on_batch(w.sample())["default_policy"]["learner_stats"]
     assert calls == [128]
-    # the inherited pieces (postprocessing, mixins) still work
-    assert hasattr(w.get_policy(), "kl_coeff")
+    # the inherited pieces (postprocessing, parts, stats) still work with a bare loss
+    assert {"total_loss", "cur_lr", "cur_kl_coeff", "entropy_coeff"} == set(stats)
 
 
 def test_policy_with_updates_unknown_name():
@@ -197,7 +194,7 @@ def test_trainer_with_updates_uses_the_given_policy(tmp_path):
         assert trainer.get_policy().w > 1.0
     finally:
         trainer.stop()
-    assert PPOTrainer._template["get_policy_class"] is not None
+    assert PPOTrainer._template["default_policy"] is None  # the parent is unchanged
 
 
 def test_trainer_with_updates_unknown_name():
@@ -232,15 +229,37 @@ def test_result_keys(tmp_path):
 @pytest.mark.learning
 @pytest.mark.parametrize("framework", ["torch", "tf"])
 def test_ppo_learns_cartpole(tmp_path, framework):
-    trainer_class, config = tuned_example(TUNED, seed=0, framework=framework)
-    trainer = trainer_class(config=config, logdir=str(tmp_path))
-    start = time.time()
+    assert_learns(TUNED, 150, 100_000, tmp_path, seed=0, framework=framework)
+
+
+def test_the_optimizer_sub_config_reaches_the_optimizer(tmp_path):
+    trainer = PPOTrainer(
+        config={**TINY, "optimizer": {"shuffle_sequences": False}}, logdir=str(tmp_path)
+    )
     try:
-        result = train_until(trainer, 150, 100_000)
+        assert trainer.optimizer.shuffle_sequences is False
     finally:
         trainer.stop()
-    best = result["episode_reward_mean"]  # training stops at the first result >= 150
-    assert best >= 150, (
-        f"episode_reward_mean {best:.1f} after {result['timesteps_total']} "
-        f"steps ({time.time() - start:.0f}s)"
+    with pytest.raises(ConfigError, match=r"Unknown key 'shufle_sequences' in 'optimizer'.*Did"):
+        PPOTrainer(config={**TINY, "optimizer": {"shufle_sequences": False}}, logdir=str(tmp_path))
+
+
+@pytest.mark.parametrize("simple_optimizer", [False, True])
+def test_advantages_are_standardised_by_either_optimizer(tmp_path, simple_optimizer):
+    seen = []
+
+    def recording_loss(policy, model, dist_class, train_batch):
+        seen.append(train_batch["advantages"].detach().numpy().copy())
+        return ppo_surrogate_loss(policy, model, dist_class, train_batch)
+
+    policy = PPOTorchPolicy.with_updates(name="Recording", loss_fn=recording_loss)
+    trainer = PPOTrainer.with_updates(default_policy=policy)(
+        config={**TINY, "simple_optimizer": simple_optimizer}, logdir=str(tmp_path)
     )
+    try:
+        trainer.train()
+    finally:
+        trainer.stop()
+    advantages = np.concatenate(seen[: len(seen) // TINY["num_sgd_iter"]])
+    assert advantages.mean() == pytest.approx(0.0, abs=1e-5)
+    assert advantages.std() == pytest.approx(1.0, rel=1e-3)

@@ -14,7 +14,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-VARIABLE_ENTRIES = frozenset({"config", "optimizers", "tf_optimizers", "buffer"})
+VARIABLE_ENTRIES = frozenset({"config", "optimizer_state", "buffer"})
 
 
 def first_mismatch(saved: Any, current: Any, path: str = "") -> str | None:

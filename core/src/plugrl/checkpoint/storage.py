@@ -12,6 +12,7 @@ Nothing in a checkpoint runs code when loaded.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -102,10 +103,13 @@ def write_state(directory: str | os.PathLike, state: dict[str, Any]) -> Path:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
     except OSError as exc:
-        kept = "The previous checkpoint there is intact." if target.is_dir() else ""
+        kept = " The previous checkpoint there is intact." if target.is_dir() else ""
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            advice = "Free some disk space or save to another folder."
+        else:
+            advice = "Check that the folder is writable, or save to another one."
         raise CheckpointError(
-            f"Could not write checkpoint {str(target)!r}: {exc.strerror or exc}. {kept} "
-            "Free some disk space or save to another folder."
+            f"Could not write checkpoint {str(target)!r}: {exc.strerror or exc}.{kept} {advice}"
         ) from None
     return target
 
@@ -152,12 +156,12 @@ def recover(parent: str | os.PathLike) -> None:
         if not entry.is_dir():
             continue
         aside = _ASIDE.match(entry.name)
-        if aside and (entry / STATE_FILE).is_file():
+        if aside:
             target = parent / aside["name"]
-            if target.exists():
-                shutil.rmtree(entry, ignore_errors=True)
+            if not target.exists() and (entry / STATE_FILE).is_file():
+                os.rename(entry, target)  # cut between the renames: it is the checkpoint
             else:
-                os.rename(entry, target)
+                shutil.rmtree(entry, ignore_errors=True)  # replaced (or half deleted already)
             continue
         temp = _TEMP.match(entry.name)
         if temp and not _alive(int(temp["pid"])):

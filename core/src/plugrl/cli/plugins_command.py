@@ -21,8 +21,9 @@ def plugins_report() -> dict[str, Any]:
         reg = registry(kind)
         for name in reg.names():
             source = reg.source(name)
-            if source is not None:
-                provided.setdefault(source, {}).setdefault(kind, []).append(name)
+            if source is not None:  # a policy is registered as (algorithm, framework)
+                label = "/".join(name) if isinstance(name, tuple) else name
+                provided.setdefault(source, {}).setdefault(kind, []).append(label)
     loaded = []
     for info in host.infos.values():
         entry = asdict(info)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import collections
+import inspect
 import time
 from typing import Any
 
 from plugrl import plugins
+from plugrl.errors import ConfigError, did_you_mean
 from plugrl.sampling.metrics import RolloutMetrics, summarize_episodes
 from plugrl.sampling.worker_set import WorkerSet
 
@@ -100,3 +102,20 @@ class PolicyOptimizer:
 
     def stop(self) -> None:
         """Release resources the optimizer owns (threads, queues)."""
+
+
+def build_optimizer(
+    cls: type[PolicyOptimizer], workers: WorkerSet, overrides: dict[str, Any], **settings: Any
+) -> PolicyOptimizer:
+    """``cls(workers, **settings, **overrides)``, where ``overrides`` is
+    ``config["optimizer"]``: a key ``cls`` does not take is a one-line ConfigError."""
+    params = inspect.signature(cls.__init__).parameters
+    accepted = [name for name in params if name not in ("self", "workers")]
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        for key in overrides:
+            if key not in accepted:
+                raise ConfigError(
+                    f"Unknown key {key!r} in 'optimizer' for {cls.__name__}."
+                    f"{did_you_mean(key, accepted)} It takes: {', '.join(accepted)}."
+                )
+    return cls(workers, **{**settings, **overrides})

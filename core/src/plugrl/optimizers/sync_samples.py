@@ -3,7 +3,11 @@ broadcast the new weights."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
+
+import numpy as np
 
 from plugrl.config import warn_if_train_batch_uneven
 from plugrl.optimizers.policy_optimizer import PolicyOptimizer
@@ -27,9 +31,18 @@ def collect_samples(workers: WorkerSet, min_steps: int) -> SampleBatch:
     return SampleBatch.concat_samples(batches)
 
 
+def standardized(batch: SampleBatch, fields: tuple[str, ...]) -> SampleBatch:
+    """Rescale each of ``fields`` to zero mean and unit std (in place; returns the batch)."""
+    for field in fields:
+        values = batch[field]
+        batch[field] = ((values - values.mean()) / max(1e-4, values.std())).astype(np.float32)
+    return batch
+
+
 class SyncSamplesOptimizer(PolicyOptimizer):
-    """Synchronous sampling, then ``num_sgd_iter`` passes of ``learn_on_batch`` on the whole
-    batch (or on shuffled minibatches when ``sgd_minibatch_size`` is set)."""
+    """Synchronous sampling of ``train_batch_size`` steps, ``standardize_fields`` rescaled,
+    then ``num_sgd_iter`` passes of ``learn_on_batch`` over the whole batch, or over slices of
+    ``sgd_minibatch_size`` rows when set. Learner stats are averaged over the updates."""
 
     def __init__(
         self,
@@ -62,12 +75,24 @@ class SyncSamplesOptimizer(PolicyOptimizer):
         return fetches
 
     def learn(self, batch: SampleBatch) -> dict[str, Any]:
-        """Learn on one collected batch; returns ``{policy_id: stats}``."""
+        """Learn on one collected batch; returns ``{policy_id: mean stats}``."""
         local = self.workers.local_worker()
-        fetches: dict[str, Any] = {}
+        batch = standardized(batch, self.standardize_fields)
+        per_policy: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         for _ in range(self.num_sgd_iter):
-            fetches = local.learn_on_batch(batch)
-        return {pid: learner_stats(stats) for pid, stats in fetches.items()}
+            for minibatch in self.minibatches(batch):
+                for pid, stats in local.learn_on_batch(minibatch).items():
+                    for key, value in learner_stats(stats).items():
+                        per_policy[pid][key].append(value)
+        return {
+            pid: {key: float(np.mean(values)) for key, values in stats.items()}
+            for pid, stats in per_policy.items()
+        }
+
+    def minibatches(self, batch: SampleBatch) -> Iterable[SampleBatch]:
+        """The batches of one pass: slices of ``sgd_minibatch_size`` rows, or the whole."""
+        size = self.sgd_minibatch_size
+        return batch.timeslices(size) if size and size < batch.count else [batch]
 
 
 def learner_stats(stats: dict) -> dict:

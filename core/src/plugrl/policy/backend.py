@@ -67,13 +67,18 @@ class Backend:
         """Ready a model for this process (device placement, variables built)."""
         return model
 
-    def copy_model(self, model: Any) -> Any:
-        """A frozen copy of ``model`` with the same weights (a target network)."""
-        raise NotImplementedError
+    def copy_model(self, policy: Any) -> Any:
+        """A second model like ``policy.model``, with its weights (a target network)."""
+        model = policy.make_model()
+        self.set_weights(model, self.get_weights(policy.model))
+        return model
 
     def default_optimizers(self, model: Any, lr: float) -> list[Any]:
         """The optimizers when an algorithm names none: Adam on every weight."""
         raise NotImplementedError
+
+    def prepare_optimizers(self, model: Any, optimizers: list[Any]) -> None:
+        """Ready the optimizers (e.g. make their state variables before anything is traced)."""
 
     # --- tensors ----------------------------------------------------------------------------
 
@@ -103,11 +108,11 @@ class Backend:
     # --- learning ---------------------------------------------------------------------------
 
     def loss_and_gradients(
-        self, policy: Any, compute_loss: Callable[[], Any]
+        self, policy: Any, batch: Mapping[str, Any], compute_loss: Callable[[], Any]
     ) -> tuple[Any, Gradients, dict[str, Any]]:
-        """Run ``compute_loss()`` (a :class:`~plugrl.policy.loss.LossOutput`) recording
-        gradients, and differentiate each of its losses for its optimizer. Returns the loss
-        output, the gradients and stats of framework-only gradient hooks."""
+        """Run ``compute_loss()`` (a :class:`~plugrl.policy.loss.LossOutput` on ``batch``)
+        recording gradients, and differentiate each of its losses for its optimizer. Returns
+        the loss output, the gradients and stats of framework-only gradient hooks."""
         raise NotImplementedError
 
     def clip_by_global_norm(self, grads: Gradients, clip: float) -> tuple[Gradients, Any]:

@@ -74,7 +74,8 @@ class AdaptiveCoefficient(Coefficient):
 
 
 class TargetNetwork:
-    """A frozen copy of the policy's model, refreshed on :meth:`update` (DQN's target)."""
+    """A second model built like the policy's and refreshed with its weights on
+    :meth:`update` (DQN's target network). Calling it calls that model."""
 
     def __init__(self) -> None:
         self.model: Any = None
@@ -83,7 +84,7 @@ class TargetNetwork:
 
     def bind(self, backend: Any, policy: Any) -> None:
         self._backend, self._source = backend, policy.model
-        self.model = backend.copy_model(policy.model)
+        self.model = backend.copy_model(policy)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.model(*args, **kwargs)

@@ -2,7 +2,8 @@
 
 A policy written from scratch subclasses :class:`Policy` and implements ``compute_actions``,
 ``learn_on_batch`` (or ``compute_gradients``/``apply_gradients``) and ``get/set_weights``.
-Backends (``plugrl_torch``, ``plugrl_tf``) provide full implementations built from templates.
+:class:`~plugrl.policy.template.TemplatePolicy` implements them all once, over a framework
+backend's tensor primitives.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 from plugrl.checkpoint import write_state
 from plugrl.sample_batch import SampleBatch
+from plugrl.worker_context import WorkerContext
 
 Weights = dict[str, Any]
 """Policy weights: parameter name -> numpy array, the same names across frameworks."""
@@ -23,6 +25,7 @@ class Policy:
     """Base class of every policy.
 
     Attributes: ``observation_space`` (after preprocessing), ``action_space``, ``config``,
+    ``context`` (the :class:`~plugrl.worker_context.WorkerContext` of the worker it lives on),
     ``global_timestep`` (env steps sampled so far, set through ``on_global_var_update``),
     ``exploration`` (or None) and ``model`` (or None).
     """
@@ -34,6 +37,7 @@ class Policy:
         self.observation_space = observation_space
         self.action_space = action_space
         self.config = config
+        self.context = WorkerContext()
         self.global_timestep = 0
         self.exploration: Any = None
         self.model: Any = None

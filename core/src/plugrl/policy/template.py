@@ -1,133 +1,377 @@
-"""The template machinery shared by ``build_trainer`` and the backends' ``build_*_policy``.
+"""TemplatePolicy: the one outline of acting and learning, written against a backend's tensor
+primitives (:class:`~plugrl.policy.backend.Backend`), with an algorithm's pieces taken from a
+template of functions (``build_policy`` and the backends' ``build_torch_policy`` /
+``build_tf_policy``, changed with ``with_updates``).
 
-A template class keeps its customisable functions in ``_template`` (name -> function or None).
-``with_updates(**overrides)`` returns a real subclass whose ``_template`` is the parent's
-updated with the overrides; unknown override names are refused, ``name`` sets ``__name__``,
-and ``mixins`` are placed before the parent in the MRO (their methods win and can call
-``super()``; their ``__init__`` is not called on construction: call it from a hook such as
-``before_loss_init``).
+Acting: model forward, action distribution, exploration, extra action outputs, timestep.
+Learning: the loss (a :class:`~plugrl.policy.loss.LossOutput`), gradients, ``grad_clip``,
+the optimizer step, the learner stats. State: weights, optimizer state, exploration and the
+algorithm's parts (:mod:`plugrl.policy.parts`).
 """
 
 from __future__ import annotations
 
-import sys
+import inspect
 from collections.abc import Callable
 from typing import Any
 
+import gymnasium as gym
+import numpy as np
+
 from plugrl import plugins
-from plugrl.config import COMMON_CONFIG, merge_dicts
-from plugrl.errors import ConfigError, did_you_mean
+from plugrl.config import COMMON_CONFIG, complete_config
+from plugrl.errors import ConfigError
+from plugrl.exploration import build_exploration
+from plugrl.policy.backend import Backend
+from plugrl.policy.loss import LossOutput, LossStats
+from plugrl.policy.parts import Coefficient
+from plugrl.policy.policy import Policy
+from plugrl.sample_batch import SampleBatch
+from plugrl.template import TemplateClass, make_template_class
+from plugrl.worker_context import WorkerContext
 
+TEMPLATE_BUILDER = True  # see plugrl.template
 
-class TemplateClass:
-    """Mixin for classes built from a template of named functions."""
-
-    _template: dict[str, Any] = {}
-
-    @classmethod
-    def with_updates(cls, **overrides: Any) -> type:
-        """A subclass with some template functions replaced (``name=`` renames it)."""
-        return make_template_class(cls, overrides)
-
-
-def make_template_class(base: type, overrides: dict[str, Any]) -> type:
-    """Build a subclass of ``base`` (a :class:`TemplateClass`) from template overrides."""
-    overrides = dict(overrides)
-    name = overrides.pop("name", None) or base.__name__
-    mixins = tuple(overrides.pop("mixins", None) or ())
-    unknown = [key for key in overrides if key not in base._template]
-    if unknown:
-        key = unknown[0]
-        raise ConfigError(
-            f"{base.__name__}.with_updates() got an unknown argument {key!r}."
-            f"{did_you_mean(key, base._template)} Valid: name, mixins, "
-            f"{', '.join(sorted(base._template))}."
-        )
-    namespace = {
-        "_template": {**base._template, **overrides},
-        "__module__": _caller_module(),
-        "__qualname__": name,
-        "__doc__": base.__doc__,
-    }
-    if mixins:  # a mixin's own __init__ is called by the template's hooks, not on construction
-        namespace["__init__"] = base.__init__
-    return type(name, (*mixins, base), namespace)
-
-
-_TEMPLATE_MODULES = (
-    "plugrl.policy.template",
-    "plugrl.trainer.template",
-    "plugrl.trainer.trainer",
-    "plugrl_torch.template",
-    "plugrl_tf.template",
+TEMPLATE_FUNCTIONS = (
+    "loss_fn",
+    "get_default_config",
+    "postprocess_fn",
+    "stats_fn",
+    "make_parts",
+    "optimizer_fn",
+    "extra_action_out_fn",
+    "extra_action_fetches_fn",
+    "extra_learn_fetches_fn",
+    "before_init",
+    "before_loss_init",
+    "after_init",
+    "make_model",
+    "action_sampler_fn",
+    "action_distribution_fn",
 )
+"""The functions every backend's template takes, under the same names (signatures in
+:func:`build_policy`); a backend may add framework-only ones."""
 
 
-def _caller_module() -> str:
-    """The module of the user code that asked for the class (so pickling finds it)."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        module = frame.f_globals.get("__name__", "")
-        if module not in _TEMPLATE_MODULES:
-            return module
-        frame = frame.f_back
-    return __name__
+class TemplatePolicy(TemplateClass, Policy):
+    """A policy whose outline is the kernel's and whose pieces come from ``_template``.
 
+    A backend plugin subclasses it once, setting ``backend_class`` (and ``framework``);
+    algorithms build their policies from that subclass with its ``build_*_policy``.
 
-class TemplatePolicy(TemplateClass):
-    """What the backends' template policies (``build_torch_policy``, ``build_tf_policy``) share:
-    the construction order of the hook functions, postprocessing and stats.
-
-    A backend's template class lists it before its policy class and calls
-    :meth:`_init_from_template` from ``__init__``.
+    Args:
+        observation_space, action_space, config: as for :class:`plugrl.Policy` (missing
+            config keys take the template's defaults).
+        context: which worker the policy lives on.
+        model, loss, action_distribution_class: given directly instead of built from the
+            template (RLlib's ``TorchPolicy`` constructor arguments).
     """
 
-    def _init_from_template(
+    backend_class: type[Backend] = Backend
+    _template: dict[str, Any] = dict.fromkeys(TEMPLATE_FUNCTIONS)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.framework = cls.backend_class.name  # read before a policy exists (seeding)
+
+    def __init__(
         self,
-        observation_space: Any,
-        action_space: Any,
+        observation_space: gym.Space,
+        action_space: gym.Space,
         config: dict,
+        context: WorkerContext | None = None,
         *,
-        get_action_dist: Callable[[Any, dict], tuple[type, int]],
-        get_model: Callable[..., Any],
-        init_backend: Callable[[dict, Any, type], None],
-    ) -> None:
-        """Merge defaults, run ``before_init``, build the distribution class and model, call
-        ``init_backend(config, model, dist_class)`` (the backend policy's ``__init__``), run
-        ``before_loss_init`` and ``after_init``, and tell plugins the policy exists."""
+        model: Any = None,
+        loss: Callable | None = None,
+        action_distribution_class: type | None = None,
+    ):
         t = self._template
-        # Missing keys take the defaults (COMMON_CONFIG unless the template names others), so
-        # a policy built standalone with a partial config such as ``{}`` works.
         defaults = t["get_default_config"]() if t["get_default_config"] else COMMON_CONFIG
-        config = merge_dicts(defaults, config, allow_new=True)
-        self.config = config
+        config = complete_config(config, defaults)
+        super().__init__(observation_space, action_space, config)
+        self.context = context or self.context
+        self.backend = self.backend_class(config, self.context)
+        self._loss_fn = loss or t["loss_fn"]
         if t["before_init"]:
             t["before_init"](self, observation_space, action_space, config)
-        dist_class, num_outputs = get_action_dist(action_space, config["model"])
-        if t["make_model"]:
-            model = t["make_model"](self, observation_space, action_space, config)
-        else:
-            model = get_model(observation_space, action_space, num_outputs, config["model"])
-        init_backend(config, model, dist_class)
+        dist_class, num_outputs = self.backend.action_distribution(action_space, config["model"])
+        self.dist_class = action_distribution_class or dist_class
+        self._num_outputs = num_outputs
+        self.model = self.make_model() if model is None else self.backend.prepare_model(model)
+        self.exploration = build_exploration(
+            config["exploration_config"],
+            action_space,
+            framework=self.backend.name,
+            policy_config=config,
+            model=self.model,
+            num_workers=self.context.num_workers,
+            worker_index=self.context.worker_index,
+        )
+        self.optimizers = self._make_optimizers()
+        self.backend.prepare_optimizers(self.model, self.optimizers)
+        self.parts: dict[str, Any] = {
+            "cur_lr": Coefficient(config["lr"], config.get("lr_schedule"), "lr_schedule"),
+            **(t["make_parts"](self, config) if t["make_parts"] else {}),
+        }
+        for name, part in self.parts.items():
+            part.bind(self.backend, self)
+            setattr(self, name, part)
+        self._apply_schedules()
         if t["before_loss_init"]:
             t["before_loss_init"](self, observation_space, action_space, config)
         if t["after_init"]:
             t["after_init"](self, observation_space, action_space, config)
+        self._stats_reads_loss = bool(t["stats_fn"]) and _positional_args(t["stats_fn"]) >= 3
+        self._forward = self.backend.compile_forward(self, self._forward_eager)
+        self._learn = self.backend.compile_learning(self._learn_step)
+        self._gradients = self.backend.compile_learning(self._gradients_and_stats)
+        self._apply = self.backend.compile(self._apply_step)
+        self._value = self.backend.compile(self._value_eager)
         hook = plugins.get_plugin_manager().hook
         hook.on_exploration_created(exploration=self.exploration, policy=self)
         hook.on_policy_created(policy=self)
 
-    def stats(self, train_batch: Any) -> dict[str, Any]:
-        fn = self._template["stats_fn"]
-        return fn(self, train_batch) if fn else {}
+    def make_model(self) -> Any:
+        """A new model, built as this policy's was (``make_model`` or the backend's default
+        for the config); e.g. a target network."""
+        t = self._template
+        if t["make_model"]:
+            model = t["make_model"](self, self.observation_space, self.action_space, self.config)
+        else:
+            model = self.backend.build_model(
+                self.observation_space, self.action_space, self._num_outputs, self.config["model"]
+            )
+        return self.backend.prepare_model(model)
 
-    def extra_learn_fetches(self) -> dict[str, Any]:
-        fn = self._template["extra_learn_fetches_fn"]
-        return fn(self) if fn else {}
+    def _make_optimizers(self) -> list[Any]:
+        fn = self._template["optimizer_fn"]
+        if not fn:
+            return self.backend.default_optimizers(self.model, self.config["lr"])
+        out = fn(self, self.config)
+        return list(out) if isinstance(out, (list, tuple)) else [out]
+
+    # --- acting -----------------------------------------------------------------------------
+
+    def compute_actions(
+        self,
+        obs_batch: Any,
+        state_batches: list | None = None,
+        prev_action_batch: Any = None,
+        prev_reward_batch: Any = None,
+        info_batch: Any = None,
+        episodes: list | None = None,
+        explore: bool | None = None,
+        timestep: int | None = None,
+        **kwargs: Any,
+    ) -> tuple[np.ndarray, list, dict[str, np.ndarray]]:
+        explore = self.config["explore"] if explore is None else bool(explore)
+        timestep = self.global_timestep if timestep is None else timestep
+        backend = self.backend
+        sampler = self._template["action_sampler_fn"]
+        with backend.no_grad():
+            obs = backend.tensor(np.asarray(obs_batch, dtype=np.float32))
+            state = [backend.tensor(s) for s in state_batches or []]
+            self.exploration.before_compute_actions(timestep=timestep, explore=explore)
+            if sampler:
+                input_dict = {SampleBatch.OBS: obs, "is_training": False}
+                actions, logp = sampler(
+                    self, self.model, input_dict, state, explore=explore, timestep=timestep
+                )
+                state_out: list = []
+                extra: dict[str, Any] = {}
+            else:
+                dist, state_out, extra = self._forward(obs, state, explore, timestep)
+                actions, logp = self.exploration.get_exploration_action(
+                    action_distribution=dist, timestep=timestep, explore=explore
+                )
+            fetches = {k: backend.numpy(v) for k, v in extra.items()}
+            if logp is not None:
+                logp = backend.numpy(logp).astype(np.float32, copy=False)
+                fetches[SampleBatch.ACTION_LOGP] = logp
+                fetches[SampleBatch.ACTION_PROB] = np.exp(logp)
+            actions = backend.numpy(actions)
+            state_out = [backend.numpy(s) for s in state_out]
+        self.global_timestep += len(obs_batch)
+        return actions, state_out, fetches
+
+    def _forward_eager(
+        self, obs: Any, state: list, explore: Any, timestep: Any
+    ) -> tuple[Any, type, list, dict[str, Any]]:
+        """Distribution inputs and class, state out and extra action outputs for a batch."""
+        t = self._template
+        input_dict = {SampleBatch.OBS: obs, "is_training": False}
+        if t["action_distribution_fn"]:
+            dist_inputs, dist_class, state_out = t["action_distribution_fn"](
+                self, self.model, obs, explore=explore, timestep=timestep, is_training=False
+            )
+        else:
+            dist_class = self.dist_class
+            dist_inputs, state_out = self.model(input_dict, state, None)
+        extra: dict[str, Any] = {}
+        if t["extra_action_out_fn"]:
+            dist = dist_class(dist_inputs, self.model)
+            extra.update(t["extra_action_out_fn"](self, input_dict, state, self.model, dist))
+        if t["extra_action_fetches_fn"]:
+            extra.update(t["extra_action_fetches_fn"](self))
+        return dist_inputs, dist_class, list(state_out), extra
+
+    def value(self, obs: np.ndarray) -> float:
+        """The critic's estimate for one observation (bootstraps cut trajectories)."""
+        with self.backend.no_grad():
+            batch = self.backend.tensor(np.asarray(obs, dtype=np.float32)[None])
+            return float(self.backend.numpy(self._value(batch))[0])
+
+    def _value_eager(self, obs: Any) -> Any:
+        self.model({SampleBatch.OBS: obs, "is_training": False}, [], None)
+        return self.model.value_function()
+
+    # --- learning ---------------------------------------------------------------------------
+
+    def learn_on_batch(self, samples: SampleBatch) -> dict[str, Any]:
+        """One step of every optimizer on ``samples``: the learner stats, and beside them the
+        loss's per-row fetches (e.g. TD errors)."""
+        stats, fetches = self._learn(samples)
+        return self._results(stats, fetches)
+
+    def compute_gradients(self, postprocessed_batch: SampleBatch) -> tuple[list, dict]:
+        """The gradients (numpy, one per trainable weight) and the learner stats."""
+        grads, stats, fetches = self._gradients(postprocessed_batch)
+        return self.backend.gradients_to_numpy(self, grads), self._results(stats, fetches)
+
+    def apply_gradients(self, gradients: list) -> None:
+        """Apply gradients from :meth:`compute_gradients` (possibly another worker's)."""
+        self._apply(self.backend.gradients_from_numpy(self, gradients))
+
+    def _learn_step(self, batch: Any) -> tuple[dict, dict]:
+        grads, stats, fetches = self._gradients_and_stats(batch)
+        self._apply_step(grads)
+        return stats, fetches
+
+    def _apply_step(self, grads: Any) -> None:
+        self.backend.apply_gradients(self, grads)
+
+    def _gradients_and_stats(self, batch: Any) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+        """The loss on ``batch``, its gradients (clipped to ``grad_clip``), the learner stats
+        and the per-row fetches."""
+        t = self._template
+        if self._loss_fn is None:
+            raise ConfigError(f"{type(self).__name__} has no loss_fn to learn with.")
+
+        def compute_loss() -> LossOutput:
+            out = LossOutput.of(self._loss_fn(self, self.model, self.dist_class, batch))
+            if len(out.losses) != len(self.optimizers):
+                raise ConfigError(
+                    f"{type(self).__name__}: the loss returned {len(out.losses)} terms for "
+                    f"{len(self.optimizers)} optimizers; return one loss per optimizer."
+                )
+            return out
+
+        out, grads, grad_stats = self.backend.loss_and_gradients(self, batch, compute_loss)
+        losses = out.losses
+        stats: dict[str, Any] = {"total_loss": losses[0] if len(losses) == 1 else sum(losses)}
+        stats.update(out.stats)
+        clip = self.config.get("grad_clip")
+        if clip:
+            grads, stats["grad_gnorm"] = self.backend.clip_by_global_norm(grads, clip)
+        stats.update(grad_stats)
+        stats["cur_lr"] = self.parts["cur_lr"].value
+        if t["stats_fn"]:
+            if self._stats_reads_loss:
+                name = getattr(self._loss_fn, "__name__", "the loss")
+                reader = f"{type(self).__name__}'s stats_fn"
+                stats.update(t["stats_fn"](self, batch, LossStats(out.stats, name, reader)))
+            else:
+                stats.update(t["stats_fn"](self, batch))
+        fetches = dict(out.fetches)
+        if t["extra_learn_fetches_fn"]:
+            fetches.update(t["extra_learn_fetches_fn"](self))
+        return grads, stats, fetches
+
+    def _results(self, stats: dict[str, Any], fetches: dict[str, Any]) -> dict[str, Any]:
+        """What ``learn_on_batch`` returns: ``{"learner_stats": {name: number}, **fetches}``."""
+        numpy = self.backend.numpy
+        learner_stats = {}
+        for key, value in stats.items():
+            value = numpy(value) if not isinstance(value, (int, float)) else value
+            if isinstance(value, np.ndarray | np.generic) and value.size == 1:
+                value = value.item()
+            learner_stats[key] = value
+        return {"learner_stats": learner_stats, **{k: numpy(v) for k, v in fetches.items()}}
 
     def postprocess_trajectory(
-        self, sample_batch: Any, other_agent_batches: Any = None, episode: Any = None
-    ) -> Any:
+        self, sample_batch: SampleBatch, other_agent_batches: Any = None, episode: Any = None
+    ) -> SampleBatch:
         sample_batch = self.exploration.postprocess_trajectory(self, sample_batch)
         fn = self._template["postprocess_fn"]
         return fn(self, sample_batch, other_agent_batches, episode) if fn else sample_batch
+
+    # --- state ------------------------------------------------------------------------------
+
+    def on_global_var_update(self, global_vars: dict[str, Any]) -> None:
+        super().on_global_var_update(global_vars)
+        self._apply_schedules()
+
+    def _apply_schedules(self) -> None:
+        """Move every part to the current timestep; a scheduled learning rate reaches the
+        optimizers."""
+        for part in self.parts.values():
+            part.on_timestep(self.global_timestep)
+        if self.config.get("lr_schedule"):
+            for optimizer in self.optimizers:
+                self.backend.set_learning_rate(optimizer, float(self.parts["cur_lr"]))
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        return self.backend.get_weights(self.model)
+
+    def set_weights(self, weights: dict[str, Any]) -> None:
+        self.backend.set_weights(self.model, weights)
+
+    def get_state(self) -> dict[str, Any]:
+        """Weights, timestep, exploration state, optimizer state (tagged with its framework:
+        another framework starts its optimizers afresh) and every part's state."""
+        state = super().get_state()
+        state["optimizer_state"] = {
+            "framework": self.backend.name,
+            "optimizers": [self.backend.optimizer_state(o) for o in self.optimizers],
+        }
+        state.update({name: part.get_state() for name, part in self.parts.items()})
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        saved = state.get("optimizer_state") or {}
+        if saved.get("framework") == self.backend.name:
+            for optimizer, entry in zip(self.optimizers, saved["optimizers"], strict=True):
+                self.backend.set_optimizer_state(optimizer, entry)
+        for name, part in self.parts.items():
+            if name in state:
+                part.set_state(state[name])
+        self._apply_schedules()
+
+
+def _positional_args(fn: Callable) -> int:
+    params = inspect.signature(fn).parameters.values()
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+
+def build_policy(base: type[TemplatePolicy], name: str, **functions: Any) -> type:
+    """A subclass of a backend's ``base`` policy named ``name`` with template ``functions``
+    (None entries are left at the base's). Used by ``build_torch_policy``/``build_tf_policy``.
+
+    Signatures: ``loss_fn(policy, model, dist_class, train_batch)`` -> a loss, a list of
+    losses (one per optimizer) or a :class:`~plugrl.policy.loss.LossOutput`;
+    ``get_default_config()`` -> dict; ``postprocess_fn(policy, batch, other_agent_batches,
+    episode)`` -> batch; ``stats_fn(policy, train_batch)`` (or ``(policy, train_batch,
+    loss_stats)``) -> dict; ``make_parts(policy, config)`` -> ``{name: part}``;
+    ``optimizer_fn(policy, config)`` -> optimizer(s); ``extra_action_out_fn(policy,
+    input_dict, state, model, action_dist)`` -> dict of columns (``extra_action_fetches_fn(
+    policy)``: the RLlib TF form); ``extra_learn_fetches_fn(policy)`` -> dict;
+    ``before_init``, ``before_loss_init``, ``after_init``: ``fn(policy, obs_space,
+    action_space, config)``; ``make_model(policy, obs_space, action_space, config)`` -> model;
+    ``action_sampler_fn(policy, model, input_dict, state, explore, timestep)`` ->
+    ``(actions, logp)``; ``action_distribution_fn(policy, model, obs, *, explore, timestep,
+    is_training)`` -> ``(dist_inputs, dist_class, state_out)``; ``mixins``: classes placed
+    before the policy class (RLlib style; their ``__init__`` runs only if a hook calls it).
+    """
+    overrides = {k: v for k, v in functions.items() if v is not None}
+    return make_template_class(base, {"name": name, **overrides})

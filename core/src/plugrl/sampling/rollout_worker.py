@@ -3,6 +3,7 @@ postprocessed SampleBatches. Used in-process (the local worker) and as a Ray act
 
 from __future__ import annotations
 
+import inspect
 import random
 import time
 from collections import defaultdict
@@ -14,15 +15,16 @@ import numpy as np
 
 from plugrl import plugins
 from plugrl.callbacks import Callbacks
-from plugrl.config import COMMON_CONFIG, merge_dicts
+from plugrl.config import COMMON_CONFIG, complete_config, merge_dicts
+from plugrl.env.checker import CheckedEnv
 from plugrl.env.creator import EnvContext, EnvCreator
 from plugrl.env.filters import make_filter
 from plugrl.env.preprocessors import Preprocessor
-from plugrl.errors import EnvError
 from plugrl.registry import registry
 from plugrl.sample_batch import DEFAULT_POLICY_ID, SampleBatch
 from plugrl.sampling.episode import Episode
 from plugrl.sampling.metrics import RolloutMetrics
+from plugrl.worker_context import WorkerContext
 
 # RLlib-style keyword arguments -> config keys, for standalone use.
 _KWARG_KEYS = {
@@ -74,12 +76,13 @@ class RolloutWorker:
         unknown = set(kwargs) - set(_KWARG_KEYS)
         if unknown:
             raise TypeError(f"RolloutWorker got unexpected arguments: {sorted(unknown)}")
-        config = merge_dicts(COMMON_CONFIG, config or {}, allow_new=True)
-        config = merge_dicts(config, {**(policy_config or {}), **overrides}, allow_new=True)
-        config["worker_index"] = worker_index
+        config = complete_config(config, COMMON_CONFIG)
+        if policy_config or overrides:  # RLlib-style standalone use
+            config = merge_dicts(config, {**(policy_config or {}), **overrides}, allow_new=True)
         self.config = config
         self.worker_index = worker_index
         self.num_workers = num_workers
+        self.context = WorkerContext(worker_index, num_workers, bool(config["in_evaluation"]))
         self.global_vars: dict[str, Any] = {"timestep": 0}
         self.callbacks = Callbacks(config["callbacks"])
         self._seed = None if config["seed"] is None else config["seed"] + 1000 * worker_index
@@ -103,7 +106,9 @@ class RolloutWorker:
                 "are not supported yet)."
             )
         self.policy_map = {
-            DEFAULT_POLICY_ID: policy(self.preprocessor.observation_space, env.action_space, config)
+            DEFAULT_POLICY_ID: build_policy(
+                policy, self.preprocessor.observation_space, env.action_space, config, self.context
+            )
         }
         self.preprocessors = {DEFAULT_POLICY_ID: self.preprocessor}
         self.filters = {
@@ -123,12 +128,8 @@ class RolloutWorker:
 
     def _make_env(self, env_creator: EnvCreator, vector_index: int) -> gym.Env:
         ctx = self.env_context.copy_with_overrides(vector_index=vector_index)
-        env = env_creator(ctx)
-        if not (hasattr(env, "reset") and hasattr(env, "step")):
-            raise EnvError(
-                f"The env creator returned {env!r}, which is not a gymnasium.Env "
-                "(it needs reset() and step())."
-            )
+        # the first reset() and step() are checked against the API and the spaces
+        env = CheckedEnv(env_creator(ctx))
         if self.config["horizon"]:
             env = gym.wrappers.TimeLimit(env, max_episode_steps=self.config["horizon"])
         if self.callbacks.active("on_sub_environment_created"):
@@ -450,6 +451,19 @@ class RolloutWorker:
     def stop(self) -> None:
         for env in self.envs:
             env.close()
+
+
+def build_policy(
+    policy_class: type, obs_space: gym.Space, action_space: gym.Space, config: dict, context: Any
+) -> Any:
+    """A policy of ``policy_class`` with the worker ``context``: handed to its constructor when
+    that takes one, else set as ``policy.context`` once built (a policy written from scratch
+    may take only RLlib's three arguments)."""
+    if "context" in inspect.signature(policy_class.__init__).parameters:
+        return policy_class(obs_space, action_space, config, context=context)
+    policy = policy_class(obs_space, action_space, config)
+    policy.context = context
+    return policy
 
 
 def _stack(values: list) -> np.ndarray:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from plugrl import plugins
-from plugrl.config import COMMON_CONFIG, merge_dicts
+from plugrl.config import COMMON_CONFIG, complete_config
 from plugrl.env.creator import EnvCreator
 from plugrl.errors import PluginError, WorkerError
 from plugrl.registry import registry
@@ -61,9 +61,8 @@ class WorkerSet:
     ):
         self._env_creator = env_creator
         self._policy = policy or policy_class
-        self._config = merge_dicts(COMMON_CONFIG, trainer_config or {}, allow_new=True)
+        self._config = complete_config(trainer_config, COMMON_CONFIG)
         self._num_workers = self._config["num_workers"] if num_workers is None else num_workers
-        self._config["num_workers"] = self._num_workers
         self.logdir = logdir
         self._local = RolloutWorker(env_creator, self._policy, self._config, 0, self._num_workers)
         self._remote: list[Any] = []

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from plugrl.policy.template import make_template_class
+from plugrl.template import make_template_class
 from plugrl.trainer.trainer import Trainer
+
+TEMPLATE_BUILDER = True  # see plugrl.template
 
 
 def build_trainer(

@@ -19,20 +19,22 @@ from plugrl.callbacks import Callbacks
 from plugrl.checkpoint import prune_checkpoints, read_state, write_state
 from plugrl.checkpoint.config import saved_config, trusted_config
 from plugrl.checkpoint.fit import first_mismatch, space_signature
-from plugrl.config import COMMON_CONFIG, merge_dicts, merge_trainer_config
+from plugrl.config import COMMON_CONFIG, TrainerConfig, merge_dicts, merge_trainer_config
 from plugrl.env.creator import make_env_creator
 from plugrl.errors import CheckpointError, ConfigError, PluginError, ResultsError
 from plugrl.exploration import check_exploration_config
 from plugrl.jsonable import to_jsonable
-from plugrl.optimizers import SyncSamplesOptimizer
-from plugrl.policy.template import TemplateClass, make_template_class
-from plugrl.registry import get_trainer_class, registry
+from plugrl.optimizers import SyncSamplesOptimizer, build_optimizer
+from plugrl.registry import get_policy_class, get_trainer_class, registry
 from plugrl.sample_batch import DEFAULT_POLICY_ID
 from plugrl.sampling.metrics import summarize_episodes
 from plugrl.sampling.worker_set import WorkerSet
+from plugrl.template import TemplateClass, make_template_class
 from plugrl.trainer.logdir import make_logdir, write_params
 
 logger = logging.getLogger("plugrl")
+
+TEMPLATE_BUILDER = True  # with_updates builds classes for its callers (see plugrl.template)
 
 TEMPLATE_FUNCTIONS = (
     "default_policy",
@@ -100,13 +102,7 @@ class Trainer(TemplateClass):
         if t["validate_config"]:
             t["validate_config"](self.config)
         self.state = t["get_initial_state"](self) if t["get_initial_state"] else {}
-        policy = t["get_policy_class"](self.config) if t["get_policy_class"] else None
-        self._policy_class = policy or t["default_policy"]
-        if self._policy_class is None:
-            raise ConfigError(
-                f"{type(self).__name__} has no default_policy: pass one to "
-                "build_trainer(default_policy=...)."
-            )
+        self._policy_class = self._resolve_policy_class()
         if t["before_init"]:
             t["before_init"](self)
         if t["make_workers"]:
@@ -120,10 +116,11 @@ class Trainer(TemplateClass):
         if t["make_policy_optimizer"]:
             self.optimizer = t["make_policy_optimizer"](self.workers, self.config)
         else:
-            self.optimizer = SyncSamplesOptimizer(
+            self.optimizer = build_optimizer(
+                SyncSamplesOptimizer,
                 self.workers,
+                self.config["optimizer"],
                 train_batch_size=self.config["train_batch_size"],
-                **self.config["optimizer"],
             )
         if t["after_init"]:
             t["after_init"](self)
@@ -150,6 +147,22 @@ class Trainer(TemplateClass):
         if "default_policy" in overrides and "get_policy_class" not in overrides:
             overrides["get_policy_class"] = None
         return make_template_class(cls, overrides)
+
+    def _resolve_policy_class(self) -> type:
+        """``get_policy_class(config)`` if given, else ``default_policy``, else the policy
+        registered for this algorithm (or one it derives from) on ``config["framework"]``."""
+        t = self._template
+        policy = t["get_policy_class"](self.config) if t["get_policy_class"] else None
+        policy = policy or t["default_policy"]
+        if policy is not None:
+            return policy
+        lineage = lineage_of(type(self))
+        if not any(algo in lineage for algo, _ in registry("policies").names()):
+            raise ConfigError(
+                f"{type(self).__name__} has no policy: pass build_trainer(default_policy=...), "
+                "or register one per framework with the register_policies hook."
+            )
+        return get_policy_class(lineage, self.config["framework"])
 
     @staticmethod
     def _check_plugin_config(config: dict) -> None:
@@ -178,7 +191,7 @@ class Trainer(TemplateClass):
         )
 
     def _make_evaluation_workers(self) -> WorkerSet:
-        eval_config = merge_dicts(self.config, self.config["evaluation_config"])
+        eval_config = TrainerConfig(merge_dicts(self.config, self.config["evaluation_config"]))
         eval_config.update(
             in_evaluation=True, batch_mode="complete_episodes", rollout_fragment_length=1
         )
@@ -526,15 +539,22 @@ def lineage_of(cls: type) -> list[str]:
 
 
 def _recorded_trainer(state: dict[str, Any], checkpoint_path: str) -> type:
-    """The trainer class a checkpoint records, looked up among the registered algorithms."""
+    """The trainer class a checkpoint records: registered under one of its lineage's names, or
+    registered under another name (a plugin's trainer class may be named differently)."""
     names = state.get("lineage") or [state.get("trainer")]
-    for name in names if isinstance(names, list) else []:
-        if isinstance(name, str) and name in registry("algorithms"):
+    names = [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+    algorithms = registry("algorithms")
+    for name in names:
+        if name in algorithms:
             return get_trainer_class(name)
+    for registered in algorithms.names():
+        trainer_cls = get_trainer_class(registered)
+        if names and lineage_of(trainer_cls)[0] == names[0]:
+            return trainer_cls
     raise CheckpointError(
-        f"Checkpoint {str(checkpoint_path)!r} was written by {names!r}, which is not a "
-        f"registered algorithm (installed: {', '.join(registry('algorithms').names())}). Name "
-        "the algorithm yourself: --run NAME, or NAME.from_checkpoint(...) in Python."
+        f"Checkpoint {str(checkpoint_path)!r} was written by {names or 'an unnamed trainer'}, "
+        f"which is not a registered algorithm (installed: {', '.join(algorithms.names())}). "
+        "Name the algorithm yourself: --run NAME, or NAME.from_checkpoint(...) in Python."
     )
 
 

@@ -7,7 +7,8 @@ from plugrl_a3c.config import A2C_DEFAULT_CONFIG, DEFAULT_CONFIG
 from plugrl_a3c.microbatch import MicrobatchOptimizer
 
 __getattr__, _policies = lazy_policies(
-    __name__, {"A3CTorchPolicy": "torch_policy", "A3CTFPolicy": "tf_policy"}
+    __name__,
+    {"A3CTorchPolicy": ("torch_policy", "torch"), "A3CTFPolicy": ("tf_policy", "tensorflow")},
 )
 __all__ = [
     "A2C_DEFAULT_CONFIG",

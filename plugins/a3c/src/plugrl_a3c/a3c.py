@@ -12,7 +12,9 @@ from typing import Any
 
 from plugrl import SyncSamplesOptimizer, build_trainer
 from plugrl.errors import ConfigError
-from plugrl.registry import get_framework
+from plugrl.optimizers import build_optimizer
+from plugrl.policy import Coefficient
+from plugrl.postprocessing import postprocess_advantages, vf_preds_fetches
 from plugrl_a3c.async_gradients import AsyncGradientsOptimizer
 from plugrl_a3c.config import A2C_DEFAULT_CONFIG, DEFAULT_CONFIG
 from plugrl_a3c.microbatch import MicrobatchOptimizer
@@ -47,45 +49,49 @@ def validate_a2c_config(config: dict[str, Any]) -> None:
         raise ConfigError(f"microbatch_size must be None or an integer > 0, got {size!r}.")
 
 
-def get_policy_class(config: dict[str, Any]) -> type:
-    """The actor-critic policy for ``config["framework"]`` (its backend must be installed)."""
-    framework = config["framework"]
-    get_framework(framework)  # a clear error naming the distribution if missing
-    if framework == "torch":
-        from plugrl_a3c.torch_policy import A3CTorchPolicy
+def default_config() -> dict[str, Any]:
+    return DEFAULT_CONFIG
 
-        return A3CTorchPolicy
-    if framework in ("tf", "tf2"):
-        from plugrl_a3c.tf_policy import A3CTFPolicy
 
-        return A3CTFPolicy
-    raise ConfigError(
-        f"A2C/A3C have no policy for framework {framework!r}; use 'torch', 'tf' or 'tf2'."
-    )
+def entropy_coeff_part(policy: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """The entropy bonus the loss reads, on its schedule."""
+    return {
+        "entropy_coeff": Coefficient(
+            config["entropy_coeff"], config["entropy_coeff_schedule"], "entropy_coeff_schedule"
+        )
+    }
+
+
+def entropy_coeff_stats(policy: Any, train_batch: Any) -> dict[str, Any]:
+    return {"entropy_coeff": policy.entropy_coeff.value}
+
+
+POLICY_TEMPLATE: dict[str, Any] = {
+    "get_default_config": default_config,
+    "postprocess_fn": postprocess_advantages,
+    "make_parts": entropy_coeff_part,
+    "stats_fn": entropy_coeff_stats,
+    "extra_action_out_fn": vf_preds_fetches,
+}
+"""What the actor-critic policies share on every framework; each adds its loss."""
 
 
 def make_async_optimizer(workers: Any, config: dict[str, Any]) -> AsyncGradientsOptimizer:
-    return AsyncGradientsOptimizer(workers, **config["optimizer"])
+    return build_optimizer(AsyncGradientsOptimizer, workers, config["optimizer"])
 
 
 def make_sync_optimizer(workers: Any, config: dict[str, Any]) -> SyncSamplesOptimizer:
     """One update per train batch; gradients accumulated over microbatches when set."""
+    settings = {"train_batch_size": config["train_batch_size"]}
     if config["microbatch_size"]:
-        return MicrobatchOptimizer(
-            workers,
-            train_batch_size=config["train_batch_size"],
-            microbatch_size=config["microbatch_size"],
-            **config["optimizer"],
-        )
-    return SyncSamplesOptimizer(
-        workers, train_batch_size=config["train_batch_size"], **config["optimizer"]
-    )
+        settings["microbatch_size"] = config["microbatch_size"]
+        return build_optimizer(MicrobatchOptimizer, workers, config["optimizer"], **settings)
+    return build_optimizer(SyncSamplesOptimizer, workers, config["optimizer"], **settings)
 
 
 A3CTrainer = build_trainer(
     name="A3C",
     default_config=DEFAULT_CONFIG,
-    get_policy_class=get_policy_class,
     validate_config=validate_a3c_config,
     make_policy_optimizer=make_async_optimizer,
 )

@@ -1,4 +1,4 @@
-"""Registers A2C, A3C and their policy optimizers with plugrl."""
+"""Registers A2C, A3C, their policies and their policy optimizers with plugrl."""
 
 from typing import Any
 
@@ -7,24 +7,18 @@ from plugrl import hookimpl
 
 @hookimpl
 def register_algorithms(register: Any) -> None:
-    def load_a2c() -> type:
-        from plugrl_a3c.a3c import A2CTrainer
+    register("A2C", "plugrl_a3c.a3c:A2CTrainer")
+    register("A3C", "plugrl_a3c.a3c:A3CTrainer")
 
-        return A2CTrainer
 
-    def load_a3c() -> type:
-        from plugrl_a3c.a3c import A3CTrainer
-
-        return A3CTrainer
-
-    register("A2C", load_a2c)
-    register("A3C", load_a3c)
+@hookimpl
+def register_policies(register: Any) -> None:
+    # A2C derives from A3C (with_updates), so it finds these too.
+    register("A3C", "torch", "plugrl_a3c.torch_policy:A3CTorchPolicy")
+    register("A3C", "tf", "plugrl_a3c.tf_policy:A3CTFPolicy")
 
 
 @hookimpl
 def register_optimizers(register: Any) -> None:
-    from plugrl_a3c.async_gradients import AsyncGradientsOptimizer
-    from plugrl_a3c.microbatch import MicrobatchOptimizer
-
-    register("AsyncGradientsOptimizer", AsyncGradientsOptimizer)
-    register("MicrobatchOptimizer", MicrobatchOptimizer)
+    register("AsyncGradientsOptimizer", "plugrl_a3c.async_gradients:AsyncGradientsOptimizer")
+    register("MicrobatchOptimizer", "plugrl_a3c.microbatch:MicrobatchOptimizer")

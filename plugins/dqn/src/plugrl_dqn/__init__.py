@@ -10,10 +10,10 @@ from plugrl_dqn.simple_q import SimpleQTrainer
 __getattr__, _policies = lazy_policies(
     __name__,
     {
-        "DQNTorchPolicy": "torch_policy",
-        "SimpleQTorchPolicy": "torch_policy",
-        "DQNTFPolicy": "tf_policy",
-        "SimpleQTFPolicy": "tf_policy",
+        "DQNTorchPolicy": ("torch_policy", "torch"),
+        "SimpleQTorchPolicy": ("torch_policy", "torch"),
+        "DQNTFPolicy": ("tf_policy", "tensorflow"),
+        "SimpleQTFPolicy": ("tf_policy", "tensorflow"),
     },
 )
 __all__ = [

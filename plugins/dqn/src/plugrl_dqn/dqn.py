@@ -10,8 +10,11 @@ from typing import Any
 
 from plugrl import build_trainer
 from plugrl.errors import ConfigError
-from plugrl.registry import get_framework, registry
+from plugrl.optimizers import build_optimizer
+from plugrl.policy import TargetNetwork
+from plugrl.registry import registry
 from plugrl_dqn.config import DEFAULT_CONFIG
+from plugrl_dqn.postprocessing import postprocess_nstep
 
 
 def validate_config(config: dict[str, Any]) -> None:
@@ -51,24 +54,22 @@ def validate_replay_config(config: dict[str, Any]) -> None:
         raise ConfigError(f"training_intensity must be > 0, got {config['training_intensity']}.")
 
 
-def get_policy_class(config: dict[str, Any]) -> type:
-    """The DQN policy for ``config["framework"]`` (its backend plugin must be installed)."""
-    return _policy_for("DQN", config["framework"])
+def default_config() -> dict[str, Any]:
+    return DEFAULT_CONFIG
 
 
-def _policy_for(algorithm: str, framework: str) -> type:
-    get_framework(framework)  # a clear error naming the distribution if missing
-    if framework == "torch":
-        from plugrl_dqn import torch_policy
+def target_network_part(policy: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """The target network the loss values next states with (refreshed by the trainer)."""
+    return {"target_model": TargetNetwork()}
 
-        return getattr(torch_policy, f"{algorithm}TorchPolicy")
-    if framework in ("tf", "tf2"):
-        from plugrl_dqn import tf_policy
 
-        return getattr(tf_policy, f"{algorithm}TFPolicy")
-    raise ConfigError(
-        f"{algorithm} has no policy for framework {framework!r}; use 'torch' or 'tf'."
-    )
+POLICY_TEMPLATE: dict[str, Any] = {
+    "get_default_config": default_config,
+    "postprocess_fn": postprocess_nstep,
+    "make_parts": target_network_part,
+}
+"""What the DQN-family policies share on every framework; each adds its Q-network, loss and
+optimizer."""
 
 
 REPLAY_KEYS = (
@@ -93,9 +94,9 @@ SimpleQ's has no prioritized-replay keys, so it replays uniformly)."""
 def make_replay_optimizer(workers: Any, config: dict[str, Any]) -> Any:
     """The registered ``SyncReplayOptimizer`` with this config's replay settings (plus any
     ``config["optimizer"]`` overrides)."""
-    optimizer_class = registry("optimizers").get("SyncReplayOptimizer")
+    optimizer_class = registry("optimizers").load("SyncReplayOptimizer")
     settings = {key: config[key] for key in REPLAY_KEYS if key in config}
-    return optimizer_class(workers, **settings, **config["optimizer"])
+    return build_optimizer(optimizer_class, workers, config["optimizer"], **settings)
 
 
 def get_initial_state(trainer: Any) -> dict[str, Any]:
@@ -111,7 +112,7 @@ def update_target_if_needed(trainer: Any, fetches: Any) -> None:
         >= trainer.config["target_network_update_freq"]
     ):
         trainer.workers.local_worker().foreach_trainable_policy(
-            lambda policy, _: policy.update_target()
+            lambda policy, _: policy.target_model.update()
         )
         trainer.state["last_target_update_ts"] = sampled
         trainer.state["num_target_updates"] += 1
@@ -135,8 +136,6 @@ def add_dqn_info(trainer: Any, result: dict[str, Any]) -> None:
 DQNTrainer = build_trainer(
     name="DQN",
     default_config=DEFAULT_CONFIG,
-    default_policy=None,
-    get_policy_class=get_policy_class,
     validate_config=validate_config,
     get_initial_state=get_initial_state,
     make_policy_optimizer=make_replay_optimizer,

@@ -1,4 +1,4 @@
-"""Registers DQN, SimpleQ and the replay optimizer with plugrl."""
+"""Registers DQN, SimpleQ, their policies and the replay optimizer with plugrl."""
 
 from typing import Any
 
@@ -7,22 +7,17 @@ from plugrl import hookimpl
 
 @hookimpl
 def register_algorithms(register: Any) -> None:
-    def load_dqn() -> type:
-        from plugrl_dqn.dqn import DQNTrainer
+    register("DQN", "plugrl_dqn.dqn:DQNTrainer")
+    register("SimpleQ", "plugrl_dqn.simple_q:SimpleQTrainer")
 
-        return DQNTrainer
 
-    def load_simple_q() -> type:
-        from plugrl_dqn.simple_q import SimpleQTrainer
-
-        return SimpleQTrainer
-
-    register("DQN", load_dqn)
-    register("SimpleQ", load_simple_q)
+@hookimpl
+def register_policies(register: Any) -> None:
+    for algorithm in ("DQN", "SimpleQ"):
+        register(algorithm, "torch", f"plugrl_dqn.torch_policy:{algorithm}TorchPolicy")
+        register(algorithm, "tf", f"plugrl_dqn.tf_policy:{algorithm}TFPolicy")
 
 
 @hookimpl
 def register_optimizers(register: Any) -> None:
-    from plugrl_dqn.replay_optimizer import SyncReplayOptimizer
-
-    register("SyncReplayOptimizer", SyncReplayOptimizer)
+    register("SyncReplayOptimizer", "plugrl_dqn.replay_optimizer:SyncReplayOptimizer")

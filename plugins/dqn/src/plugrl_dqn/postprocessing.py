@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from plugrl.sample_batch import SampleBatch
@@ -37,3 +39,11 @@ def adjust_nstep(n_step: int, gamma: float, batch: SampleBatch) -> SampleBatch:
         batch[SampleBatch.DONES] = np.asarray(batch[SampleBatch.DONES])[last]
     batch[DISCOUNTS] = (gamma**steps).astype(np.float32)
     return batch
+
+
+def postprocess_nstep(
+    policy: Any, batch: SampleBatch, other_agent_batches: Any = None, episode: Any = None
+) -> SampleBatch:
+    """n-step transitions when ``config["n_step"] > 1`` (SimpleQ has no such key: 1)."""
+    n_step = policy.config.get("n_step", 1)
+    return adjust_nstep(n_step, policy.config["gamma"], batch) if n_step > 1 else batch

@@ -3,6 +3,7 @@ batches, update their priorities, send the new weights back."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,8 @@ from plugrl.optimizers.sync_samples import learner_stats
 from plugrl.sample_batch import DEFAULT_POLICY_ID
 from plugrl.schedules import PiecewiseSchedule
 from plugrl_dqn.replay_buffer import BATCH_INDEXES, PrioritizedReplayBuffer, ReplayBuffer
+
+logger = logging.getLogger(__name__)
 
 
 class SyncReplayOptimizer(PolicyOptimizer):
@@ -58,6 +61,7 @@ class SyncReplayOptimizer(PolicyOptimizer):
         self.training_intensity = training_intensity
         self.before_learn_on_batch = before_learn_on_batch
         self.store_buffer_in_checkpoints = store_buffer_in_checkpoints
+        self._warned = False  # about a loss that returns no TD errors
         if prioritized_replay:
             self.buffer: ReplayBuffer = PrioritizedReplayBuffer(
                 buffer_size, prioritized_replay_alpha, prioritized_replay_eps, seed=seed
@@ -115,6 +119,13 @@ class SyncReplayOptimizer(PolicyOptimizer):
             td_error = fetches.get(DEFAULT_POLICY_ID, {}).get("td_error")
             if td_error is not None:
                 self.buffer.update_priorities(batch[BATCH_INDEXES], td_error)
+            elif isinstance(self.buffer, PrioritizedReplayBuffer) and not self._warned:
+                self._warned = True
+                logger.warning(
+                    "Prioritized replay needs each row's 'td_error' among the loss's fetches "
+                    "(LossOutput(fetches={'td_error': ...})); the loss returns none, so rows "
+                    "keep the priority they were stored with."
+                )
         self.num_steps_trained += batch.count
         self.learner_stats = {pid: learner_stats(stats) for pid, stats in fetches.items()}
 

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from plugrl_dqn import dqn
 from plugrl_dqn.config import SIMPLE_Q_DEFAULT_CONFIG
+from plugrl_dqn.dqn import DQNTrainer, validate_replay_config
 
-
-def get_policy_class(config: dict[str, Any]) -> type:
-    return dqn._policy_for("SimpleQ", config["framework"])
-
-
-SimpleQTrainer = dqn.DQNTrainer.with_updates(
+SimpleQTrainer = DQNTrainer.with_updates(
     name="SimpleQ",
     default_config=SIMPLE_Q_DEFAULT_CONFIG,
-    get_policy_class=get_policy_class,
-    validate_config=dqn.validate_replay_config,
+    validate_config=validate_replay_config,
 )
+
+
+def simple_q_config() -> dict[str, Any]:
+    return SIMPLE_Q_DEFAULT_CONFIG

@@ -11,7 +11,7 @@ import numpy as np
 
 from plugrl.config import MODEL_DEFAULTS
 from plugrl.models.fcnet import HIDDEN_GAIN
-from plugrl_dqn.shared import check_discrete, q_network_args, trunk_size
+from plugrl_dqn.q_model import check_discrete, q_network_args, trunk_size
 from plugrl_tf._tf import tf
 from plugrl_tf.models import TFModelV2, dense, get_activation_fn, get_model
 

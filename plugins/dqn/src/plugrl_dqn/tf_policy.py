@@ -5,50 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from plugrl import SampleBatch
+from plugrl.policy import LossOutput
+from plugrl_dqn.dqn import POLICY_TEMPLATE
 from plugrl_dqn.postprocessing import DISCOUNTS
 from plugrl_dqn.replay_buffer import WEIGHTS
-from plugrl_dqn.shared import (
-    dqn_config,
-    postprocess_nstep,
-    q_stats,
-    simple_q_config,
-    td_error_fetches,
-)
+from plugrl_dqn.simple_q import simple_q_config
 from plugrl_dqn.tf_model import make_q_network
 from plugrl_tf import build_tf_policy
 from plugrl_tf._tf import tf
-from plugrl_tf.mixins import LearningRateSchedule, clip_gradients, grad_norm_stats
 
 
-class TargetNetworkMixin:
-    """A second Q-network (``target_model``) refreshed by :meth:`update_target` and saved with
-    the policy's state."""
-
-    def update_target(self) -> None:
-        online = self.model.variables(as_dict=True)
-        for name, var in self.target_model.variables(as_dict=True).items():
-            var.assign(online[name])
-
-    def get_state(self) -> dict[str, Any]:
-        state = super().get_state()
-        state["target_weights"] = {
-            k: np.array(v.numpy()) for k, v in self.target_model.variables(as_dict=True).items()
-        }
-        return state
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        super().set_state(state)
-        if "target_weights" not in state:
-            self.update_target()
-            return
-        for name, var in self.target_model.variables(as_dict=True).items():
-            var.assign(state["target_weights"][name])
-
-
-def q_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> tf.Tensor:
+def q_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> LossOutput:
     """Mean of ``weights * huber(Q(s, a) - target)``, or of ``weights * cross-entropy`` to the
     projected target distribution with ``num_atoms > 1``."""
     config = policy.config
@@ -88,14 +56,14 @@ def q_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> tf.Te
         log_probs = tf.nn.log_softmax(tf.gather(logits_t, actions, batch_dims=1))
         per_row = -tf.reduce_sum(target_probs * log_probs, axis=-1)
         td_error = per_row
-    policy._td_error = tf.stop_gradient(td_error)
-    policy._q_stats = {
+    td_error = tf.stop_gradient(td_error)
+    stats = {
         "mean_q": tf.reduce_mean(q_selected),
         "min_q": tf.reduce_min(q_selected),
         "max_q": tf.reduce_max(q_selected),
-        "mean_td_error": tf.reduce_mean(policy._td_error),
+        "mean_td_error": tf.reduce_mean(td_error),
     }
-    return tf.reduce_mean(weights * per_row)
+    return LossOutput(tf.reduce_mean(weights * per_row), stats, fetches={"td_error": td_error})
 
 
 def project_onto_support(
@@ -122,25 +90,12 @@ def adam_with_epsilon(policy: Any, config: dict) -> Any:
     return tf.keras.optimizers.Adam(learning_rate=config["lr"], epsilon=config["adam_epsilon"])
 
 
-def setup_target_and_schedules(policy: Any, obs_space: Any, action_space: Any, config: dict):
-    LearningRateSchedule.__init__(policy, config["lr"], config["lr_schedule"])
-    policy.target_model = make_q_network(policy, obs_space, action_space, config)
-    policy.update_target()
-
-
 DQNTFPolicy = build_tf_policy(
     name="DQNTFPolicy",
-    get_default_config=dqn_config,
     make_model=make_q_network,
     loss_fn=q_loss,
-    stats_fn=q_stats,
-    extra_learn_fetches_fn=td_error_fetches,
-    postprocess_fn=postprocess_nstep,
     optimizer_fn=adam_with_epsilon,
-    gradients_fn=clip_gradients,
-    grad_stats_fn=grad_norm_stats,
-    after_init=setup_target_and_schedules,
-    mixins=[TargetNetworkMixin, LearningRateSchedule],
+    **POLICY_TEMPLATE,
 )
 
 SimpleQTFPolicy = DQNTFPolicy.with_updates(

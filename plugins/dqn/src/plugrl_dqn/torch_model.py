@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from plugrl.config import MODEL_DEFAULTS
-from plugrl_dqn.shared import check_discrete, q_network_args, trunk_size
+from plugrl_dqn.q_model import check_discrete, q_network_args, trunk_size
 from plugrl_torch.models import TorchModelV2, get_activation_fn, get_model, hidden_layers, linear
 
 

@@ -3,52 +3,22 @@ n-step discounts, Huber loss weighted by prioritized-replay importance weights."
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from plugrl import SampleBatch
+from plugrl.policy import LossOutput
+from plugrl_dqn.dqn import POLICY_TEMPLATE
 from plugrl_dqn.postprocessing import DISCOUNTS
 from plugrl_dqn.replay_buffer import WEIGHTS
-from plugrl_dqn.shared import (
-    dqn_config,
-    postprocess_nstep,
-    q_stats,
-    simple_q_config,
-    td_error_fetches,
-)
+from plugrl_dqn.simple_q import simple_q_config
 from plugrl_dqn.torch_model import make_q_network
 from plugrl_torch import build_torch_policy
-from plugrl_torch.mixins import LearningRateSchedule, clip_grad_norm
 
 
-class TargetNetworkMixin:
-    """A frozen copy of the model (``target_model``), refreshed by :meth:`update_target` and
-    saved with the policy's state."""
-
-    def update_target(self) -> None:
-        self.target_model.load_state_dict(self.model.state_dict())
-
-    def get_state(self) -> dict[str, Any]:
-        state = super().get_state()
-        state["target_weights"] = {
-            k: v.detach().cpu().numpy().copy() for k, v in self.target_model.state_dict().items()
-        }
-        return state
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        super().set_state(state)
-        if "target_weights" in state:
-            self.target_model.load_state_dict(
-                {k: torch.as_tensor(v) for k, v in state["target_weights"].items()}
-            )
-        else:
-            self.update_target()
-
-
-def q_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> torch.Tensor:
+def q_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> LossOutput:
     """Mean over the batch of ``weights * huber(Q(s, a) - target)``; with ``num_atoms > 1``,
     of ``weights * cross-entropy`` between the predicted return distribution of ``(s, a)`` and
     the target distribution projected onto the support."""
@@ -91,15 +61,14 @@ def q_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> torch
         log_probs = torch.log_softmax(logits_t[rows, actions], dim=-1)
         per_row = -(target_probs * log_probs).sum(dim=-1)
         td_error = per_row.detach()  # the priority of a row: its cross-entropy
-    loss = (weights * per_row).mean()
-    policy._td_error = td_error.detach()
-    policy._q_stats = {
-        "mean_q": q_selected.mean().detach(),
-        "min_q": q_selected.min().detach(),
-        "max_q": q_selected.max().detach(),
-        "mean_td_error": td_error.mean().detach(),
+    td_error = td_error.detach()
+    stats = {
+        "mean_q": q_selected.mean(),
+        "min_q": q_selected.min(),
+        "max_q": q_selected.max(),
+        "mean_td_error": td_error.mean(),
     }
-    return loss
+    return LossOutput((weights * per_row).mean(), stats, fetches={"td_error": td_error})
 
 
 def project_onto_support(
@@ -124,24 +93,12 @@ def adam_with_epsilon(policy: Any, config: dict) -> torch.optim.Optimizer:
     )
 
 
-def setup_target_and_schedules(policy: Any, obs_space: Any, action_space: Any, config: dict):
-    LearningRateSchedule.__init__(policy, config["lr"], config["lr_schedule"])
-    policy.target_model = copy.deepcopy(policy.model)
-    policy.target_model.requires_grad_(False)
-
-
 DQNTorchPolicy = build_torch_policy(
     name="DQNTorchPolicy",
-    get_default_config=dqn_config,
     make_model=make_q_network,
     loss_fn=q_loss,
-    stats_fn=q_stats,
-    extra_learn_fetches_fn=td_error_fetches,
-    postprocess_fn=postprocess_nstep,
     optimizer_fn=adam_with_epsilon,
-    extra_grad_process_fn=clip_grad_norm,
-    after_init=setup_target_and_schedules,
-    mixins=[TargetNetworkMixin, LearningRateSchedule],
+    **POLICY_TEMPLATE,
 )
 
 SimpleQTorchPolicy = DQNTorchPolicy.with_updates(

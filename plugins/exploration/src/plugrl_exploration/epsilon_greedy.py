@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from plugrl import Exploration
+from plugrl.exploration import batch_size, random_actions, zero_logp
 from plugrl.schedules import PiecewiseSchedule
-from plugrl_exploration.random import batch_size, random_actions, zero_logp
 
 
 class EpsilonGreedy(Exploration):

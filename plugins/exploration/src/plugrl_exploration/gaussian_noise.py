@@ -10,8 +10,8 @@ import numpy as np
 
 from plugrl import Exploration
 from plugrl.errors import ConfigError
+from plugrl.exploration import batch_size, random_actions, zero_logp
 from plugrl.schedules import PiecewiseSchedule
-from plugrl_exploration.random import batch_size, random_actions, zero_logp
 
 
 class GaussianNoise(Exploration):

@@ -11,7 +11,7 @@ import gymnasium as gym
 import numpy as np
 
 from plugrl import Exploration, SampleBatch
-from plugrl_exploration.random import batch_size, random_actions, zero_logp
+from plugrl.exploration import batch_size, random_actions, zero_logp
 
 # Target distance for discrete actions: the KL of a policy that takes a random action with
 # this probability from the greedy one.

@@ -11,14 +11,12 @@ from plugrl_exploration import (
     PerWorkerEpsilonGreedy,
     Random,
     SoftQ,
-    StochasticSampling,
 )
 
 
 @hookimpl
 def register_explorations(register: Any) -> None:
     for cls in (
-        StochasticSampling,
         Random,
         EpsilonGreedy,
         PerWorkerEpsilonGreedy,

@@ -5,6 +5,7 @@ from plugrl_ppo.config import DEFAULT_CONFIG
 from plugrl_ppo.ppo import PPOTrainer
 
 __getattr__, _policies = lazy_policies(
-    __name__, {"PPOTorchPolicy": "torch_policy", "PPOTFPolicy": "tf_policy"}
+    __name__,
+    {"PPOTorchPolicy": ("torch_policy", "torch"), "PPOTFPolicy": ("tf_policy", "tensorflow")},
 )
 __all__ = ["DEFAULT_CONFIG", "PPOTrainer", *_policies]

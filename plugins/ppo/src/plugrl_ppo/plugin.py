@@ -1,4 +1,4 @@
-"""Registers PPO with plugrl."""
+"""Registers PPO and its policies with plugrl (imported when first used)."""
 
 from typing import Any
 
@@ -7,9 +7,10 @@ from plugrl import hookimpl
 
 @hookimpl
 def register_algorithms(register: Any) -> None:
-    def load() -> type:
-        from plugrl_ppo.ppo import PPOTrainer
+    register("PPO", "plugrl_ppo.ppo:PPOTrainer")
 
-        return PPOTrainer
 
-    register("PPO", load)
+@hookimpl
+def register_policies(register: Any) -> None:
+    register("PPO", "torch", "plugrl_ppo.torch_policy:PPOTorchPolicy")
+    register("PPO", "tf", "plugrl_ppo.tf_policy:PPOTFPolicy")

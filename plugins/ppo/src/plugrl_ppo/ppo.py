@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from plugrl import MinibatchSGDOptimizer, build_trainer
+from plugrl import MinibatchSGDOptimizer, SyncSamplesOptimizer, build_trainer
 from plugrl.errors import ConfigError
-from plugrl.postprocessing import Postprocessing
-from plugrl.registry import get_framework
+from plugrl.optimizers import build_optimizer
+from plugrl.policy import AdaptiveCoefficient, Coefficient
+from plugrl.postprocessing import Postprocessing, postprocess_advantages, vf_preds_fetches
 from plugrl_ppo.config import DEFAULT_CONFIG
 
 logger = logging.getLogger(__name__)
@@ -36,50 +37,75 @@ def validate_config(config: dict[str, Any]) -> None:
         raise ConfigError("use_gae=True needs use_critic=True (GAE uses the value function).")
 
 
-def get_policy_class(config: dict[str, Any]) -> type:
-    """The PPO policy for ``config["framework"]`` (its backend plugin must be installed)."""
-    framework = config["framework"]
-    get_framework(framework)  # a clear error naming the distribution if missing
-    if framework == "torch":
-        from plugrl_ppo.torch_policy import PPOTorchPolicy
+def ppo_parts(policy: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """The coefficients PPO's loss reads: the entropy bonus (on its schedule) and the adaptive
+    KL penalty."""
+    return {
+        "entropy_coeff": Coefficient(
+            config["entropy_coeff"], config["entropy_coeff_schedule"], "entropy_coeff_schedule"
+        ),
+        "kl_coeff": AdaptiveCoefficient(config["kl_coeff"], config["kl_target"]),
+    }
 
-        return PPOTorchPolicy
-    if framework in ("tf", "tf2"):
-        from plugrl_ppo.tf_policy import PPOTFPolicy
 
-        return PPOTFPolicy
-    raise ConfigError(f"PPO has no policy for framework {framework!r}; use 'torch' or 'tf'.")
+def ppo_stats(policy: Any, train_batch: Any) -> dict[str, Any]:
+    """The coefficients in use (the loss reports its own terms)."""
+    return {"cur_kl_coeff": policy.kl_coeff.value, "entropy_coeff": policy.entropy_coeff.value}
+
+
+def default_config() -> dict[str, Any]:
+    return DEFAULT_CONFIG
+
+
+POLICY_TEMPLATE: dict[str, Any] = {
+    "get_default_config": default_config,
+    "postprocess_fn": postprocess_advantages,
+    "make_parts": ppo_parts,
+    "stats_fn": ppo_stats,
+    "extra_action_out_fn": vf_preds_fetches,
+}
+"""What PPO's policies share on every framework; each adds its loss."""
 
 
 def choose_policy_optimizer(workers: Any, config: dict[str, Any]) -> Any:
-    """Minibatch SGD with standardised advantages (plain SGD when ``simple_optimizer``)."""
+    """Minibatch SGD with standardised advantages (whole-batch SGD with ``simple_optimizer``);
+    ``config["optimizer"]`` passes more arguments to it."""
+    settings = {
+        "num_sgd_iter": config["num_sgd_iter"],
+        "train_batch_size": config["train_batch_size"],
+        "standardize_fields": (Postprocessing.ADVANTAGES,),
+    }
     if config["simple_optimizer"]:
-        from plugrl import SyncSamplesOptimizer
-
-        return SyncSamplesOptimizer(
-            workers,
-            num_sgd_iter=config["num_sgd_iter"],
-            train_batch_size=config["train_batch_size"],
-            standardize_fields=(Postprocessing.ADVANTAGES,),
-        )
-    return MinibatchSGDOptimizer(
+        return build_optimizer(SyncSamplesOptimizer, workers, config["optimizer"], **settings)
+    return build_optimizer(
+        MinibatchSGDOptimizer,
         workers,
-        num_sgd_iter=config["num_sgd_iter"],
-        train_batch_size=config["train_batch_size"],
+        config["optimizer"],
         sgd_minibatch_size=config["sgd_minibatch_size"],
-        standardize_fields=(Postprocessing.ADVANTAGES,),
         shuffle_sequences=config["shuffle_sequences"],
         seed=config["seed"],
+        **settings,
     )
 
 
 def update_kl(trainer: Any, fetches: dict[str, Any]) -> None:
-    """Adapt each policy's KL coefficient to the KL measured in the last optimizer step."""
+    """Adapt each policy's KL coefficient to the KL its loss measured in the last optimizer
+    step; a loss that reports no ``kl`` leaves the coefficient as it is (said once)."""
 
     def update(policy: Any, policy_id: str) -> None:
         stats = fetches.get(policy_id)
-        if stats and "kl" in stats:
-            policy.update_kl(stats["kl"])
+        if not stats:
+            return
+        if "kl" in stats:
+            policy.kl_coeff.update(stats["kl"])
+        elif not getattr(trainer, "_warned_no_kl", False):
+            trainer._warned_no_kl = True
+            logger.warning(
+                "PPO adapts kl_coeff to the 'kl' the loss reports, and %s's loss reports none: "
+                "kl_coeff stays at %s. Return it in LossOutput(stats={'kl': ...}).",
+                type(policy).__name__,
+                float(policy.kl_coeff),
+            )
 
     trainer.workers.local_worker().foreach_trainable_policy(update)
 
@@ -103,8 +129,6 @@ def warn_about_bad_reward_scales(trainer: Any, result: dict[str, Any]) -> None:
 PPOTrainer = build_trainer(
     name="PPO",
     default_config=DEFAULT_CONFIG,
-    default_policy=None,
-    get_policy_class=get_policy_class,
     validate_config=validate_config,
     make_policy_optimizer=choose_policy_optimizer,
     after_optimizer_step=update_kl,

@@ -4,10 +4,7 @@ Names load on first use, so ``import plugrl_tf`` (and plugin discovery) does not
 TensorFlow.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
+from plugrl.lazy import lazy_exports
 
 _EXPORTS = {
     "TFCategorical": "plugrl_tf.distributions",
@@ -18,15 +15,11 @@ _EXPORTS = {
     "FullyConnectedNetwork": "plugrl_tf.models",
     "TFModelV2": "plugrl_tf.models",
     "get_model": "plugrl_tf.models",
+    "TFBackend": "plugrl_tf.backend",
     "TFPolicy": "plugrl_tf.policy",
-    "build_tf_policy": "plugrl_tf.template",
+    "build_tf_policy": "plugrl_tf.policy",
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'plugrl_tf' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
-
-
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 __all__ = sorted(_EXPORTS)

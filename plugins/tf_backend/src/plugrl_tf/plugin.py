@@ -20,5 +20,5 @@ def _seed(seed: int) -> None:
 
 @hookimpl
 def register_frameworks(register: Any) -> None:
-    for name in ("tf", "tf2"):
-        register(name, Framework(name=name, seed=_seed))
+    for alias in ("tf", "tf2"):  # one backend under both names
+        register(alias, Framework(name="tf", seed=_seed))

@@ -1,25 +1,25 @@
-"""plugrl's PyTorch backend: TorchPolicy, build_torch_policy, models and distributions."""
+"""plugrl's PyTorch backend: TorchPolicy, build_torch_policy, models and distributions.
 
-from plugrl_torch.distributions import (
-    TorchCategorical,
-    TorchDiagGaussian,
-    TorchDistribution,
-    TorchMultiCategorical,
-    get_action_dist,
-)
-from plugrl_torch.models import FullyConnectedNetwork, TorchModelV2, get_model
-from plugrl_torch.policy import TorchPolicy
-from plugrl_torch.template import build_torch_policy
+Names load on first use, so ``import plugrl_torch`` (and plugin discovery) does not import
+torch.
+"""
 
-__all__ = [
-    "FullyConnectedNetwork",
-    "TorchCategorical",
-    "TorchDiagGaussian",
-    "TorchDistribution",
-    "TorchModelV2",
-    "TorchMultiCategorical",
-    "TorchPolicy",
-    "build_torch_policy",
-    "get_action_dist",
-    "get_model",
-]
+from plugrl.lazy import lazy_exports
+
+_EXPORTS = {
+    "TorchBackend": "plugrl_torch.backend",
+    "TorchCategorical": "plugrl_torch.distributions",
+    "TorchDiagGaussian": "plugrl_torch.distributions",
+    "TorchDistribution": "plugrl_torch.distributions",
+    "TorchMultiCategorical": "plugrl_torch.distributions",
+    "get_action_dist": "plugrl_torch.distributions",
+    "FullyConnectedNetwork": "plugrl_torch.models",
+    "TorchModelV2": "plugrl_torch.models",
+    "get_model": "plugrl_torch.models",
+    "TorchPolicy": "plugrl_torch.policy",
+    "build_torch_policy": "plugrl_torch.policy",
+}
+
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)

@@ -1,5 +1,5 @@
-"""The framework-free parts of the DQN-family policies: n-step postprocessing, learner stats,
-TD-error fetches and default configs."""
+"""The framework-free parts of the DQN-family Q-networks: their constructor arguments from a
+config, and the checks of spaces and custom trunks."""
 
 from __future__ import annotations
 
@@ -8,35 +8,6 @@ from typing import Any
 import gymnasium as gym
 
 from plugrl.errors import ConfigError, EnvError
-from plugrl.sample_batch import SampleBatch
-from plugrl_dqn.config import DEFAULT_CONFIG, SIMPLE_Q_DEFAULT_CONFIG
-from plugrl_dqn.postprocessing import adjust_nstep
-
-
-def postprocess_nstep(
-    policy: Any, batch: SampleBatch, other_agent_batches: Any = None, episode: Any = None
-) -> SampleBatch:
-    """n-step transitions when ``config["n_step"] > 1`` (SimpleQ has no such key: 1)."""
-    n_step = policy.config.get("n_step", 1)
-    return adjust_nstep(n_step, policy.config["gamma"], batch) if n_step > 1 else batch
-
-
-def q_stats(policy: Any, train_batch: Any) -> dict[str, Any]:
-    """The learning rate and the Q statistics the loss left in ``policy._q_stats``."""
-    return {"cur_lr": policy.cur_lr, **policy._q_stats}
-
-
-def td_error_fetches(policy: Any) -> dict[str, Any]:
-    """The TD errors of the last update, which become the rows' new priorities."""
-    return {"td_error": policy._td_error}
-
-
-def dqn_config() -> dict:
-    return DEFAULT_CONFIG
-
-
-def simple_q_config() -> dict:
-    return SIMPLE_Q_DEFAULT_CONFIG
 
 
 def q_network_args(config: dict) -> dict[str, Any]:

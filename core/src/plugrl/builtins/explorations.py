@@ -1,11 +1,12 @@
-"""StochasticSampling: sample from the action distribution (its mode when not exploring)."""
+"""StochasticSampling, the default exploration: sample from the action distribution (its mode
+when not exploring). Part of the kernel, so the default config needs no plugin."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from plugrl import Exploration
-from plugrl_exploration.random import batch_size, random_actions, zero_logp
+from plugrl.exploration import Exploration, batch_size, random_actions, zero_logp
+from plugrl.hookspecs import hookimpl
 
 
 class StochasticSampling(Exploration):
@@ -43,3 +44,8 @@ class StochasticSampling(Exploration):
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.last_timestep = int(state["last_timestep"])
+
+
+@hookimpl
+def register_explorations(register: Any) -> None:
+    register("StochasticSampling", StochasticSampling)

@@ -1,0 +1,328 @@
+"""TFBackend: plugrl's policy primitives on TensorFlow 2, eager or traced.
+
+With ``config["eager_tracing"]`` the kernel's acting forward pass and its learning steps run as
+``tf.function``s. Exploration stays eager (explorations may use numpy), so the traced forward
+pass also draws the action and its log-probability, which the exploration then takes
+(:meth:`~plugrl_tf.distributions.TFDistribution.preset`). Values a traced loss reads must be
+tensors that change in place, never Python numbers: the policy's parts
+(:mod:`plugrl.policy.parts`) hold theirs in ``tf.Variable``s for that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
+from typing import Any
+
+import numpy as np
+
+from plugrl.errors import CheckpointError
+from plugrl.policy.backend import Backend, Gradients
+from plugrl.sample_batch import SampleBatch
+from plugrl_tf._tf import tf
+from plugrl_tf.distributions import TFDistribution, get_action_dist
+from plugrl_tf.models import get_model
+
+
+class GradientComputer:
+    """What a ``gradients_fn(policy, optimizer, loss)`` receives as ``optimizer`` (RLlib's TF
+    hook): the Keras optimizer (``.optimizer``) and ``compute_gradients(loss, var_list=None)``,
+    which differentiates through the tape the loss was recorded on."""
+
+    def __init__(self, optimizer: Any, tape: tf.GradientTape, variables: list[Any]):
+        self.optimizer = optimizer
+        self._tape = tape
+        self._variables = variables
+
+    def compute_gradients(self, loss: tf.Tensor, var_list: list | None = None) -> list[tuple]:
+        variables = self._variables if var_list is None else list(var_list)
+        return list(zip(self._tape.gradient(loss, variables), variables, strict=True))
+
+
+class TFBackend(Backend):
+    """TensorFlow 2: eager by default, traced with ``eager_tracing``; intra-op threads as
+    CPUs are reserved for the process (set once per process, before TF runs an op)."""
+
+    name = "tf"
+
+    def __init__(self, config: dict, context: Any):
+        super().__init__(config, context)
+        _set_threads(self.cpus())
+        self.tracing = bool(config.get("eager_tracing"))
+        self.traced: dict[str, Any] = {}
+        """The ``tf.function`` of each compiled step by name (``"forward"``, the learning
+        steps' names), and the concrete forward passes as ``"forward explore=True"``..."""
+        self._optimizer_vars: list[list[Any]] | None = None  # what each optimizer updates
+
+    # --- models -----------------------------------------------------------------------------
+
+    action_distribution = staticmethod(get_action_dist)
+    build_model = staticmethod(get_model)
+
+    def prepare_model(self, model: Any) -> Any:
+        if not model.variables():  # Keras models make their variables on the first call
+            obs = np.zeros((1, *model.obs_space.shape), np.float32)
+            model({SampleBatch.OBS: obs, "is_training": False}, [], None)
+        return model
+
+    def default_optimizers(self, model: Any, lr: float) -> list[Any]:
+        return [tf.keras.optimizers.Adam(learning_rate=lr)]
+
+    def prepare_optimizers(self, model: Any, optimizers: list[Any]) -> None:
+        for optimizer in optimizers:  # slot variables now, not inside a trace
+            optimizer.build(model.trainable_variables())
+
+    # --- tensors ----------------------------------------------------------------------------
+
+    def tensor(self, value: Any) -> Any:
+        array = np.asarray(value)
+        return tf.convert_to_tensor(
+            array.astype(np.float32) if array.dtype == np.float64 else array
+        )
+
+    def numpy(self, value: Any) -> Any:
+        return value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+
+    def train_batch(self, samples: SampleBatch, keys: list[str] | None = None) -> dict[str, Any]:
+        """The numeric columns of ``samples`` (only ``keys`` when given) as tensors."""
+        out = {}
+        for key in samples.keys() if keys is None else keys:
+            array = np.asarray(samples[key])
+            if array.dtype != object:
+                out[key] = self.tensor(array)
+        return out
+
+    def scalar(self, value: float) -> Any:
+        return tf.Variable(float(value), dtype=tf.float32, trainable=False)
+
+    def assign(self, scalar: Any, value: float) -> None:
+        scalar.assign(float(value))
+
+    def no_grad(self) -> Any:
+        return nullcontext()
+
+    # --- learning ---------------------------------------------------------------------------
+
+    def loss_and_gradients(
+        self, policy: Any, batch: Any, compute_loss: Callable[[], Any]
+    ) -> tuple[Any, Gradients, dict[str, Any]]:
+        t = policy._template
+        variables = policy.model.trainable_variables()
+        optimizers = policy.optimizers
+        with tf.GradientTape(persistent=len(optimizers) > 1) as tape:
+            out = compute_loss()
+        grads, groups = [], []
+        for optimizer, loss in zip(optimizers, out.losses, strict=True):
+            if t.get("gradients_fn"):  # TF only (RLlib's hook)
+                computer = GradientComputer(optimizer, tape, variables)
+                pairs = t["gradients_fn"](policy, computer, loss)
+            else:
+                pairs = zip(tape.gradient(loss, variables), variables, strict=True)
+            pairs = [(g, v) for g, v in pairs if g is not None]
+            grads.append([g for g, _ in pairs])
+            groups.append([v for _, v in pairs])
+        del tape
+        self._optimizer_vars = groups
+        extra = {}
+        if t.get("grad_stats_fn"):  # TF only (RLlib's hook)
+            extra = t["grad_stats_fn"](policy, batch, [g for group in grads for g in group])
+        return out, grads, extra
+
+    def clip_by_global_norm(self, grads: Gradients, clip: float) -> tuple[Gradients, Any]:
+        flat, norm = tf.clip_by_global_norm([g for group in grads for g in group], clip)
+        out, start = [], 0
+        for group in grads:
+            out.append(flat[start : start + len(group)])
+            start += len(group)
+        return out, norm
+
+    def apply_gradients(self, policy: Any, grads: Gradients) -> None:
+        custom = policy._template.get("apply_gradients_fn")  # TF only (RLlib's hook)
+        groups = self._groups(policy)
+        for optimizer, group, variables in zip(policy.optimizers, grads, groups, strict=True):
+            pairs = list(zip(group, variables, strict=True))
+            if custom:
+                custom(policy, optimizer, pairs)
+            else:
+                optimizer.apply_gradients(pairs)
+
+    def _groups(self, policy: Any) -> list[list[Any]]:
+        if self._optimizer_vars is not None:
+            return self._optimizer_vars
+        if len(policy.optimizers) == 1:
+            return [policy.model.trainable_variables()]
+        raise RuntimeError(
+            f"{type(policy).__name__} has {len(policy.optimizers)} optimizers: it can apply "
+            "gradients only after computing some, to learn which variables each one updates."
+        )
+
+    def gradients_to_numpy(self, policy: Any, grads: Gradients) -> list[np.ndarray]:
+        total: dict[int, Any] = {}
+        for group, variables in zip(grads, self._groups(policy), strict=True):
+            for grad, var in zip(group, variables, strict=True):
+                total[id(var)] = total[id(var)] + grad if id(var) in total else grad
+        return [
+            self.numpy(total[id(v)]) if id(v) in total else np.zeros(v.shape, np.float32)
+            for v in policy.model.trainable_variables()
+        ]
+
+    def gradients_from_numpy(self, policy: Any, arrays: list) -> Gradients:
+        by_var = {
+            id(v): tf.convert_to_tensor(np.asarray(a))
+            for v, a in zip(policy.model.trainable_variables(), arrays, strict=True)
+        }
+        return [[by_var[id(v)] for v in group] for group in self._groups(policy)]
+
+    def set_learning_rate(self, optimizer: Any, lr: Any) -> None:
+        optimizer.learning_rate.assign(float(lr))
+
+    # --- state ------------------------------------------------------------------------------
+
+    def get_weights(self, model: Any) -> dict[str, np.ndarray]:
+        return {k: np.array(v.numpy()) for k, v in model.variables(as_dict=True).items()}
+
+    def set_weights(self, model: Any, weights: dict[str, Any]) -> None:
+        variables = model.variables(as_dict=True)
+        missing = sorted(set(variables) - set(weights))
+        unexpected = sorted(set(weights) - set(variables))
+        if missing or unexpected:
+            raise CheckpointError(
+                f"The weights do not fit the model: missing {missing}, unexpected "
+                f"{unexpected}. Were they saved with another model config?"
+            )
+        for name, var in variables.items():
+            value = np.asarray(weights[name])
+            if tuple(value.shape) != tuple(var.shape):
+                raise CheckpointError(
+                    f"Weight {name!r} has shape {value.shape}, the model's is "
+                    f"{tuple(var.shape)}. Were they saved with another model config?"
+                )
+            var.assign(value)
+
+    def optimizer_state(self, optimizer: Any) -> Any:
+        return [np.array(v.numpy()) for v in optimizer.variables]
+
+    def set_optimizer_state(self, optimizer: Any, state: Any) -> None:
+        if len(state) != len(optimizer.variables):
+            raise CheckpointError(
+                f"The saved optimizer state has {len(state)} variables, the optimizer "
+                f"{len(optimizer.variables)}."
+            )
+        for var, value in zip(optimizer.variables, state, strict=True):
+            var.assign(np.asarray(value))
+
+    # --- compiled steps ---------------------------------------------------------------------
+
+    def compile(self, fn: Callable) -> Callable:
+        if not self.tracing:
+            return fn
+        traced = self.traced[fn.__name__] = tf.function(fn, reduce_retracing=True)
+        return traced
+
+    def compile_learning(self, step: Callable[[Mapping[str, Any]], Any]) -> Callable:
+        """Traced: the step's results come back as tensors, and after the first trace only
+        the columns the loss read are converted (fewer inputs make cheaper calls)."""
+        if not self.tracing:
+            return super().compile_learning(step)
+        keys: list[str] | None = None
+
+        def traced(batch: dict[str, Any]) -> Any:
+            nonlocal keys
+            recorder = _AccessRecorder(batch)
+            out = step(recorder)
+            keys = sorted(recorder.read)
+            return tf.nest.map_structure(_as_tensor, out)
+
+        fn = self.traced[step.__name__] = tf.function(traced, reduce_retracing=True)
+        return lambda samples: fn(self.train_batch(samples, keys))
+
+    def compile_forward(self, policy: Any, forward: Callable) -> Callable:
+        """Traced: one concrete function per ``explore`` value for feed-forward models (calling
+        it skips matching arguments to traces), which also draws the action."""
+        if not self.tracing:
+            return super().compile_forward(policy, forward)
+        dist_classes: dict[bool, type] = {}
+
+        def traced_forward(obs: Any, state: list, explore: bool, step: Any) -> tuple:
+            dist_inputs, dist_class, state_out, extra = forward(obs, state, explore, step)
+            dist_classes[explore] = dist_class
+            draws = _draws(dist_class(dist_inputs, policy.model), explore)
+            return dist_inputs, state_out, extra, draws
+
+        general = self.traced["forward"] = tf.function(traced_forward, reduce_retracing=True)
+
+        def run(obs: Any, state: list, explore: bool, timestep: int) -> tuple:
+            step = tf.constant(timestep, tf.int64)
+            if state:
+                dist_inputs, state_out, extra, draws = general(obs, state, explore, step)
+            else:
+                fn = self.traced.get(f"forward explore={explore}")
+                if fn is None:
+                    signature = [
+                        tf.TensorSpec([None, *policy.observation_space.shape], tf.float32),
+                        tf.TensorSpec([], tf.int64),
+                    ]
+                    traced = tf.function(
+                        lambda o, s: traced_forward(o, [], explore, s), input_signature=signature
+                    )
+                    fn = traced.get_concrete_function()
+                    self.traced[f"forward explore={explore}"] = fn
+                dist_inputs, state_out, extra, draws = fn(obs, step)
+            dist = dist_classes[explore](dist_inputs, policy.model)
+            if draws is not None:
+                dist.preset(*draws)
+            return dist, list(state_out), {SampleBatch.ACTION_DIST_INPUTS: dist_inputs, **extra}
+
+        return run
+
+
+def _draws(dist: Any, explore: bool) -> tuple | None:
+    """``(sample, logp, mode)`` (no sample unless exploring), for :meth:`TFDistribution.preset`."""
+    if not isinstance(dist, TFDistribution):
+        return None
+    mode = dist.deterministic_sample()
+    if not explore:
+        return None, None, mode
+    return dist.sample(), dist.sampled_action_logp(), mode
+
+
+class _AccessRecorder(dict):
+    """A batch that records which columns were read."""
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
+
+
+def _as_tensor(value: Any) -> Any:
+    """A traced step's output: variables as their current value, numbers as tensors."""
+    if isinstance(value, tf.Variable):
+        return tf.identity(value)
+    if isinstance(value, (int, float)):
+        return tf.constant(value)
+    return value
+
+
+_threads_set = False
+
+
+def _set_threads(intra_op: int) -> None:
+    """Use ``intra_op`` threads for one op and one for independent ops, once per process:
+    on the small models RL uses, more threads only spin while the envs step."""
+    global _threads_set
+    if _threads_set:
+        return
+    _threads_set = True
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(intra_op)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TF already ran an op in this process: keep its settings
+        pass

@@ -1,0 +1,183 @@
+"""TorchBackend: plugrl's policy primitives on PyTorch (eager)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from plugrl.policy.backend import Backend, Gradients
+from plugrl.sample_batch import SampleBatch
+from plugrl_torch.distributions import get_action_dist
+from plugrl_torch.models import get_model
+
+
+class TensorDict(dict):
+    """A batch whose numeric numpy columns become tensors on first access."""
+
+    def __init__(self, batch: SampleBatch | dict, device: torch.device):
+        super().__init__()
+        self._source = batch
+        self._device = device
+
+    def __getitem__(self, key: str) -> Any:
+        if not dict.__contains__(self, key):
+            dict.__setitem__(self, key, to_tensor(self._source[key], self._device))
+        return dict.__getitem__(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._source
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self._source else default
+
+    def keys(self):  # type: ignore[override]
+        return self._source.keys()
+
+    @property
+    def count(self) -> int:
+        return len(self._source[next(iter(self._source))])
+
+
+def to_tensor(value: Any, device: torch.device) -> Any:
+    """numpy -> tensor (float64 as float32); object columns stay as they are."""
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    array = np.asarray(value)
+    if array.dtype == object:
+        return array
+    if array.dtype == np.float64:
+        array = array.astype(np.float32)
+    return torch.from_numpy(np.ascontiguousarray(array)).to(device)
+
+
+class TorchBackend(Backend):
+    """Eager PyTorch: the model on ``cuda:0`` when GPUs are reserved and available, else on
+    the CPU with as many intra-op threads as CPUs are reserved for the process."""
+
+    name = "torch"
+
+    def __init__(self, config: dict, context: Any):
+        super().__init__(config, context)
+        use_gpu = self.gpus() > 0 and torch.cuda.is_available()
+        self.device = torch.device("cuda:0" if use_gpu else "cpu")
+        if not use_gpu:
+            torch.set_num_threads(self.cpus())
+
+    # --- models -----------------------------------------------------------------------------
+
+    action_distribution = staticmethod(get_action_dist)
+    build_model = staticmethod(get_model)
+
+    def prepare_model(self, model: Any) -> Any:
+        return model.to(self.device)
+
+    def copy_model(self, policy: Any) -> Any:
+        target = copy.deepcopy(policy.model)
+        target.requires_grad_(False)
+        return target
+
+    def default_optimizers(self, model: Any, lr: float) -> list[Any]:
+        return [torch.optim.Adam(model.parameters(), lr=lr, foreach=True)]
+
+    # --- tensors ----------------------------------------------------------------------------
+
+    def tensor(self, value: Any) -> Any:
+        return to_tensor(value, self.device)
+
+    def numpy(self, value: Any) -> Any:
+        if isinstance(value, torch.Tensor):
+            return value.detach().cpu().numpy()
+        return np.asarray(value)
+
+    def train_batch(self, samples: SampleBatch) -> Mapping[str, Any]:
+        return TensorDict(samples, self.device)
+
+    def scalar(self, value: float) -> Any:
+        return torch.tensor(float(value), dtype=torch.float64, device=self.device)
+
+    def assign(self, scalar: Any, value: float) -> None:
+        scalar.fill_(float(value))
+
+    def no_grad(self) -> Any:
+        return torch.inference_mode()
+
+    # --- learning ---------------------------------------------------------------------------
+
+    def loss_and_gradients(
+        self, policy: Any, batch: Mapping[str, Any], compute_loss: Callable[[], Any]
+    ) -> tuple[Any, Gradients, dict[str, Any]]:
+        policy.model.train()
+        optimizers = policy.optimizers
+        for optimizer in optimizers:
+            optimizer.zero_grad()
+        out = compute_loss()
+        extra_stats: dict[str, Any] = {}
+        process = policy._template.get("extra_grad_process_fn")  # torch only (RLlib's form)
+        losses = out.losses
+        for i, (optimizer, loss) in enumerate(zip(optimizers, losses, strict=True)):
+            loss.backward(retain_graph=i < len(losses) - 1)
+            if process:
+                extra_stats.update(process(policy, optimizer, loss) or {})
+        return out, [_params(o) for o in optimizers], extra_stats
+
+    def clip_by_global_norm(self, grads: Gradients, clip: float) -> tuple[Gradients, Any]:
+        params = [p for group in grads for p in group if p.grad is not None]
+        return grads, torch.nn.utils.clip_grad_norm_(params, clip)
+
+    def apply_gradients(self, policy: Any, grads: Gradients) -> None:
+        for optimizer in policy.optimizers:
+            optimizer.step()
+
+    def gradients_to_numpy(self, policy: Any, grads: Gradients) -> list[np.ndarray]:
+        return [
+            np.zeros(tuple(p.shape), np.float32) if p.grad is None else self.numpy(p.grad)
+            for p in policy.model.parameters()
+        ]
+
+    def gradients_from_numpy(self, policy: Any, arrays: list) -> Gradients:
+        for param, grad in zip(policy.model.parameters(), arrays, strict=True):
+            param.grad = torch.tensor(np.asarray(grad), device=self.device)  # a copy
+        return [_params(o) for o in policy.optimizers]
+
+    def set_learning_rate(self, optimizer: Any, lr: Any) -> None:
+        for group in optimizer.param_groups:
+            group["lr"] = float(lr)
+
+    # --- state ------------------------------------------------------------------------------
+
+    def get_weights(self, model: Any) -> dict[str, np.ndarray]:
+        return {k: v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()}
+
+    def set_weights(self, model: Any, weights: dict[str, Any]) -> None:
+        model.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in weights.items()})
+
+    def optimizer_state(self, optimizer: Any) -> Any:
+        return _to_numpy_tree(optimizer.state_dict())
+
+    def set_optimizer_state(self, optimizer: Any, state: Any) -> None:
+        entries = {
+            int(idx): {
+                k: torch.as_tensor(v, device=self.device if k != "step" else "cpu")
+                for k, v in values.items()
+            }
+            for idx, values in state["state"].items()
+        }
+        optimizer.load_state_dict({"state": entries, "param_groups": state["param_groups"]})
+
+
+def _params(optimizer: Any) -> list[torch.Tensor]:
+    return [p for group in optimizer.param_groups for p in group["params"]]
+
+
+def _to_numpy_tree(tree: Any) -> Any:
+    if isinstance(tree, torch.Tensor):
+        return tree.detach().cpu().numpy().copy()
+    if isinstance(tree, dict):
+        return {str(k): _to_numpy_tree(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [_to_numpy_tree(v) for v in tree]
+    return tree
