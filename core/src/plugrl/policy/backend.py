@@ -157,14 +157,14 @@ class Backend:
         return fn
 
     def compile_forward(self, policy: Any, forward: Callable) -> Callable:
-        """The acting forward pass: ``forward(obs, state, explore, timestep)`` returns
-        ``(dist_inputs, dist_class, state_out, extra)``; the result returns the action
-        distribution in place of the first two."""
+        """The acting forward pass: ``forward(obs, state, explore, timestep)`` returns the
+        action distribution, the state out and extra action outputs; so does the result,
+        with the distribution's inputs among the extra outputs."""
 
         def run(obs: Any, state: list, explore: bool, timestep: int) -> tuple:
-            dist_inputs, dist_class, state_out, extra = forward(obs, state, explore, timestep)
-            extra = {SampleBatch.ACTION_DIST_INPUTS: dist_inputs, **extra}
-            return dist_class(dist_inputs, policy.model), state_out, extra
+            dist, state_out, extra = forward(obs, state, explore, timestep)
+            extra[SampleBatch.ACTION_DIST_INPUTS] = dist.inputs
+            return dist, state_out, extra
 
         return run
 

@@ -196,8 +196,8 @@ class TemplatePolicy(TemplateClass, Policy):
 
     def _forward_eager(
         self, obs: Any, state: list, explore: Any, timestep: Any
-    ) -> tuple[Any, type, list, dict[str, Any]]:
-        """Distribution inputs and class, state out and extra action outputs for a batch."""
+    ) -> tuple[Any, list, dict[str, Any]]:
+        """The action distribution, state out and extra action outputs for a batch."""
         t = self._template
         input_dict = {SampleBatch.OBS: obs, "is_training": False}
         if t["action_distribution_fn"]:
@@ -207,13 +207,13 @@ class TemplatePolicy(TemplateClass, Policy):
         else:
             dist_class = self.dist_class
             dist_inputs, state_out = self.model(input_dict, state, None)
+        dist = dist_class(dist_inputs, self.model)
         extra: dict[str, Any] = {}
         if t["extra_action_out_fn"]:
-            dist = dist_class(dist_inputs, self.model)
             extra.update(t["extra_action_out_fn"](self, input_dict, state, self.model, dist))
         if t["extra_action_fetches_fn"]:
             extra.update(t["extra_action_fetches_fn"](self))
-        return dist_inputs, dist_class, list(state_out), extra
+        return dist, list(state_out), extra
 
     def value(self, obs: np.ndarray) -> float:
         """The critic's estimate for one observation (bootstraps cut trajectories)."""

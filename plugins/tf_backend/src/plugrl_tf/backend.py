@@ -244,10 +244,9 @@ class TFBackend(Backend):
         dist_classes: dict[bool, type] = {}
 
         def traced_forward(obs: Any, state: list, explore: bool, step: Any) -> tuple:
-            dist_inputs, dist_class, state_out, extra = forward(obs, state, explore, step)
-            dist_classes[explore] = dist_class
-            draws = _draws(dist_class(dist_inputs, policy.model), explore)
-            return dist_inputs, state_out, extra, draws
+            dist, state_out, extra = forward(obs, state, explore, step)
+            dist_classes[explore] = type(dist)
+            return dist.inputs, state_out, extra, _draws(dist, explore)
 
         general = self.traced["forward"] = tf.function(traced_forward, reduce_retracing=True)
 
