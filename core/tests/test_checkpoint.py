@@ -164,3 +164,28 @@ def test_checkpoint_of_another_model_size_is_refused_clearly(trainer, tmp_path):
     with pytest.raises(CheckpointError, match="does not fit PPO"):
         bigger.restore(path)
     bigger.stop()
+
+
+def test_from_checkpoint_finds_a_trainer_registered_under_another_name(tmp_path):
+    """A plugin may register its trainer under a name other than the class's own."""
+    from plugrl import Trainer, build_trainer
+    from plugrl.registry import registry
+    from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy
+
+    standalone = build_trainer(
+        name="StandaloneTrainer", default_policy=PPOTorchPolicy, default_config=DEFAULT_CONFIG
+    )
+    registry("algorithms").add("Standalone", standalone)
+    try:
+        trainer = standalone(config=TINY, logdir=str(tmp_path / "run"))
+        try:
+            path = trainer.save(str(tmp_path))
+        finally:
+            trainer.stop()
+        restored = Trainer.from_checkpoint(path)
+        try:
+            assert type(restored) is standalone
+        finally:
+            restored.stop()
+    finally:
+        registry("algorithms").remove("Standalone")

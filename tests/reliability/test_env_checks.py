@@ -332,9 +332,8 @@ def bad_step_env():
     plugrl.register_env(name, lambda env_config: OldStepEnv())
     try:
         yield name
-    finally:  # the registry has no public unregister
-        registry("envs")._runtime.pop(name, None)
-        registry("envs").invalidate()
+    finally:
+        registry("envs").remove(name)
 
 
 def test_cli_prints_one_line(capsys, tmp_path, bad_step_env):

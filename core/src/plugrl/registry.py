@@ -130,6 +130,12 @@ class Registry:
                 self._items[name] = obj
                 self._sources[name] = "<runtime>"
 
+    def remove(self, name: str) -> None:
+        """Forget what user code registered as ``name`` at run time (plugins' names stay)."""
+        with self._lock:
+            self._runtime.pop(name, None)
+            self._items = None
+
     def runtime_items(self) -> dict[str, Any]:
         """What user code registered at run time (sent to remote workers)."""
         return dict(self._runtime)
