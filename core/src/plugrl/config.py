@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from plugrl.config_schema import CommonConfig, check_config
 from plugrl.errors import ConfigError, did_you_mean
 
 MODEL_DEFAULTS: dict[str, Any] = {
@@ -90,6 +91,14 @@ COMMON_CONFIG: dict[str, Any] = {
     # The most replacements recreate_failed_workers starts in one run; the next failure is an
     # error (an env that fails every time would otherwise be restarted forever).
     "max_num_worker_restarts": 10,
+    # A reward or observation from an env that is NaN, infinite or missing: "error" stops with
+    # an error naming the env and the step; "clip" replaces it (NaN and missing with 0,
+    # infinities with the largest float32) and counts it in sampler_perf.
+    "nonfinite_env_values": "error",
+    # A loss or gradient that is NaN or infinite is never applied; False stops training with
+    # an error naming the iteration, the policy and the stats, True skips the update and
+    # counts it (result key num_skipped_updates).
+    "skip_nonfinite_updates": False,
     # === Framework ===
     # Deep-learning backend plugin: "torch" (plugrl-torch) or "tf" (plugrl-tf).
     "framework": "torch",
@@ -192,7 +201,7 @@ def merge_dicts(base: Mapping, override: Mapping, allow_new: bool = False, _path
 def _unknown_key_message(path: str, key: str, valid: Mapping) -> str:
     where = f" in {path.rsplit('.', 1)[0]!r}" if "." in path else ""
     return (
-        f"Unknown config key {key!r}{where}.{did_you_mean(key, valid)}"
+        f"Unknown config key {key!r}{where}.{did_you_mean(str(key), valid)}"
         f" Valid keys: {', '.join(sorted(valid))}."
     )
 
@@ -210,35 +219,21 @@ def complete_config(config: Mapping[str, Any] | None, defaults: Mapping[str, Any
     return merge_dicts(defaults, config or {}, allow_new=True)
 
 
-def merge_trainer_config(default: Mapping, user: Mapping | None) -> TrainerConfig:
-    """Merge a user config onto a trainer's defaults and check what can be checked without
-    plugins: unknown keys at every level (``evaluation_config`` takes the top-level keys)
-    and batch sizes."""
+def merge_trainer_config(
+    default: Mapping, user: Mapping | None, schema: type[CommonConfig] | None = None
+) -> TrainerConfig:
+    """Merge a user config onto a trainer's defaults and check it: unknown keys at every
+    level, and every value against ``schema`` (default :class:`CommonConfig`), the overrides
+    in ``evaluation_config`` too."""
+    schema = schema or CommonConfig
     config = merge_dicts(default, user or {})
-    merge_dicts(config, config["evaluation_config"], _path="evaluation_config.")
-    check_batch_sizes(config)
+    check_config(config, schema)
+    evaluation = merge_dicts(config, config["evaluation_config"], _path="evaluation_config.")
+    check_config(evaluation, schema, prefix="evaluation_config.")
     for key, instead in NOT_SUPPORTED_YET.items():
         if config[key]:
             raise ConfigError(f"Config key {key!r} is not supported yet: {instead}")
     return TrainerConfig(config)
-
-
-def check_batch_sizes(config: Mapping[str, Any]) -> None:
-    """Check that the sampling and training batch sizes fit together."""
-    for key in (
-        "num_workers",
-        "num_envs_per_worker",
-        "rollout_fragment_length",
-        "train_batch_size",
-    ):
-        value, minimum = config[key], 0 if key == "num_workers" else 1
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise ConfigError(f"Config key {key!r} must be an integer >= {minimum}, got {value!r}.")
-    if config["batch_mode"] not in ("truncate_episodes", "complete_episodes"):
-        raise ConfigError(
-            "Config key 'batch_mode' must be 'truncate_episodes' or 'complete_episodes', "
-            f"got {config['batch_mode']!r}."
-        )
 
 
 def warn_if_train_batch_uneven(config: Mapping[str, Any]) -> None:

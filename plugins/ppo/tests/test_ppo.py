@@ -14,6 +14,7 @@ from plugrl.config import merge_trainer_config
 from plugrl.env.creator import make_env_creator
 from plugrl.testing import assert_learns
 from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy, PPOTrainer
+from plugrl_ppo.config import PPOConfig
 from plugrl_ppo.ppo import update_kl, validate_config
 from plugrl_ppo.testing import TINY_CONFIG
 from plugrl_ppo.torch_policy import ppo_surrogate_loss
@@ -111,9 +112,8 @@ def test_trainer_update_kl_uses_fetches(tmp_path):
     ],
 )
 def test_validate_config_errors(overrides, message):
-    config = merge_trainer_config(DEFAULT_CONFIG, overrides)
-    with pytest.raises(ConfigError, match=message):
-        validate_config(config)
+    with pytest.raises(ConfigError, match=message):  # a value's schema, or a check across keys
+        validate_config(merge_trainer_config(DEFAULT_CONFIG, overrides, PPOConfig))
 
 
 def test_validate_config_accepts_non_gae_with_complete_episodes():

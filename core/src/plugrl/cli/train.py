@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import shutil
 import signal
 import threading
@@ -41,6 +42,18 @@ EXPERIMENT_KEYS = (
 )
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """``yaml.safe_load``'s loader, reading ``1e-3`` as a float like YAML 1.2 (YAML 1.1 wants
+    a dot: ``1.0e-3``)."""
+
+
+_YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 def load_experiments(path: str) -> dict[str, dict[str, Any]]:
     """``{name: spec}`` from a YAML file ``{name: {env, run, stop, config, ...}}``.
 
@@ -50,7 +63,7 @@ def load_experiments(path: str) -> dict[str, dict[str, Any]]:
     if not file.is_file():
         raise ConfigError(f"Config file {path!r} does not exist.")
     try:
-        data = yaml.safe_load(file.read_text())
+        data = yaml.load(file.read_text(), Loader=_YamlLoader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"Config file {path!r} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not data:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from plugrl.config_schema import CommonConfig
 from plugrl.template import make_template_class
 from plugrl.trainer.trainer import Trainer
 
@@ -28,8 +29,13 @@ def build_trainer(
     collect_metrics_fn: Callable[[Trainer], dict] | None = None,
     before_evaluate_fn: Callable[[Trainer], None] | None = None,
     mixins: list[type] | None = None,
+    config_schema: type[CommonConfig] | None = None,
 ) -> type[Trainer]:
     """Build a Trainer subclass named ``name``.
+
+    ``config_schema``: a :class:`~plugrl.config_schema.CommonConfig` subclass giving the type
+    and range of ``default_config``'s own keys (default ``CommonConfig``: the common keys
+    only); the merged config is checked against it before anything else runs.
 
     Construction calls, in order: ``validate_config(config)`` (may change it),
     ``get_initial_state(trainer)`` -> ``trainer.state``, ``get_policy_class(config)`` (None

@@ -16,14 +16,12 @@ from plugrl.optimizers import build_optimizer
 from plugrl.policy import Coefficient
 from plugrl.postprocessing import postprocess_advantages, vf_preds_fetches
 from plugrl_a3c.async_gradients import AsyncGradientsOptimizer
-from plugrl_a3c.config import A2C_DEFAULT_CONFIG, DEFAULT_CONFIG
+from plugrl_a3c.config import A2C_DEFAULT_CONFIG, DEFAULT_CONFIG, A2CConfig, A3CConfig
 from plugrl_a3c.microbatch import MicrobatchOptimizer
 
 
 def validate_config(config: dict[str, Any]) -> None:
-    """Refuse settings actor-critic cannot train with."""
-    if config["entropy_coeff"] < 0:
-        raise ConfigError(f"entropy_coeff must be >= 0, got {config['entropy_coeff']}.")
+    """Refuse settings actor-critic cannot train with (each value's range is its schema's)."""
     if config["use_gae"] and not config["use_critic"]:
         raise ConfigError("use_gae=True needs use_critic=True (GAE uses the value function).")
     if config["batch_mode"] == "truncate_episodes" and not config["use_critic"]:
@@ -40,13 +38,6 @@ def validate_a3c_config(config: dict[str, Any]) -> None:
             "A3C computes gradients on remote workers and needs num_workers >= 1, got "
             f"{config['num_workers']}; use A2C to train in the driver process."
         )
-
-
-def validate_a2c_config(config: dict[str, Any]) -> None:
-    validate_config(config)
-    size = config["microbatch_size"]
-    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
-        raise ConfigError(f"microbatch_size must be None or an integer > 0, got {size!r}.")
 
 
 def default_config() -> dict[str, Any]:
@@ -94,11 +85,13 @@ A3CTrainer = build_trainer(
     default_config=DEFAULT_CONFIG,
     validate_config=validate_a3c_config,
     make_policy_optimizer=make_async_optimizer,
+    config_schema=A3CConfig,
 )
 
 A2CTrainer = A3CTrainer.with_updates(
     name="A2C",
     default_config=A2C_DEFAULT_CONFIG,
-    validate_config=validate_a2c_config,
+    validate_config=validate_config,
     make_policy_optimizer=make_sync_optimizer,
+    config_schema=A2CConfig,
 )

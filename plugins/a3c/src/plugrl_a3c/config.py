@@ -1,6 +1,15 @@
-"""A3C's and A2C's default configs: the common keys plus actor-critic's own, each documented."""
+"""A3C's and A2C's default configs: the common keys plus actor-critic's own, each documented,
+and their schemas."""
 
 from plugrl.config import with_common_config
+from plugrl.config_schema import (
+    CommonConfig,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    Schedule,
+    UnitFloat,
+)
 
 DEFAULT_CONFIG = with_common_config(
     {
@@ -47,3 +56,22 @@ A2C_DEFAULT_CONFIG = {
     # SyncSamplesOptimizer / MicrobatchOptimizer take no extra arguments.
     "optimizer": {},
 }
+
+
+class A3CConfig(CommonConfig):
+    """The type and range of each of A3C's own keys."""
+
+    use_critic: bool
+    use_gae: bool
+    lambda_: UnitFloat
+    grad_clip: PositiveFloat | None
+    lr_schedule: Schedule | None
+    vf_loss_coeff: NonNegativeFloat
+    entropy_coeff: NonNegativeFloat
+    entropy_coeff_schedule: Schedule | None
+
+
+class A2CConfig(A3CConfig):
+    """A3C's keys plus A2C's microbatch_size."""
+
+    microbatch_size: PositiveInt | None

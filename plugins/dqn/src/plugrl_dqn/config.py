@@ -1,6 +1,19 @@
-"""DQN's and SimpleQ's default configs: the common keys plus their own, each documented."""
+"""DQN's and SimpleQ's default configs: the common keys plus their own, each documented, and
+their schemas."""
 
 from plugrl.config import with_common_config
+from plugrl.config_schema import (
+    CommonConfig,
+    FiniteFloat,
+    Function,
+    LayerSizes,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    Schedule,
+    UnitFloat,
+)
 
 DEFAULT_CONFIG = with_common_config(
     {
@@ -93,3 +106,39 @@ SIMPLE_Q_DEFAULT_CONFIG = with_common_config(
         )
     }
 )
+
+
+class SimpleQConfig(CommonConfig):
+    """The type and range of each of SimpleQ's own keys (replay and target network)."""
+
+    target_network_update_freq: PositiveInt
+    buffer_size: PositiveInt
+    store_buffer_in_checkpoints: bool
+    before_learn_on_batch: Function | None
+    training_intensity: PositiveFloat | None
+    lr_schedule: Schedule | None
+    adam_epsilon: NonNegativeFloat
+    grad_clip: PositiveFloat | None
+    learning_starts: NonNegativeInt
+
+
+class DQNConfig(SimpleQConfig):
+    """SimpleQ's keys plus DQN's: the Q head, n-step returns, distributional and prioritized
+    replay."""
+
+    hiddens: LayerSizes
+    dueling: bool
+    double_q: bool
+    n_step: PositiveInt
+    num_atoms: PositiveInt
+    v_min: FiniteFloat
+    v_max: FiniteFloat
+    noisy: bool
+    sigma0: NonNegativeFloat
+    prioritized_replay: bool
+    prioritized_replay_alpha: NonNegativeFloat
+    prioritized_replay_beta: UnitFloat
+    final_prioritized_replay_beta: UnitFloat
+    prioritized_replay_beta_annealing_timesteps: NonNegativeInt
+    prioritized_replay_eps: PositiveFloat
+    worker_side_prioritization: bool

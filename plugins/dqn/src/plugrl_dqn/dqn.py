@@ -13,17 +13,13 @@ from plugrl.errors import ConfigError
 from plugrl.optimizers import build_optimizer
 from plugrl.policy import TargetNetwork
 from plugrl.registry import registry
-from plugrl_dqn.config import DEFAULT_CONFIG
+from plugrl_dqn.config import DEFAULT_CONFIG, DQNConfig
 from plugrl_dqn.postprocessing import postprocess_nstep
 
 
 def validate_config(config: dict[str, Any]) -> None:
     """Refuse settings DQN cannot train with."""
     validate_replay_config(config)
-    if not isinstance(config["n_step"], int) or config["n_step"] < 1:
-        raise ConfigError(f"n_step must be an integer >= 1, got {config['n_step']!r}.")
-    if not isinstance(config["num_atoms"], int) or config["num_atoms"] < 1:
-        raise ConfigError(f"num_atoms must be an integer >= 1, got {config['num_atoms']!r}.")
     if config["num_atoms"] > 1 and not config["v_min"] < config["v_max"]:
         raise ConfigError(
             f"v_min ({config['v_min']}) must be below v_max ({config['v_max']}) for "
@@ -42,16 +38,12 @@ def validate_config(config: dict[str, Any]) -> None:
 
 
 def validate_replay_config(config: dict[str, Any]) -> None:
-    """Checks of the replay and target-network keys DQN and SimpleQ share."""
+    """The check across keys DQN and SimpleQ share (each value's range is its schema's)."""
     if config["buffer_size"] < config["train_batch_size"]:
         raise ConfigError(
             f"buffer_size ({config['buffer_size']}) must be >= train_batch_size "
             f"({config['train_batch_size']})."
         )
-    if config["target_network_update_freq"] < 1:
-        raise ConfigError("target_network_update_freq must be >= 1 (sampled steps).")
-    if config["training_intensity"] is not None and config["training_intensity"] <= 0:
-        raise ConfigError(f"training_intensity must be > 0, got {config['training_intensity']}.")
 
 
 def default_config() -> dict[str, Any]:
@@ -141,4 +133,5 @@ DQNTrainer = build_trainer(
     make_policy_optimizer=make_replay_optimizer,
     after_optimizer_step=update_target_if_needed,
     after_train_result=add_dqn_info,
+    config_schema=DQNConfig,
 )

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from plugrl_dqn.config import SIMPLE_Q_DEFAULT_CONFIG
+from plugrl_dqn.config import SIMPLE_Q_DEFAULT_CONFIG, SimpleQConfig
 from plugrl_dqn.dqn import DQNTrainer, validate_replay_config
 
 SimpleQTrainer = DQNTrainer.with_updates(
     name="SimpleQ",
     default_config=SIMPLE_Q_DEFAULT_CONFIG,
     validate_config=validate_replay_config,
+    config_schema=SimpleQConfig,
 )
 
 

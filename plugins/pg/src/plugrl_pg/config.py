@@ -1,6 +1,7 @@
-"""PG's default config: the common keys plus its own, each documented."""
+"""PG's default config: the common keys plus its own, each documented, and their schema."""
 
 from plugrl import with_common_config
+from plugrl.config_schema import CommonConfig
 
 DEFAULT_CONFIG = with_common_config(
     {
@@ -17,3 +18,9 @@ DEFAULT_CONFIG = with_common_config(
         "standardize_returns": True,
     }
 )
+
+
+class PGConfig(CommonConfig):
+    """The type of PG's own key."""
+
+    standardize_returns: bool

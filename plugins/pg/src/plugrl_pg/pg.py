@@ -17,7 +17,7 @@ from plugrl import (
     compute_advantages,
 )
 from plugrl.optimizers import build_optimizer
-from plugrl_pg.config import DEFAULT_CONFIG
+from plugrl_pg.config import DEFAULT_CONFIG, PGConfig
 
 
 def default_config() -> dict[str, Any]:
@@ -51,5 +51,8 @@ def make_optimizer(workers: Any, config: dict[str, Any]) -> SyncSamplesOptimizer
 
 
 PGTrainer = build_trainer(
-    name="PG", default_config=DEFAULT_CONFIG, make_policy_optimizer=make_optimizer
+    name="PG",
+    default_config=DEFAULT_CONFIG,
+    make_policy_optimizer=make_optimizer,
+    config_schema=PGConfig,
 )

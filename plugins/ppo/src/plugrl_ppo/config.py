@@ -1,6 +1,14 @@
-"""PPO's default config: the common keys plus PPO's own, each documented."""
+"""PPO's default config: the common keys plus PPO's own, each documented, and their schema."""
 
 from plugrl.config import with_common_config
+from plugrl.config_schema import (
+    CommonConfig,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    Schedule,
+    UnitFloat,
+)
 
 DEFAULT_CONFIG = with_common_config(
     {
@@ -46,3 +54,24 @@ DEFAULT_CONFIG = with_common_config(
         "observation_filter": "NoFilter",
     }
 )
+
+
+class PPOConfig(CommonConfig):
+    """The type and range of each of PPO's own keys."""
+
+    use_critic: bool
+    use_gae: bool
+    lambda_: UnitFloat
+    kl_coeff: NonNegativeFloat
+    sgd_minibatch_size: PositiveInt
+    shuffle_sequences: bool
+    num_sgd_iter: PositiveInt
+    lr_schedule: Schedule | None
+    vf_loss_coeff: NonNegativeFloat
+    entropy_coeff: NonNegativeFloat
+    entropy_coeff_schedule: Schedule | None
+    clip_param: PositiveFloat
+    vf_clip_param: PositiveFloat
+    grad_clip: PositiveFloat | None
+    kl_target: NonNegativeFloat
+    simple_optimizer: bool

@@ -14,7 +14,7 @@ from plugrl.errors import ConfigError
 from plugrl.optimizers import build_optimizer
 from plugrl.policy import AdaptiveCoefficient, Coefficient
 from plugrl.postprocessing import Postprocessing, postprocess_advantages, vf_preds_fetches
-from plugrl_ppo.config import DEFAULT_CONFIG
+from plugrl_ppo.config import DEFAULT_CONFIG, PPOConfig
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +26,6 @@ def validate_config(config: dict[str, Any]) -> None:
             f"sgd_minibatch_size ({config['sgd_minibatch_size']}) must be <= train_batch_size "
             f"({config['train_batch_size']})."
         )
-    if config["entropy_coeff"] < 0:
-        raise ConfigError(f"entropy_coeff must be >= 0, got {config['entropy_coeff']}.")
     if config["batch_mode"] == "truncate_episodes" and not config["use_gae"]:
         raise ConfigError(
             "batch_mode 'truncate_episodes' needs use_gae=True to bootstrap cut episodes; "
@@ -133,4 +131,5 @@ PPOTrainer = build_trainer(
     make_policy_optimizer=choose_policy_optimizer,
     after_optimizer_step=update_kl,
     after_train_result=warn_about_bad_reward_scales,
+    config_schema=PPOConfig,
 )
