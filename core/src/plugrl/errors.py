@@ -30,6 +30,10 @@ class CheckpointError(PlugrlError):
     algorithm or model, or that could not be written."""
 
 
+class NonFiniteError(PlugrlError):
+    """A loss, gradient, reward or observation that is NaN or infinite."""
+
+
 class ResultsError(PlugrlError):
     """Results (result.json, progress.csv, TensorBoard events) could not be written."""
 

@@ -42,7 +42,7 @@ class CheckedEnv(gym.Wrapper, gym.utils.RecordConstructorArgs):
             return self.env.reset(**kwargs)
         if "seed" in kwargs and not _takes_seed(self.env.reset):
             raise EnvError(
-                f"{_name(self.env)}: reset() takes no seed argument (the old gym API). Define "
+                f"{env_label(self.env)}: reset() takes no seed argument (the old gym API). Define "
                 "reset(self, *, seed=None, options=None) and call super().reset(seed=seed), "
                 f"{_GYMNASIUM}."
             )
@@ -74,10 +74,12 @@ class CheckedEnv(gym.Wrapper, gym.utils.RecordConstructorArgs):
         return getattr(env, name)
 
 
-def _name(env: Any) -> str:
-    """'Env <spec id>', or 'Env <class name>' for an env made without gymnasium.make."""
+def env_label(env: Any) -> str:
+    """'Env <spec id>', or 'Env <class name>' for an env made without gymnasium.make (seen
+    through any wrappers)."""
     spec = getattr(env, "spec", None)
-    return f"Env {getattr(spec, 'id', None) or type(env).__name__!r}"
+    inner = getattr(env, "unwrapped", env)
+    return f"Env {getattr(spec, 'id', None) or type(inner).__name__!r}"
 
 
 def _show(value: Any) -> str:
@@ -99,13 +101,13 @@ def _check_env(env: Any) -> None:
             seen.append(f"{attr} is {'missing' if space is None else f'{space!r} ({kind})'}")
     if seen:
         raise EnvError(
-            f"{_name(env)}: observation_space and action_space must be gymnasium.spaces.Space "
+            f"{env_label(env)}: observation_space and action_space must be gymnasium.spaces.Space "
             f"instances, but {' and '.join(seen)}. Set them in the env's __init__ (an env "
             "written for the old gym package must be ported to gymnasium)."
         )
     if not isinstance(env, gym.Env):
         raise EnvError(
-            f"{_name(env)} is a {type(env).__module__}.{type(env).__qualname__}, not a "
+            f"{env_label(env)} is a {type(env).__module__}.{type(env).__qualname__}, not a "
             "gymnasium.Env: subclass gymnasium.Env (or gymnasium.Wrapper)."
         )
 
@@ -121,12 +123,12 @@ def _takes_seed(reset: Any) -> bool:
 def _check_reset(env: gym.Env, result: Any) -> None:
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise EnvError(
-            f"{_name(env)}: reset() returned {_show(result)}, not (obs, info). {_RESET_FIX}"
+            f"{env_label(env)}: reset() returned {_show(result)}, not (obs, info). {_RESET_FIX}"
         )
     obs, info = result
     if not isinstance(info, dict):
         raise EnvError(
-            f"{_name(env)}: reset() returned {_show(info)} as info, not a dict (it may be "
+            f"{env_label(env)}: reset() returned {_show(info)} as info, not a dict (it may be "
             f"empty). {_RESET_FIX}"
         )
     _check_obs(env, obs, "reset")
@@ -136,7 +138,7 @@ def _check_step(env: gym.Env, result: Any) -> None:
     is_tuple = isinstance(result, (tuple, list))
     if not is_tuple or len(result) != 5:
         old = " (obs, reward, done, info): the old gym API" if is_tuple and len(result) == 4 else ""
-        raise EnvError(f"{_name(env)}: step() returned {_show(result)}{old}. {_STEP_FIX}")
+        raise EnvError(f"{env_label(env)}: step() returned {_show(result)}{old}. {_STEP_FIX}")
     obs, reward, terminated, truncated, info = result
     wrong = None
     if not _is_real(reward):
@@ -148,7 +150,7 @@ def _check_step(env: gym.Env, result: Any) -> None:
     elif not isinstance(info, dict):
         wrong = f"{_show(info)} as info, not a dict (it may be empty)"
     if wrong:
-        raise EnvError(f"{_name(env)}: step() returned {wrong}. {_STEP_FIX}")
+        raise EnvError(f"{env_label(env)}: step() returned {wrong}. {_STEP_FIX}")
     _check_obs(env, obs, "step")
 
 
@@ -169,7 +171,7 @@ def _is_bool(x: Any) -> bool:
 def _check_obs(env: gym.Env, obs: Any, call: str) -> None:
     problem = _obs_problem(env.observation_space, obs, "")
     if problem:
-        raise EnvError(f"{_name(env)}: {call}()'s observation{problem}. {_OBS_FIX}")
+        raise EnvError(f"{env_label(env)}: {call}()'s observation{problem}. {_OBS_FIX}")
 
 
 def _obs_problem(space: spaces.Space, obs: Any, path: str) -> str | None:

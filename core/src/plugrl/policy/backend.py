@@ -119,8 +119,17 @@ class Backend:
         """Gradients scaled to a global norm of at most ``clip``, and the norm before."""
         raise NotImplementedError
 
-    def apply_gradients(self, policy: Any, grads: Gradients) -> None:
-        """One step of each optimizer with its gradients."""
+    def global_norm(self, grads: Gradients) -> Any:
+        """The norm of all gradients together (a scalar tensor)."""
+        raise NotImplementedError
+
+    def all_finite(self, values: list[Any]) -> Any:
+        """Whether every scalar tensor in ``values`` is finite (a boolean tensor)."""
+        raise NotImplementedError
+
+    def apply_gradients(self, policy: Any, grads: Gradients, when: Any = True) -> None:
+        """One step of each optimizer with its gradients; none when ``when`` (a boolean
+        tensor) is false."""
         raise NotImplementedError
 
     def gradients_to_numpy(self, policy: Any, grads: Gradients) -> list[np.ndarray]:

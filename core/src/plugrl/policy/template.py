@@ -20,7 +20,7 @@ import numpy as np
 
 from plugrl import plugins
 from plugrl.config import COMMON_CONFIG, complete_config
-from plugrl.errors import ConfigError
+from plugrl.errors import ConfigError, NonFiniteError
 from plugrl.exploration import build_exploration
 from plugrl.policy.backend import Backend
 from plugrl.policy.loss import LossOutput, LossStats
@@ -108,6 +108,8 @@ class TemplatePolicy(TemplateClass, Policy):
             worker_index=self.context.worker_index,
         )
         self.optimizers = self._make_optimizers()
+        self.num_skipped_updates = 0
+        """Updates left out because their loss or gradients were not finite."""
         self.backend.prepare_optimizers(self.model, self.optimizers)
         self.parts: dict[str, Any] = {
             "cur_lr": Coefficient(config["lr"], config.get("lr_schedule"), "lr_schedule"),
@@ -229,30 +231,53 @@ class TemplatePolicy(TemplateClass, Policy):
 
     def learn_on_batch(self, samples: SampleBatch) -> dict[str, Any]:
         """One step of every optimizer on ``samples``: the learner stats, and beside them the
-        loss's per-row fetches (e.g. TD errors)."""
-        stats, fetches = self._learn(samples)
-        return self._results(stats, fetches)
+        loss's per-row fetches (e.g. TD errors). A non-finite loss or gradient is not applied:
+        a :class:`NonFiniteError`, or with ``skip_nonfinite_updates`` a skipped update."""
+        stats, fetches, finite = self._learn(samples)
+        result = self._results(stats, fetches)
+        if not bool(self.backend.numpy(finite)):
+            stats = result["learner_stats"]
+            self._nonfinite_update(", ".join(f"{k}={v}" for k, v in stats.items() if _bad(v)))
+        return result
 
     def compute_gradients(self, postprocessed_batch: SampleBatch) -> tuple[list, dict]:
         """The gradients (numpy, one per trainable weight) and the learner stats."""
-        grads, stats, fetches = self._gradients(postprocessed_batch)
+        grads, stats, fetches, _ = self._gradients(postprocessed_batch)
         return self.backend.gradients_to_numpy(self, grads), self._results(stats, fetches)
 
     def apply_gradients(self, gradients: list) -> None:
-        """Apply gradients from :meth:`compute_gradients` (possibly another worker's)."""
-        self._apply(self.backend.gradients_from_numpy(self, gradients))
+        """Apply gradients from :meth:`compute_gradients` (possibly another worker's), unless
+        one is not finite (then as :meth:`learn_on_batch` does)."""
+        arrays = [np.asarray(g) for g in gradients]
+        bad = [i for i, g in enumerate(arrays) if not np.isfinite(g).all()]
+        if bad:
+            self._nonfinite_update(f"gradients of the weights at {bad}")
+            return
+        self._apply(self.backend.gradients_from_numpy(self, arrays))
 
-    def _learn_step(self, batch: Any) -> tuple[dict, dict]:
-        grads, stats, fetches = self._gradients_and_stats(batch)
-        self._apply_step(grads)
-        return stats, fetches
+    def _learn_step(self, batch: Any) -> tuple[dict, dict, Any]:
+        grads, stats, fetches, finite = self._gradients_and_stats(batch)
+        self.backend.apply_gradients(self, grads, when=finite)
+        return stats, fetches, finite
 
     def _apply_step(self, grads: Any) -> None:
         self.backend.apply_gradients(self, grads)
 
-    def _gradients_and_stats(self, batch: Any) -> tuple[Any, dict[str, Any], dict[str, Any]]:
-        """The loss on ``batch``, its gradients (clipped to ``grad_clip``), the learner stats
-        and the per-row fetches."""
+    def _nonfinite_update(self, offending: str) -> None:
+        """An update whose loss or gradients were not finite was left out: count it when the
+        config says so, else stop with an error naming what was not finite."""
+        self.num_skipped_updates += 1
+        if self.config["skip_nonfinite_updates"]:
+            return
+        raise NonFiniteError(
+            f"{type(self).__name__} computed a non-finite loss or gradient ({offending}); the "
+            "update was not applied. Lower lr, set grad_clip, check the scale of rewards and "
+            "observations, or set skip_nonfinite_updates: true to skip such updates."
+        )
+
+    def _gradients_and_stats(self, batch: Any) -> tuple[Any, dict[str, Any], dict[str, Any], Any]:
+        """The loss on ``batch``, its gradients (clipped to ``grad_clip``), the learner stats,
+        the per-row fetches, and whether the loss and the gradients are finite."""
         t = self._template
         if self._loss_fn is None:
             raise ConfigError(f"{type(self).__name__} has no loss_fn to learn with.")
@@ -272,7 +297,11 @@ class TemplatePolicy(TemplateClass, Policy):
         stats.update(out.stats)
         clip = self.config.get("grad_clip")
         if clip:
-            grads, stats["grad_gnorm"] = self.backend.clip_by_global_norm(grads, clip)
+            grads, norm = self.backend.clip_by_global_norm(grads, clip)
+            stats["grad_gnorm"] = norm
+        else:
+            norm = self.backend.global_norm(grads)
+        finite = self.backend.all_finite([stats["total_loss"], norm])
         stats.update(grad_stats)
         stats["cur_lr"] = self.parts["cur_lr"].value
         if t["stats_fn"]:
@@ -285,7 +314,7 @@ class TemplatePolicy(TemplateClass, Policy):
         fetches = dict(out.fetches)
         if t["extra_learn_fetches_fn"]:
             fetches.update(t["extra_learn_fetches_fn"](self))
-        return grads, stats, fetches
+        return grads, stats, fetches, finite
 
     def _results(self, stats: dict[str, Any], fetches: dict[str, Any]) -> dict[str, Any]:
         """What ``learn_on_batch`` returns: ``{"learner_stats": {name: number}, **fetches}``."""
@@ -347,6 +376,12 @@ class TemplatePolicy(TemplateClass, Policy):
             if name in state:
                 part.set_state(state[name])
         self._apply_schedules()
+
+
+def _bad(value: Any) -> bool:
+    """A stat that is a number (or array) and not finite."""
+    numeric = isinstance(value, (int, float, np.ndarray, np.generic))
+    return numeric and not bool(np.isfinite(value).all())
 
 
 def _positional_args(fn: Callable) -> int:

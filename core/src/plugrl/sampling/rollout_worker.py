@@ -4,7 +4,6 @@ postprocessed SampleBatches. Used in-process (the local worker) and as a Ray act
 from __future__ import annotations
 
 import inspect
-import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -22,8 +21,10 @@ from plugrl.env.filters import make_filter
 from plugrl.env.preprocessors import Preprocessor
 from plugrl.registry import registry
 from plugrl.sample_batch import DEFAULT_POLICY_ID, SampleBatch
+from plugrl.sampling.env_outputs import EnvOutputGuard
 from plugrl.sampling.episode import Episode
 from plugrl.sampling.metrics import RolloutMetrics
+from plugrl.sampling.seeding import random_state, seed_all, set_random_state
 from plugrl.worker_context import WorkerContext
 
 # RLlib-style keyword arguments -> config keys, for standalone use.
@@ -86,14 +87,11 @@ class RolloutWorker:
         self.global_vars: dict[str, Any] = {"timestep": 0}
         self.callbacks = Callbacks(config["callbacks"])
         self._seed = None if config["seed"] is None else config["seed"] + 1000 * worker_index
-        if self._seed is not None:
-            random.seed(self._seed)
-            np.random.seed(self._seed % 2**32)
-            # A policy class of a backend (TorchPolicy, TFPolicy) names its framework, which
-            # wins over config["framework"] (a custom trainer's policy may be either).
-            framework = getattr(policy, "framework", None) or config.get("framework")
-            if framework in registry("frameworks"):
-                registry("frameworks").get(framework).seed(self._seed)
+        # A policy class of a backend (TorchPolicy, TFPolicy) names its framework, which wins
+        # over config["framework"] (a custom trainer's policy may be either).
+        self._framework = getattr(policy, "framework", None) or config.get("framework")
+        if self._seed is not None:  # before any env or model exists
+            seed_all(self._seed, self._framework)
 
         self.env_context = EnvContext(config["env_config"], worker_index, 0, num_workers)
         self.envs = [self._make_env(env_creator, i) for i in range(config["num_envs_per_worker"])]
@@ -119,6 +117,7 @@ class RolloutWorker:
         is_box = isinstance(env.action_space, gym.spaces.Box)
         self._clip_box = config["clip_actions"] and is_box
         self._normalize_box = config["normalize_actions"] and is_box
+        self._guard = EnvOutputGuard(config["nonfinite_env_values"])
         self._metrics: list[RolloutMetrics] = []
         self._perf = defaultdict(float)
         self._obs: np.ndarray | None = None
@@ -147,7 +146,10 @@ class RolloutWorker:
     def _reset_env(self, i: int, seed: int | None = None) -> np.ndarray:
         """Reset env ``i`` and start a new episode; returns its filtered first observation."""
         raw, info = self.envs[i].reset(seed=seed)
-        obs = self.filters[DEFAULT_POLICY_ID](self.preprocessor.transform(raw))
+        checked = self._guard.observations(
+            self.preprocessor.transform(raw)[None], [self.envs[i]], [0]
+        )
+        obs = self.filters[DEFAULT_POLICY_ID](checked[0])
         episode = Episode(i, self.policy_map)
         episode._start(raw, obs, info)
         self._episodes[i] = episode
@@ -208,22 +210,25 @@ class RolloutWorker:
             t1 = time.perf_counter()
             actions = np.asarray(actions)
             env_actions = self.to_env_actions(actions)
-            rewards = np.empty(n, dtype=np.float32)
+            rewards: list = [None] * n
             terminateds = np.zeros(n, dtype=bool)
             truncateds = np.zeros(n, dtype=bool)
             infos: list = [None] * n
             raws: list = [None] * n
             for i, env in enumerate(self.envs):
-                raws[i], reward, terminateds[i], truncateds[i], infos[i] = env.step(env_actions[i])
-                rewards[i] = reward
+                raws[i], rewards[i], terminateds[i], truncateds[i], infos[i] = env.step(
+                    env_actions[i]
+                )
             t2 = time.perf_counter()
+            steps = [e.length + 1 for e in self._episodes]
+            rewards = self._guard.rewards(rewards, self.envs, steps)
             if clip_rewards:
                 rewards = (
                     np.sign(rewards)
                     if clip_rewards is True
                     else np.clip(rewards, -clip_rewards, clip_rewards)
                 )
-            new_obs = filt(prep.transform_batch(raws))
+            new_obs = filt(self._guard.observations(prep.transform_batch(raws), self.envs, steps))
             columns["obs"].append(self._obs)
             columns["actions"].append(actions)
             columns["rewards"].append(rewards)
@@ -346,12 +351,14 @@ class RolloutWorker:
 
     def get_perf_stats(self) -> dict[str, float]:
         """Mean time per env step in inference, in the envs, and in the worker's own
-        bookkeeping (preprocessing, filters, episodes), in milliseconds."""
+        bookkeeping (preprocessing, filters, episodes), in milliseconds; and how many
+        non-finite env outputs were replaced (``nonfinite_env_values: clip``)."""
         steps = max(1.0, self._perf["steps"])
-        return {
+        stats = {
             f"mean_{name}_ms": 1000 * self._perf[f"{name}_s"] / steps
             for name in ("inference", "env_wait", "processing")
         }
+        return {**stats, "num_nonfinite_env_values_replaced": self._guard.replaced}
 
     # --- learning ---------------------------------------------------------------------------
 
@@ -412,17 +419,25 @@ class RolloutWorker:
             self.filters[pid].sync(f)
 
     def save(self) -> dict[str, Any]:
-        """Policy states and filter states (arrays kept as numpy)."""
+        """Policy states, filter states and the random generators' states (arrays kept as
+        numpy)."""
         return {
             "policies": {pid: p.get_state() for pid, p in self.policy_map.items()},
             "filters": {pid: f.get_state() for pid, f in self.filters.items()},
+            "rng": random_state(self._framework),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
+        """Take a saved state; the envs start new episodes, from the run's seed, on the next
+        :meth:`sample` (a checkpoint holds no env state), so two restores of one state
+        continue alike."""
         for pid, pstate in state["policies"].items():
             self.policy_map[pid].set_state(pstate)
         for pid, fstate in state.get("filters", {}).items():
             self.filters[pid].set_state(fstate)
+        if "rng" in state:
+            set_random_state(state["rng"], self._framework)
+        self._obs = None  # episodes in progress are dropped
 
     # --- access -----------------------------------------------------------------------------
 

@@ -21,7 +21,13 @@ from plugrl.checkpoint.config import saved_config, trusted_config
 from plugrl.checkpoint.fit import first_mismatch, space_signature
 from plugrl.config import COMMON_CONFIG, TrainerConfig, merge_dicts, merge_trainer_config
 from plugrl.env.creator import make_env_creator
-from plugrl.errors import CheckpointError, ConfigError, PluginError, ResultsError
+from plugrl.errors import (
+    CheckpointError,
+    ConfigError,
+    NonFiniteError,
+    PluginError,
+    ResultsError,
+)
 from plugrl.exploration import check_exploration_config
 from plugrl.jsonable import to_jsonable
 from plugrl.optimizers import SyncSamplesOptimizer, build_optimizer
@@ -39,6 +45,7 @@ TEMPLATE_BUILDER = True  # with_updates builds classes for its callers (see plug
 TEMPLATE_FUNCTIONS = (
     "default_policy",
     "default_config",
+    "config_schema",
     "validate_config",
     "get_initial_state",
     "get_policy_class",
@@ -81,7 +88,9 @@ class Trainer(TemplateClass):
         config = dict(config or {})
         if env is not None:
             config["env"] = env
-        self.config = merge_trainer_config(t["default_config"] or COMMON_CONFIG, config)
+        self.config = merge_trainer_config(
+            t["default_config"] or COMMON_CONFIG, config, t["config_schema"]
+        )
         logging.getLogger("plugrl").setLevel(_log_level(self.config["log_level"]))
         self._check_plugin_config(self.config)
         self.env_creator = make_env_creator(self.config["env"])
@@ -210,7 +219,10 @@ class Trainer(TemplateClass):
         sampled_before = self.optimizer.num_steps_sampled
         steps = 0
         while True:
-            fetches = self.optimizer.step()
+            try:
+                fetches = self.optimizer.step()
+            except NonFiniteError as exc:
+                raise NonFiniteError(f"Iteration {self.iteration + 1}: {exc}") from None
             steps += 1
             if t["after_optimizer_step"]:
                 t["after_optimizer_step"](self, fetches)
@@ -241,6 +253,10 @@ class Trainer(TemplateClass):
             time_total_s=self._time_total,
             num_healthy_workers=len(self.workers.remote_workers()),
             num_remote_worker_restarts=self.workers.num_restarts,
+            num_skipped_updates=sum(
+                getattr(p, "num_skipped_updates", 0)
+                for p in self.workers.local_worker().policy_map.values()
+            ),
             done=False,
             date=now.strftime("%Y-%m-%d_%H-%M-%S"),
             timestamp=int(now.timestamp()),

@@ -136,7 +136,27 @@ class TFBackend(Backend):
             start += len(group)
         return out, norm
 
-    def apply_gradients(self, policy: Any, grads: Gradients) -> None:
+    def global_norm(self, grads: Gradients) -> Any:
+        return tf.linalg.global_norm([g for group in grads for g in group])
+
+    def all_finite(self, values: list[Any]) -> Any:
+        return tf.reduce_all(tf.math.is_finite(tf.stack([tf.cast(v, tf.float32) for v in values])))
+
+    def apply_gradients(self, policy: Any, grads: Gradients, when: Any = True) -> None:
+        if when is True:
+            self._apply(policy, grads)
+        elif tf.executing_eagerly():
+            if bool(when):
+                self._apply(policy, grads)
+        else:  # traced: both branches are in the graph, one runs
+
+            def apply() -> Any:
+                self._apply(policy, grads)
+                return tf.constant(True)
+
+            tf.cond(when, apply, lambda: tf.constant(False))
+
+    def _apply(self, policy: Any, grads: Gradients) -> None:
         custom = policy._template.get("apply_gradients_fn")  # TF only (RLlib's hook)
         groups = self._groups(policy)
         for optimizer, group, variables in zip(policy.optimizers, grads, groups, strict=True):

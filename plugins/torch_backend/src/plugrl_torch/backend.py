@@ -125,12 +125,18 @@ class TorchBackend(Backend):
         return out, [_params(o) for o in optimizers], extra_stats
 
     def clip_by_global_norm(self, grads: Gradients, clip: float) -> tuple[Gradients, Any]:
-        params = [p for group in grads for p in group if p.grad is not None]
-        return grads, torch.nn.utils.clip_grad_norm_(params, clip)
+        return grads, torch.nn.utils.clip_grad_norm_(_with_grads(grads), clip)
 
-    def apply_gradients(self, policy: Any, grads: Gradients) -> None:
-        for optimizer in policy.optimizers:
-            optimizer.step()
+    def global_norm(self, grads: Gradients) -> Any:
+        return torch.nn.utils.get_total_norm([p.grad for p in _with_grads(grads)])
+
+    def all_finite(self, values: list[Any]) -> Any:
+        return torch.isfinite(torch.stack([torch.as_tensor(v).detach() for v in values])).all()
+
+    def apply_gradients(self, policy: Any, grads: Gradients, when: Any = True) -> None:
+        if bool(when):
+            for optimizer in policy.optimizers:
+                optimizer.step()
 
     def gradients_to_numpy(self, policy: Any, grads: Gradients) -> list[np.ndarray]:
         return [
@@ -167,6 +173,11 @@ class TorchBackend(Backend):
             for idx, values in state["state"].items()
         }
         optimizer.load_state_dict({"state": entries, "param_groups": state["param_groups"]})
+
+
+def _with_grads(grads: Gradients) -> list[torch.Tensor]:
+    """The parameters (``grads`` holds each optimizer's) that received a gradient."""
+    return [p for group in grads for p in group if p.grad is not None]
 
 
 def _params(optimizer: Any) -> list[torch.Tensor]:
