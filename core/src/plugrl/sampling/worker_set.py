@@ -9,34 +9,13 @@ from typing import Any
 from plugrl import plugins
 from plugrl.config import COMMON_CONFIG, complete_config
 from plugrl.env.creator import EnvCreator
-from plugrl.errors import PluginError, WorkerError
+from plugrl.errors import WorkerError
 from plugrl.registry import registry
+from plugrl.sampling import ray_session
+from plugrl.sampling.ray_session import import_ray
 from plugrl.sampling.rollout_worker import RolloutWorker
 
 logger = logging.getLogger(__name__)
-
-
-def import_ray() -> Any:
-    """Import Ray, or explain how to install it."""
-    try:
-        import ray
-    except ImportError:
-        raise PluginError(
-            "num_workers > 0 runs rollout workers on Ray actors, but Ray is not installed: "
-            "pip install 'plugrl[ray]' (or set num_workers to 0)."
-        ) from None
-    return ray
-
-
-def ensure_ray(address: str | None = None) -> Any:
-    """Start Ray (or join ``address``) unless it is already running."""
-    ray = import_ray()
-    if not ray.is_initialized():
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
-    return ray
 
 
 class WorkerSet:
@@ -68,6 +47,7 @@ class WorkerSet:
         self._remote: list[Any] = []
         self._index: dict[Any, int] = {}  # remote worker -> its worker_index
         self.num_restarts = 0
+        self._holds_ray = False  # this set uses the Ray session (released on stop)
         self.add_workers(self._num_workers)
 
     def add_workers(self, num_workers: int) -> None:
@@ -84,7 +64,10 @@ class WorkerSet:
         indices = list(indices)
         if not indices:
             return []
-        ray = ensure_ray(self._config["ray_address"])
+        if not self._holds_ray:
+            ray_session.acquire(self._config["ray_address"])
+            self._holds_ray = True
+        ray = import_ray()
         actor_cls = ray.remote(
             num_cpus=self._config["num_cpus_per_worker"],
             num_gpus=self._config["num_gpus_per_worker"],
@@ -234,6 +217,9 @@ class WorkerSet:
                 logger.debug("remote worker already stopped", exc_info=True)
             _kill(worker)
         self._remote = []
+        if self._holds_ray:
+            self._holds_ray = False
+            ray_session.release()
 
 
 def _kill(worker: Any) -> None:

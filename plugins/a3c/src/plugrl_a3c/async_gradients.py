@@ -7,7 +7,7 @@ from typing import Any
 
 from plugrl import PolicyOptimizer, SampleBatch, WorkerSet
 from plugrl.errors import ConfigError
-from plugrl.sampling.worker_set import import_ray
+from plugrl.sampling.ray_session import import_ray
 
 
 def sample_and_compute_gradients(
