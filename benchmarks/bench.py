@@ -23,10 +23,9 @@ import torch
 
 from plugrl import RolloutWorker
 from plugrl.env.creator import make_env_creator
+from plugrl.registry import get_policy_class
 from plugrl.testing import tuned_example
-from plugrl_ppo import DEFAULT_CONFIG
-from plugrl_ppo.ppo import get_policy_class
-from plugrl_ppo.torch_policy import PPOTorchPolicy
+from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy
 
 PLUGINS = Path(__file__).parents[1] / "plugins"
 TUNED = {
@@ -112,7 +111,7 @@ def policy_costs(overrides: dict[str, object], reps: int = 200) -> tuple[float, 
         seed=0,
         **overrides,
     )
-    policy_class = get_policy_class(config)
+    policy_class = get_policy_class(["PPO"], config["framework"])
     worker = RolloutWorker(make_env_creator("CartPole-v1"), policy_class, config)
     policy, batch = worker.get_policy(), worker.sample()
     obs = batch["obs"][:8]

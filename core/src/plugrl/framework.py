@@ -12,9 +12,12 @@ class Framework:
     """A deep-learning backend, selected by ``config["framework"]`` (an alias such as "tf2"
     registers the Framework of its canonical ``name``, under which policies are registered).
 
-    ``seed(seed)`` seeds the framework's own random generators (the rollout worker seeds
-    ``random`` and numpy itself); it imports the framework only when called.
+    ``seed(seed)`` seeds the framework's own global random generator; ``get_rng_state()`` and
+    ``set_rng_state(state)`` read and restore it as numpy arrays (None where the framework
+    cannot). Each imports the framework only when called.
     """
 
     name: str
     seed: Callable[[int], Any]
+    get_rng_state: Callable[[], Any] = lambda: None
+    set_rng_state: Callable[[Any], None] = lambda state: None

@@ -4,7 +4,8 @@ The saved tree must have the current tree's shape: the same keys, list lengths, 
 scalar, and every array the same shape and dtype, with finite values. A few entries
 legitimately differ between a checkpoint and a fresh trainer of the same kind and are only
 checked when applied: the run's config, optimizer moments (made on the first update, one form
-per framework) and replay buffers (their fill level).
+per framework), replay buffers (their fill level), the episodes metrics are smoothed over and
+random generators' states (one form per framework).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-VARIABLE_ENTRIES = frozenset({"config", "optimizer_state", "buffer"})
+VARIABLE_ENTRIES = frozenset(
+    {"config", "optimizer_state", "buffer", "episode_history", "rng", "shuffle_rng"}
+)
 
 
 def first_mismatch(saved: Any, current: Any, path: str = "") -> str | None:

@@ -4,6 +4,7 @@ synchronously sampled batch."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,14 @@ class MinibatchSGDOptimizer(SyncSamplesOptimizer):
         )
         self.shuffle_sequences = shuffle_sequences
         self.rng = np.random.default_rng(seed)
+
+    def save(self) -> dict[str, Any]:
+        return {**super().save(), "shuffle_rng": self.rng.bit_generator.state}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        super().restore(state)
+        if "shuffle_rng" in state:
+            self.rng.bit_generator.state = state["shuffle_rng"]
 
     def minibatches(self, batch: SampleBatch) -> Iterable[SampleBatch]:
         if not self.shuffle_sequences:

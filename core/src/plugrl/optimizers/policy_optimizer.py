@@ -91,14 +91,21 @@ class PolicyOptimizer:
         return result
 
     def save(self) -> dict[str, Any]:
+        """Counters, and the episodes the metrics are smoothed over."""
         return {
             "num_steps_sampled": self.num_steps_sampled,
             "num_steps_trained": self.num_steps_trained,
+            "episode_history": [list(episode) for episode in self.episode_history],
         }
 
     def restore(self, state: dict[str, Any]) -> None:
         self.num_steps_sampled = int(state["num_steps_sampled"])
         self.num_steps_trained = int(state["num_steps_trained"])
+        self.episode_history.clear()
+        self.episode_history.extend(
+            RolloutMetrics(int(length), float(reward), dict(custom), dict(hist))
+            for length, reward, custom, hist in state.get("episode_history", [])
+        )
 
     def stop(self) -> None:
         """Release resources the optimizer owns (threads, queues)."""

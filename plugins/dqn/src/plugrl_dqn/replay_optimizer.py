@@ -63,11 +63,11 @@ class SyncReplayOptimizer(PolicyOptimizer):
         self.store_buffer_in_checkpoints = store_buffer_in_checkpoints
         self._warned = False  # about a loss that returns no TD errors
         if prioritized_replay:
-            self.buffer: ReplayBuffer = PrioritizedReplayBuffer(
-                buffer_size, prioritized_replay_alpha, prioritized_replay_eps, seed=seed
-            )
+            alpha, eps = prioritized_replay_alpha, prioritized_replay_eps
+            self._new_buffer = lambda: PrioritizedReplayBuffer(buffer_size, alpha, eps, seed=seed)
         else:
-            self.buffer = ReplayBuffer(buffer_size, seed=seed)
+            self._new_buffer = lambda: ReplayBuffer(buffer_size, seed=seed)
+        self.buffer: ReplayBuffer = self._new_buffer()
         self.beta_schedule = PiecewiseSchedule(
             [
                 [0, prioritized_replay_beta],
@@ -141,5 +141,6 @@ class SyncReplayOptimizer(PolicyOptimizer):
     def restore(self, state: dict[str, Any]) -> None:
         super().restore(state)
         self._replays_owed = float(state.get("replays_owed", 0.0))
+        self.buffer = self._new_buffer()  # the checkpoint's rows, or none (refilled)
         if "buffer" in state:
             self.buffer.set_state(state["buffer"])

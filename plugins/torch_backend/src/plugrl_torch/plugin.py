@@ -14,6 +14,22 @@ def _seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def _get_rng_state() -> Any:
+    import torch
+
+    return torch.get_rng_state().numpy()
+
+
+def _set_rng_state(state: Any) -> None:
+    import numpy as np
+    import torch
+
+    torch.set_rng_state(torch.from_numpy(np.asarray(state, dtype=np.uint8)))
+
+
 @hookimpl
 def register_frameworks(register: Any) -> None:
-    register("torch", Framework(name="torch", seed=_seed))
+    register(
+        "torch",
+        Framework("torch", _seed, get_rng_state=_get_rng_state, set_rng_state=_set_rng_state),
+    )
