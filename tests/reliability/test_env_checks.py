@@ -343,3 +343,47 @@ def test_cli_prints_one_line(capsys, tmp_path, bad_step_env):
         "--stop", json.dumps({"training_iteration": 1}), "--local-dir", str(tmp_path),
     )  # fmt: skip
     assert "Env 'OldStepEnv': step() returned a tuple of 4 values" in line
+
+
+class LaterMistakesEnv(gym.Env):
+    """Well-formed first calls; on step 3, the ``mistake`` (a malformed return or a wrong
+    observation)."""
+
+    observation_space = spaces.Box(-1.0, 1.0, (4,), np.float32)
+    action_space = spaces.Discrete(2)
+
+    def __init__(self, mistake):
+        self.mistake, self.t = mistake, 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(4, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        if self.t == 3:
+            return self.mistake
+        return np.zeros(4, np.float32), 1.0, False, False, {}
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        (None, "step() returned None (NoneType)"),
+        ((np.zeros(4), 1.0, False, {}), "(obs, reward, done, info): the old gym API"),
+        ((np.zeros(3), 1.0, False, False, {}), "observation has shape (3,), but"),
+        (({"x": 1}, 1.0, False, False, {}), "observation is {'x': 1} (dict)"),
+    ],
+)
+def test_mistakes_on_later_steps_name_the_api_or_the_space(tmp_path, mistake, message):
+    trainer = PPOTrainer(
+        config={**TINY_CONFIG, "env": lambda cfg: LaterMistakesEnv(mistake)}, logdir=str(tmp_path)
+    )
+    try:
+        with pytest.raises(EnvError) as error:
+            trainer.train()
+    finally:
+        trainer.stop()
+    assert message in str(error.value)
+    assert "Env 'LaterMistakesEnv'" in str(error.value)

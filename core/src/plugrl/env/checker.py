@@ -56,7 +56,7 @@ class CheckedEnv(gym.Wrapper, gym.utils.RecordConstructorArgs):
         if self._step_checked:
             return self.env.step(action)
         result = self.env.step(action)
-        _check_step(self.env, result)
+        check_step(self.env, result)
         self._step_checked = True
         return result
 
@@ -131,10 +131,11 @@ def _check_reset(env: gym.Env, result: Any) -> None:
             f"{env_label(env)}: reset() returned {_show(info)} as info, not a dict (it may be "
             f"empty). {_RESET_FIX}"
         )
-    _check_obs(env, obs, "reset")
+    check_observation(env, obs, "reset")
 
 
-def _check_step(env: gym.Env, result: Any) -> None:
+def check_step(env: gym.Env, result: Any) -> None:
+    """Raise an :class:`EnvError` unless ``result`` is a well-formed ``step()`` return."""
     is_tuple = isinstance(result, (tuple, list))
     if not is_tuple or len(result) != 5:
         old = " (obs, reward, done, info): the old gym API" if is_tuple and len(result) == 4 else ""
@@ -151,7 +152,7 @@ def _check_step(env: gym.Env, result: Any) -> None:
         wrong = f"{_show(info)} as info, not a dict (it may be empty)"
     if wrong:
         raise EnvError(f"{env_label(env)}: step() returned {wrong}. {_STEP_FIX}")
-    _check_obs(env, obs, "step")
+    check_observation(env, obs, "step")
 
 
 def _is_real(x: Any) -> bool:
@@ -168,7 +169,9 @@ def _is_bool(x: Any) -> bool:
     return isinstance(x, numbers.Integral) and x in (0, 1)
 
 
-def _check_obs(env: gym.Env, obs: Any, call: str) -> None:
+def check_observation(env: gym.Env, obs: Any, call: str) -> None:
+    """Raise an :class:`EnvError` naming the space unless ``obs`` fits ``env``'s
+    observation space (``call`` says which call returned it, e.g. "step")."""
     problem = _obs_problem(env.observation_space, obs, "")
     if problem:
         raise EnvError(f"{env_label(env)}: {call}()'s observation{problem}. {_OBS_FIX}")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from plugrl.env.checker import env_label
+from plugrl.env.checker import check_observation, env_label
 from plugrl.errors import EnvError
 
 MODES = ("error", "clip")
@@ -38,8 +38,19 @@ class EnvOutputGuard:
             return rewards
         return self._bad(rewards, values, "a reward", envs, steps)
 
-    def observations(self, obs: np.ndarray, envs: list, steps: list[int]) -> np.ndarray:
-        """Preprocessed observations ``[num_envs, ...]`` (one row per env)."""
+    def observations(
+        self, preprocessor: Any, raws: list, envs: list, steps: list[int]
+    ) -> np.ndarray:
+        """The envs' observations ``raws`` preprocessed into one array ``[num_envs, ...]``;
+        an observation that does not fit its space is an error naming the space."""
+        try:
+            obs = preprocessor.transform_batch(raws)
+        except (KeyError, IndexError, TypeError, ValueError):
+            obs = None
+        if obs is None or obs.shape[1:] != preprocessor.observation_space.shape:
+            for env, raw, step in zip(envs, raws, steps, strict=True):
+                check_observation(env, raw, "reset" if step == 0 else "step")
+            raise EnvError(f"The envs' observations do not fit together: {raws!r:.200}")
         if obs.dtype.kind != "f" or np.isfinite(obs).all():
             return obs
         return self._bad(obs, list(obs), "an observation containing", envs, steps)

@@ -15,7 +15,7 @@ import numpy as np
 from plugrl import plugins
 from plugrl.callbacks import Callbacks
 from plugrl.config import COMMON_CONFIG, complete_config, merge_dicts
-from plugrl.env.checker import CheckedEnv
+from plugrl.env.checker import CheckedEnv, check_step
 from plugrl.env.creator import EnvContext, EnvCreator
 from plugrl.env.filters import make_filter
 from plugrl.env.preprocessors import Preprocessor
@@ -146,9 +146,7 @@ class RolloutWorker:
     def _reset_env(self, i: int, seed: int | None = None) -> np.ndarray:
         """Reset env ``i`` and start a new episode; returns its filtered first observation."""
         raw, info = self.envs[i].reset(seed=seed)
-        checked = self._guard.observations(
-            self.preprocessor.transform(raw)[None], [self.envs[i]], [0]
-        )
+        checked = self._guard.observations(self.preprocessor, [raw], [self.envs[i]], [0])
         obs = self.filters[DEFAULT_POLICY_ID](checked[0])
         episode = Episode(i, self.policy_map)
         episode._start(raw, obs, info)
@@ -216,9 +214,12 @@ class RolloutWorker:
             infos: list = [None] * n
             raws: list = [None] * n
             for i, env in enumerate(self.envs):
-                raws[i], rewards[i], terminateds[i], truncateds[i], infos[i] = env.step(
-                    env_actions[i]
-                )
+                result = env.step(env_actions[i])
+                try:
+                    raws[i], rewards[i], terminateds[i], truncateds[i], infos[i] = result
+                except (TypeError, ValueError):
+                    check_step(env, result)  # names what the env returned
+                    raise
             t2 = time.perf_counter()
             steps = [e.length + 1 for e in self._episodes]
             rewards = self._guard.rewards(rewards, self.envs, steps)
@@ -228,7 +229,7 @@ class RolloutWorker:
                     if clip_rewards is True
                     else np.clip(rewards, -clip_rewards, clip_rewards)
                 )
-            new_obs = filt(self._guard.observations(prep.transform_batch(raws), self.envs, steps))
+            new_obs = filt(self._guard.observations(prep, raws, self.envs, steps))
             columns["obs"].append(self._obs)
             columns["actions"].append(actions)
             columns["rewards"].append(rewards)
