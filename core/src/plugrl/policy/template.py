@@ -108,8 +108,7 @@ class TemplatePolicy(TemplateClass, Policy):
             worker_index=self.context.worker_index,
         )
         self.optimizers = self._make_optimizers()
-        self.num_skipped_updates = 0
-        """Updates left out because their loss or gradients were not finite."""
+        self.num_skipped_updates = 0  # updates whose loss or gradients were not finite
         self.backend.prepare_optimizers(self.model, self.optimizers)
         self.parts: dict[str, Any] = {
             "cur_lr": Coefficient(config["lr"], config.get("lr_schedule"), "lr_schedule"),
