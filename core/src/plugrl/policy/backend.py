@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from plugrl.export import ExportError
 from plugrl.sample_batch import SampleBatch
 from plugrl.worker_context import WorkerContext
 
@@ -158,6 +159,16 @@ class Backend:
 
     def set_optimizer_state(self, optimizer: Any, state: Any) -> None:
         raise NotImplementedError
+
+    def export_model(self, policy: Any, export_dir: str, onnx: int | None) -> dict[str, Any]:
+        """Write ``policy.model``'s forward pass into ``export_dir`` (see :mod:`plugrl.export`:
+        input ``obs``, outputs ``dist_inputs`` and ``value`` if the model has one) in this
+        framework's format, or as ONNX of opset ``onnx``; return its ``format``, ``file`` and
+        ``outputs``."""
+        raise ExportError(
+            f"The {self.name or type(self).__name__!r} backend cannot export models; train with "
+            "framework 'torch' or 'tf' to export."
+        )
 
     # --- compiled steps (override to run them faster) ---------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -22,6 +23,7 @@ from plugrl import plugins
 from plugrl.config import COMMON_CONFIG, complete_config
 from plugrl.errors import ConfigError, NonFiniteError
 from plugrl.exploration import build_exploration
+from plugrl.export import ExportError, policy_spec, write_spec
 from plugrl.policy.backend import Backend
 from plugrl.policy.loss import LossOutput, LossStats
 from plugrl.policy.parts import Coefficient
@@ -60,11 +62,14 @@ class TemplatePolicy(TemplateClass, Policy):
     algorithms build their policies from that subclass with its ``build_*_policy``.
 
     Args:
-        observation_space, action_space, config: as for :class:`plugrl.Policy` (missing
-            config keys take the template's defaults).
+        observation_space: as for :class:`plugrl.Policy`.
+        action_space: as for :class:`plugrl.Policy`.
+        config: as for :class:`plugrl.Policy` (missing keys take the template's defaults).
         context: which worker the policy lives on.
-        model, loss, action_distribution_class: given directly instead of built from the
-            template (RLlib's ``TorchPolicy`` constructor arguments).
+        model: given directly instead of built from the template, like ``loss`` and
+            ``action_distribution_class`` (RLlib's ``TorchPolicy`` constructor arguments).
+        loss: see ``model``.
+        action_distribution_class: see ``model``.
     """
 
     backend_class: type[Backend] = Backend
@@ -353,6 +358,28 @@ class TemplatePolicy(TemplateClass, Policy):
 
     def set_weights(self, weights: dict[str, Any]) -> None:
         self.backend.set_weights(self.model, weights)
+
+    def export_model(self, export_dir: str, onnx: int | None = None) -> None:
+        """Write the model's forward pass (observations -> action distribution inputs, and
+        values) in the backend's format, or as ONNX of opset ``onnx``, with ``policy.json``
+        beside it, for :func:`plugrl.export.import_model` (see :mod:`plugrl.export`)."""
+        t = self._template
+        model_config = {**self.config["model"], "custom_action_dist": None}
+        standard_dist, _ = self.backend.action_distribution(self.action_space, model_config)
+        custom = [name for name in ("action_sampler_fn", "action_distribution_fn") if t[name]]
+        if self.dist_class is not standard_dist:
+            custom.append(f"action distribution {self.dist_class.__name__}")
+        if getattr(self.model, "get_initial_state", list)():
+            custom.append("recurrent state")
+        if custom:
+            raise ExportError(
+                f"{type(self).__name__} cannot be exported: it acts with its {custom[0]}, and "
+                "an export holds only a feed-forward model and acts with the standard "
+                f"distribution of {self.action_space}."
+            )
+        Path(export_dir).mkdir(parents=True, exist_ok=True)
+        written = self.backend.export_model(self, str(export_dir), onnx)
+        write_spec(export_dir, policy_spec(self, {"framework": self.backend.name, **written}))
 
     def get_state(self) -> dict[str, Any]:
         """Weights, timestep, exploration state, optimizer state (tagged with its framework:

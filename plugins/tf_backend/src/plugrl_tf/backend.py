@@ -19,6 +19,7 @@ import numpy as np
 from plugrl.errors import CheckpointError
 from plugrl.policy.backend import Backend, Gradients
 from plugrl.sample_batch import SampleBatch
+from plugrl_tf import export
 from plugrl_tf._tf import tf
 from plugrl_tf.distributions import TFDistribution, get_action_dist
 from plugrl_tf.models import get_model
@@ -230,6 +231,10 @@ class TFBackend(Backend):
             )
         for var, value in zip(optimizer.variables, state, strict=True):
             var.assign(np.asarray(value))
+
+    def export_model(self, policy: Any, export_dir: str, onnx: int | None) -> dict[str, Any]:
+        """A SavedModel (see :mod:`plugrl_tf.export`)."""
+        return export.export_model(policy, export_dir, onnx)
 
     # --- compiled steps ---------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import torch
 
 from plugrl.policy.backend import Backend, Gradients
 from plugrl.sample_batch import SampleBatch
+from plugrl_torch import export
 from plugrl_torch.distributions import get_action_dist
 from plugrl_torch.models import get_model
 
@@ -173,6 +174,10 @@ class TorchBackend(Backend):
             for idx, values in state["state"].items()
         }
         optimizer.load_state_dict({"state": entries, "param_groups": state["param_groups"]})
+
+    def export_model(self, policy: Any, export_dir: str, onnx: int | None) -> dict[str, Any]:
+        """TorchScript, or ONNX with ``onnx`` (see :mod:`plugrl_torch.export`)."""
+        return export.export_model(policy, export_dir, onnx)
 
 
 def _with_grads(grads: Gradients) -> list[torch.Tensor]:
