@@ -114,21 +114,16 @@ def main() -> None:
     print(f"soak: {phase_s:.0f} s per phase, first {warmup_s:.0f} s of each are warm-up")
 
     samples = soak("in-process", 0, phase_s)
+    verdicts = [report(samples, "in-process", "driver", warmup_s)]  # before Ray can fail
     import ray
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        samples += soak("ray", 2, phase_s)
+        ray_samples = soak("ray", 2, phase_s)
     finally:
         ray.shutdown()
-
-    verdicts = []
-    for phase, group in [("in-process", "driver"), ("ray", "driver"), ("ray", "workers")]:
-        rows = [s for s in samples if s.phase == phase]
-        times = np.array([s.elapsed_s for s in rows])
-        rss = np.array([getattr(s, f"{group}_rss_mib") for s in rows])
-        what = "2 remote workers (sum)" if group == "workers" else "driver"
-        verdicts.append(measure(f"PPO {phase}, {what}", times, rss, warmup_s))
+    samples += ray_samples
+    verdicts += [report(ray_samples, "ray", group, warmup_s) for group in ("driver", "workers")]
     print("\n".join(verdicts))
     if args.csv:
         with open(args.csv, "w", newline="") as out:
@@ -136,6 +131,14 @@ def main() -> None:
             writer.writerow(f.name for f in fields(Sample))
             writer.writerows(astuple(s) for s in samples)
         print(f"raw samples: {args.csv}")
+
+
+def report(samples: list[Sample], phase: str, group: str, warmup_s: float) -> str:
+    """Measure one series (``group``: "driver" or "workers") of one phase's samples."""
+    times = np.array([s.elapsed_s for s in samples])
+    rss = np.array([getattr(s, f"{group}_rss_mib") for s in samples])
+    what = "2 remote workers (sum)" if group == "workers" else "driver"
+    return measure(f"PPO {phase}, {what}", times, rss, warmup_s)
 
 
 if __name__ == "__main__":

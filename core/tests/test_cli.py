@@ -1,14 +1,19 @@
-"""The plugrl CLI: one-line errors for bad input, `plugins --json`, and a tiny train + rollout."""
+"""The plugrl CLI: one-line errors for bad input, `plugins --json`, `config`, the framework
+flags, trainers by import path, examples in --help, and a tiny train + rollout."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
-from plugrl.cli.train import lookup, should_stop
-from plugrl.registry import KNOWN_DISTRIBUTIONS
+from plugrl.cli import train as train_command
+from plugrl.cli.train import _YamlLoader, lookup, resolve_trainer_class, should_stop
+from plugrl.jsonable import to_jsonable
+from plugrl.registry import KNOWN_DISTRIBUTIONS, get_trainer_class
 from plugrl.testing import cli_error, run_cli
 
 TINY_PPO = json.dumps(
@@ -60,6 +65,94 @@ def test_unknown_config_key_suggests(capsys, tmp_path):
     assert "Unknown config key 'lr_schedul'" in line
     assert "Did you mean: 'lr_schedule'" in line
     assert not list(tmp_path.glob("*/*")), "no empty run folder is left behind"
+
+
+@pytest.mark.parametrize(
+    ("key", "suggested"),
+    [
+        ("learning_rate", "'lr'"),
+        ("n_envs", "'num_envs_per_worker'"),
+        ("num_envs", "'num_envs_per_worker'"),
+        ("batch_size", "'train_batch_size', 'sgd_minibatch_size'"),
+        ("discount", "'gamma'"),
+        ("ent_coef", "'entropy_coeff'"),
+        ("vf_coef", "'vf_loss_coeff'"),
+    ],
+)
+def test_unknown_config_key_names_the_plugrl_key(capsys, tmp_path, key, suggested):
+    line = ppo_train_error(capsys, tmp_path, "--config", json.dumps({key: 1}))
+    assert f"Unknown config key {key!r}. Did you mean: {suggested}?" in line
+    assert "plugrl config" in line
+    assert "num_cpus_for_driver" not in line, "no list of every key"
+
+
+def test_config_lists_keys_with_defaults_and_comments(capsys):
+    from plugrl_ppo.config import DEFAULT_CONFIG
+
+    code, out, err = run_cli(capsys, "config", "PPO")
+    assert code == 0, err
+    assert yaml.load(out, Loader=_YamlLoader) == to_jsonable(DEFAULT_CONFIG)
+    lines = out.splitlines()
+    assert lines[lines.index("lr: 5.0e-05") - 1] == "# Learning rate."
+    assert "  # Sizes of the hidden layers of the default fully connected network." in lines
+    code, out, _ = run_cli(capsys, "config", "PPO", "--json")
+    assert json.loads(out) == to_jsonable(DEFAULT_CONFIG)
+
+
+def test_help_shows_examples(capsys):
+    for args in (["--help"], ["train", "--help"]):
+        code, out, _ = run_cli(capsys, *args)
+        assert code == 0
+        examples = out[out.index("Examples:") :].splitlines()
+        assert examples[1].strip().startswith("plugrl train --run PPO --env CartPole-v1"), args
+
+
+@pytest.fixture
+def experiment_config(monkeypatch):
+    """The config `plugrl train` hands to run_experiment (which is not run)."""
+    seen: dict = {}
+
+    def record(**kwargs):
+        seen.update(kwargs["config"])
+        return 0
+
+    monkeypatch.setattr(train_command, "run_experiment", record)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--torch"], {"framework": "torch"}),
+        (["--eager"], {"framework": "tf2"}),
+        (["--eager", "--trace"], {"framework": "tf2", "eager_tracing": True}),
+        (["--framework", "tf", "--trace"], {"framework": "tf", "eager_tracing": True}),
+    ],
+)
+def test_framework_flags(capsys, experiment_config, flags, expected):
+    code, _, err = run_cli(capsys, "train", "--run", "PG", "--env", "CartPole-v1", *flags)
+    assert code == 0, err
+    assert {k: experiment_config.get(k) for k in expected} == expected
+
+
+def test_framework_flags_that_disagree(capsys, experiment_config):
+    line = cli_error(capsys, "train", "--run", "PG", "--torch", "--eager")
+    assert "--torch and --eager choose different frameworks" in line
+    line = cli_error(capsys, "train", "--run", "PG", "--trace")
+    assert "--trace traces TensorFlow's eager mode, but the framework is 'torch'" in line
+
+
+def test_run_takes_a_trainer_by_import_path(capsys, tmp_path, monkeypatch):
+    assert resolve_trainer_class("plugrl_ppo:PPOTrainer") is get_trainer_class("PPO")
+    (tmp_path / "my_trainers.py").write_text("NotATrainer = 1\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delitem(sys.modules, "my_trainers", raising=False)
+    line = cli_error(capsys, "train", "--run", "my_trainers:NotATrainer", "--env", "CartPole-v1")
+    assert "'my_trainers:NotATrainer' is 1, not a Trainer subclass" in line
+    line = cli_error(capsys, "train", "--run", "my_trainers:Missing", "--env", "CartPole-v1")
+    assert "cannot be imported" in line
+    assert not (tmp_path / "default").exists()
 
 
 def test_missing_yaml_and_usage_errors(capsys, tmp_path):
@@ -126,7 +219,7 @@ def test_train_then_rollout(capsys, tmp_path):
     checkpoint = logdir / "checkpoint_000002"
     assert (checkpoint / "state.json").exists()
     assert f"Checkpoint: {checkpoint}" in out
-    assert "iter     2" in out
+    assert "iter 2/2  steps 512" in out
 
     episodes = tmp_path / "r.jsonl"
     code, out, err = run_cli(

@@ -1,10 +1,14 @@
-"""Result sinks: progress.csv keeps every column, even ones that appear late."""
+"""Result sinks: progress.csv keeps every column, even ones that appear late; TensorBoard
+gets curves, not wall-clock times."""
 
 from __future__ import annotations
 
 import csv
+import json
+import struct
+from pathlib import Path
 
-from plugrl.builtins.loggers import CSVSink
+from plugrl.builtins.loggers import CSVSink, JsonSink, TensorBoardSink
 
 
 def test_csv_adds_columns_that_appear_in_later_results(tmp_path):
@@ -21,3 +25,39 @@ def test_csv_adds_columns_that_appear_in_later_results(tmp_path):
     assert [r["training_iteration"] for r in rows] == ["1", "2", "3"]
     assert [r["evaluation/reward"] for r in rows] == ["", "9.0", ""]
     assert "hist" not in rows[0]
+
+
+def _scalars(logdir: Path) -> dict[str, list[float]]:
+    """The scalars of the TensorBoard event files in ``logdir`` (TFRecord framing: length,
+    its CRC, an Event proto, its CRC)."""
+    from tensorboardX.proto.event_pb2 import Event
+
+    found: dict[str, list[float]] = {}
+    for path in logdir.glob("events.out.tfevents*"):
+        data = path.read_bytes()
+        while data:
+            (length,) = struct.unpack("<Q", data[:8])
+            event = Event.FromString(data[12 : 12 + length])
+            data = data[16 + length :]
+            for value in event.summary.value:
+                found.setdefault(value.tag, []).append(value.simple_value)
+    return found
+
+
+def test_tensorboard_leaves_wall_clock_keys_to_the_exact_files(tmp_path):
+    results = [
+        {"training_iteration": i, "timesteps_total": 100 * i, "timestamp": 1_750_000_000 + i,
+         "date": "2026-01-01_00-00-00", "custom_metrics": {"x_timestamp": 1_750_000_000.5}}
+        for i in (1, 2)
+    ]  # fmt: skip
+    sinks = [TensorBoardSink(str(tmp_path), {}), JsonSink(str(tmp_path), {})]
+    for result in results:
+        for sink in sinks:
+            sink.on_result(result)
+    for sink in sinks:
+        sink.close()
+    scalars = _scalars(tmp_path)
+    assert scalars["plugrl/training_iteration"] == [1.0, 2.0]
+    assert not [tag for tag in scalars if "timestamp" in tag or "date" in tag]
+    lines = (tmp_path / "result.json").read_text().splitlines()
+    assert [json.loads(line)["timestamp"] for line in lines] == [1_750_000_001, 1_750_000_002]

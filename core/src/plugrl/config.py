@@ -8,12 +8,13 @@ unknown key, at any level that has a schema, is an error naming the closest vali
 from __future__ import annotations
 
 import copy
+import difflib
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from plugrl.config_schema import CommonConfig, check_config
-from plugrl.errors import ConfigError, did_you_mean
+from plugrl.errors import ConfigError
 
 MODEL_DEFAULTS: dict[str, Any] = {
     # Sizes of the hidden layers of the default fully connected network.
@@ -78,6 +79,11 @@ COMMON_CONFIG: dict[str, Any] = {
     # === Debugging ===
     # Log level of the "plugrl" logger: DEBUG, INFO, WARN or ERROR.
     "log_level": "WARN",
+    # Record episodes as MP4 files in <logdir>/videos/ (moviepy: pip install 'plugrl[video]'),
+    # from the first env of the worker that samples (remote worker 1 when num_workers > 0),
+    # created with env_config["render_mode"] = "rgb_array"; episodes 0, 1, 8, 27, 64, ...
+    # (gymnasium RecordVideo's schedule). Evaluation workers record as evaluation-episode-*.
+    "monitor": False,
     # Callbacks: a class with @hookimpl methods, a DefaultCallbacks subclass, a list of either,
     # or the legacy dict {"on_episode_end": fn(info), ...}.
     "callbacks": None,
@@ -198,11 +204,53 @@ def merge_dicts(base: Mapping, override: Mapping, allow_new: bool = False, _path
     return merged
 
 
+# Names other libraries (Stable-Baselines3, CleanRL, newer RLlib) give to plugrl's keys.
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "learning_rate": ("lr",),
+    "discount": ("gamma",),
+    "discount_factor": ("gamma",),
+    "batch_size": ("train_batch_size", "sgd_minibatch_size"),
+    "minibatch_size": ("sgd_minibatch_size",),
+    "mini_batch_size": ("sgd_minibatch_size",),
+    "n_epochs": ("num_sgd_iter",),
+    "update_epochs": ("num_sgd_iter",),
+    "n_steps": ("rollout_fragment_length",),
+    "num_steps": ("rollout_fragment_length",),
+    "n_envs": ("num_envs_per_worker",),
+    "num_envs": ("num_envs_per_worker",),
+    "num_envs_per_env_runner": ("num_envs_per_worker",),
+    "n_workers": ("num_workers",),
+    "num_rollout_workers": ("num_workers",),
+    "num_env_runners": ("num_workers",),
+    "ent_coef": ("entropy_coeff",),
+    "vf_coef": ("vf_loss_coeff",),
+    "gae_lambda": ("lambda",),
+    "clip_range": ("clip_param",),
+    "clip_coef": ("clip_param",),
+    "clip_range_vf": ("vf_clip_param",),
+    "max_grad_norm": ("grad_clip",),
+    "target_kl": ("kl_target",),
+    "target_update_interval": ("target_network_update_freq",),
+    "replay_buffer_size": ("buffer_size",),
+    "eval_freq": ("evaluation_interval",),
+    "n_eval_episodes": ("evaluation_num_episodes",),
+    "env_kwargs": ("env_config",),
+    "policy_kwargs": ("model",),
+    "use_pytorch": ("framework",),
+    "eager": ("framework",),
+}
+
+
 def _unknown_key_message(path: str, key: str, valid: Mapping) -> str:
+    """The error for an unknown key: the plugrl name of a known synonym, else the closest
+    names among ``valid``, and how to list them all (never the whole list: there are dozens)."""
     where = f" in {path.rsplit('.', 1)[0]!r}" if "." in path else ""
+    names = [name for name in _SYNONYMS.get(str(key).lower(), ()) if name in valid]
+    names = names or difflib.get_close_matches(str(key), list(valid), n=3, cutoff=0.6)
+    hint = f" Did you mean: {', '.join(repr(n) for n in names)}?" if names else ""
     return (
-        f"Unknown config key {key!r}{where}.{did_you_mean(str(key), valid)}"
-        f" Valid keys: {', '.join(sorted(valid))}."
+        f"Unknown config key {key!r}{where}.{hint} `plugrl config <algorithm>` lists every "
+        "key with its default and what it does."
     )
 
 

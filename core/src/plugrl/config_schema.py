@@ -111,6 +111,7 @@ class CommonConfig(_Schema):
         AfterValidator(_log_level),
         Field(description="'DEBUG', 'INFO', 'WARN', 'WARNING' or 'ERROR' (in any case)"),
     ]
+    monitor: bool
     callbacks: Annotated[
         Any,
         AfterValidator(_not_a_number),

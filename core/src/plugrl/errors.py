@@ -35,7 +35,7 @@ class NonFiniteError(PlugrlError):
 
 
 class ResultsError(PlugrlError):
-    """Results (result.json, progress.csv, TensorBoard events) could not be written."""
+    """Results (result.json, progress.csv, TensorBoard events) could not be written or read."""
 
 
 class WorkerError(PlugrlError):

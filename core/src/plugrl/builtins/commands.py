@@ -1,4 +1,4 @@
-"""The kernel's CLI subcommands: train, rollout, plugins."""
+"""The kernel's CLI subcommands: train, rollout, plot, config, plugins."""
 
 from typing import Any
 
@@ -7,8 +7,10 @@ from plugrl.hookspecs import hookimpl
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    from plugrl.cli import plugins_command, rollout, train
+    from plugrl.cli import config_command, plot, plugins_command, rollout, train
 
     cli.add_command(train.train)
     cli.add_command(rollout.rollout)
+    cli.add_command(plot.plot)
+    cli.add_command(config_command.config_command)
     cli.add_command(plugins_command.plugins)

@@ -65,9 +65,17 @@ class CSVSink:
         """Nothing to release: each row is written and closed at once."""
 
 
+def _is_wall_clock(key: str) -> bool:
+    """``timestamp``-like keys: a Unix time is no curve, and float32 (TensorBoard's scalars)
+    rounds it to steps of 128 s; each event records its wall time anyway."""
+    name = key.rsplit("/", 1)[-1]
+    return name == "timestamp" or name.endswith("_timestamp")
+
+
 class TensorBoardSink:
     """Writes every finite numeric result as a TensorBoard scalar, stepped by
-    ``timesteps_total``."""
+    ``timesteps_total``; wall-clock keys (``timestamp``) are left to result.json and
+    progress.csv, which keep them exact."""
 
     def __init__(self, logdir: str, config: dict):
         from tensorboardX import SummaryWriter
@@ -81,6 +89,7 @@ class TensorBoardSink:
                 isinstance(value, numbers.Number)
                 and not isinstance(value, bool)
                 and math.isfinite(value)
+                and not _is_wall_clock(key)
             ):
                 self._writer.add_scalar(f"plugrl/{key}", float(value), global_step=step)
         self._writer.flush()

@@ -66,6 +66,21 @@ def parse_json_option(flag: str, value: str | None) -> dict[str, Any]:
     return parsed
 
 
+EXAMPLES = """
+\b
+Examples:
+  plugrl train --run PPO --env CartPole-v1 --stop '{"episode_reward_mean": 450}'
+  plugrl train -f cartpole-ppo.yaml          (a tuned example: see tuned_examples/)
+  plugrl rollout RUN_FOLDER/checkpoint_000010 --episodes 5
+  plugrl plot RUN_FOLDER                     (learning curves)
+  plugrl config PPO                          (PPO's config keys and defaults)
+  plugrl plugins                             (installed algorithms, frameworks, envs)
+
+\b
+`plugrl COMMAND --help` describes a command and its options.
+"""
+
+
 def build_cli() -> click.Group:
     """The root group with every command that plugins register."""
     from plugrl import __version__
@@ -74,6 +89,7 @@ def build_cli() -> click.Group:
     @click.group(
         name="plugrl",
         context_settings={"help_option_names": ["-h", "--help"]},
+        epilog=EXAMPLES,
     )
     @click.version_option(__version__, prog_name="plugrl")
     def cli() -> None:

@@ -13,6 +13,7 @@ import gymnasium as gym
 
 from plugrl.cli.main import log_level_name, parse_json_option, verbose_option
 from plugrl.env.creator import EnvContext, env_name
+from plugrl.env.video import record_video, with_render_mode
 from plugrl.jsonable import to_jsonable
 from plugrl.registry import get_trainer_class, registry
 from plugrl.trainer import Trainer
@@ -37,10 +38,16 @@ def _has_display() -> bool:
     return True
 
 
-def make_rollout_env(config: dict[str, Any], env_creator: Any, render: bool) -> gym.Env:
+def make_rollout_env(
+    config: dict[str, Any], env_creator: Any, render: bool, video: str | None = None
+) -> gym.Env:
     """A fresh env; a gymnasium id renders with ``render_mode="human"`` when asked and
-    possible, and a warning is printed once when it is not."""
+    possible, and a warning is printed once when it is not. With ``video``, every episode is
+    recorded into that folder instead (``rollout-episode-<n>.mp4``)."""
     env_id, env_config = config.get("env"), dict(config.get("env_config") or {})
+    if video:
+        env = env_creator(with_render_mode(EnvContext(env_config)))
+        return record_video(env, video, name_prefix="rollout", episode_trigger=lambda n: True)
     if render:
         reason = None
         if not _has_display():
@@ -82,6 +89,11 @@ def make_rollout_env(config: dict[str, Any], env_creator: Any, render: bool) -> 
 )
 @click.option("--no-render", is_flag=True, help="Don't render the env.")
 @click.option(
+    "--video",
+    type=click.Path(file_okay=False),
+    help="Record every episode as an MP4 file in this folder (instead of rendering).",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False),
     help="Write episodes as JSON lines: obs, actions and rewards of every step.",
@@ -100,6 +112,7 @@ def rollout(
     steps: int,
     episodes: int,
     no_render: bool,
+    video: str | None,
     out: str | None,
     config_json: str | None,
     explore: bool | None,
@@ -107,7 +120,7 @@ def rollout(
 ) -> int:
     """Roll out the agent saved in CHECKPOINT and print each episode's reward."""
     overrides = parse_json_option("--config", config_json)
-    overrides.update(num_workers=0, evaluation_interval=None, num_envs_per_worker=1)
+    overrides.update(num_workers=0, evaluation_interval=None, num_envs_per_worker=1, monitor=False)
     if log_level_name(verbose):
         overrides["log_level"] = log_level_name(verbose)
     trainer_cls = get_trainer_class(run) if run else Trainer
@@ -116,7 +129,9 @@ def rollout(
             checkpoint, overrides, env=env, logger_creator=lambda cfg: _NullSink(tmp)
         )
         try:
-            rollout_env = make_rollout_env(trainer.config, trainer.env_creator, not no_render)
+            rollout_env = make_rollout_env(
+                trainer.config, trainer.env_creator, not no_render, video
+            )
             name = type(trainer).__name__
             click.echo(f"Rolling out {name} from {checkpoint} on {env_name(trainer.config['env'])}")
             rewards = _run_episodes(trainer, rollout_env, steps, episodes, out, explore)
@@ -127,6 +142,8 @@ def rollout(
         click.echo(f"Mean reward over {len(rewards)} episodes: {mean:.2f}")
     if out:
         click.echo(f"Episodes written to {out}")
+    if video:
+        click.echo(f"Videos written to {video}")
     return 0
 
 

@@ -3,11 +3,14 @@ criterion is met, checkpointing on the way, at the end and on Ctrl-C."""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
+import os
 import re
-import shutil
+import shlex
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,13 +20,13 @@ import yaml
 
 from plugrl.checkpoint import read_state
 from plugrl.cli.main import EXIT_INTERRUPTED, log_level_name, parse_json_option, verbose_option
-from plugrl.cli.progress import ProgressPrinter
-from plugrl.config import merge_dicts
+from plugrl.cli.progress import TrainingProgress
+from plugrl.config import COMMON_CONFIG, merge_dicts
 from plugrl.env.creator import env_name, make_env_creator
 from plugrl.errors import CheckpointError, ConfigError, did_you_mean
 from plugrl.jsonable import flatten
 from plugrl.registry import get_trainer_class
-from plugrl.trainer.logdir import make_logdir
+from plugrl.trainer.logdir import new_logdir
 from plugrl.trainer.trainer import algorithm_mismatch, lineage_of
 
 logger = logging.getLogger("plugrl.cli")
@@ -130,8 +133,29 @@ def _warn_missing_stop_keys(result: dict[str, Any], stop: dict[str, Any]) -> Non
             )
 
 
-@click.command()
-@click.option("--run", "run", help="Algorithm to train, e.g. PPO (see `plugrl plugins`).")
+EXAMPLES = """
+\b
+Examples:
+  plugrl train --run PPO --env CartPole-v1 --stop '{"training_iteration": 20}'
+  plugrl train --run PPO --env CartPole-v1 --torch --config '{"lr": 0.001}'
+  plugrl train --run PG --env CartPole-v1 --eager --trace --stop '{"timesteps_total": 50000}'
+  plugrl train -f cartpole-ppo.yaml --seed 1
+  plugrl train --run my_pkg.trainers:MyTrainer --env my_pkg.envs:MyEnv
+  plugrl train -f cartpole-ppo.yaml --restore RUN_FOLDER/checkpoint_000010
+
+\b
+`plugrl config PPO` lists an algorithm's config keys with their defaults;
+the tuned examples are YAML files in each algorithm plugin (tuned_examples/).
+"""
+
+
+@click.command(epilog=EXAMPLES)
+@click.option(
+    "--run",
+    "run",
+    help="Algorithm: a registered name such as PPO (see `plugrl plugins`), or a Trainer "
+    "subclass as 'module:Class'.",
+)
 @click.option("--env", help="Env: a gymnasium id, a registered name or 'module:Class'.")
 @click.option("--config", "config_json", metavar="JSON", help="Config overrides as JSON.")
 @click.option(
@@ -174,6 +198,11 @@ def _warn_missing_stop_keys(result: dict[str, Any], stop: dict[str, Any]) -> Non
     help="Folder under the results root (default: the YAML experiment name, or 'default').",
 )
 @click.option("--framework", help="Backend plugin: torch, or tf (tf2) with plugrl-tf.")
+@click.option("--torch", "use_torch", is_flag=True, help="Same as --framework torch.")
+@click.option("--eager", is_flag=True, help="Same as --framework tf2 (TensorFlow, eager).")
+@click.option(
+    "--trace", is_flag=True, help="With --eager: trace acting and learning (eager_tracing)."
+)
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--num-workers", type=click.IntRange(min=0), help="Remote rollout workers.")
 @click.option("--ray-address", help="Address of a Ray cluster to join.")
@@ -191,23 +220,33 @@ def train(
     local_dir: str | None,
     experiment_name: str | None,
     framework: str | None,
+    use_torch: bool,
+    eager: bool,
+    trace: bool,
     seed: int | None,
     num_workers: int | None,
     ray_address: str | None,
     verbose: int,
 ) -> int:
-    """Train an algorithm until a stop criterion is met (Ctrl-C saves a checkpoint and stops)."""
+    """Train an algorithm until a stop criterion is met (Ctrl-C saves a checkpoint and stops).
+
+    Import paths typed here ('module:Class' for --run, --env, callbacks) are also looked up
+    in the current directory, as with `python -m`.
+    """
     config_override = parse_json_option("--config", config_json)
     stop_override = parse_json_option("--stop", stop_json)
     check_stop(stop_override)
     experiments = load_experiments(config_file) if config_file else {"default": {}}
     flags: dict[str, Any] = {
-        "framework": framework,
+        "framework": framework_flag(framework, use_torch=use_torch, eager=eager),
+        "eager_tracing": True if trace else None,
         "seed": seed,
         "num_workers": num_workers,
         "ray_address": ray_address,
         "log_level": log_level_name(verbose),
     }
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
     for name, spec in experiments.items():
         stop = dict(spec.get("stop") or {})
         stop.update(stop_override)
@@ -217,6 +256,12 @@ def train(
         if keep is not None:
             config["keep_checkpoints_num"] = keep
         config.update({k: v for k, v in flags.items() if v is not None})
+        chosen = config.get("framework", COMMON_CONFIG["framework"])
+        if trace and chosen not in TF_FRAMEWORKS:
+            raise ConfigError(
+                f"--trace traces TensorFlow's eager mode, but the framework is {chosen!r}: "
+                "add --eager."
+            )
         status = run_experiment(
             run=run or spec.get("run"),
             env=env or spec.get("env") or config.get("env"),
@@ -231,6 +276,52 @@ def train(
         if status:
             return status
     return 0
+
+
+# Names of the TensorFlow backend (plugrl-tf registers both).
+TF_FRAMEWORKS = ("tf", "tf2")
+
+
+def framework_flag(framework: str | None, *, use_torch: bool, eager: bool) -> str | None:
+    """The framework chosen by ``--framework``, ``--torch`` or ``--eager`` (None: none);
+    an error when they disagree."""
+    chosen = {
+        flag: name
+        for flag, name, given in (
+            ("--framework", framework, bool(framework)),
+            ("--torch", "torch", use_torch),
+            ("--eager", "tf2", eager),
+        )
+        if given
+    }
+    if len({"tf2" if name in TF_FRAMEWORKS else name for name in chosen.values()}) > 1:
+        raise ConfigError(
+            f"{' and '.join(chosen)} choose different frameworks "
+            f"({', '.join(sorted(set(chosen.values())))}): pass one of them."
+        )
+    return next(iter(chosen.values()), None)
+
+
+def resolve_trainer_class(run: str) -> type:
+    """A registered algorithm (``"PPO"``), or a Trainer subclass by import path
+    (``"my_pkg.trainers:MyTrainer"``), imported: only for names the user typed."""
+    if not isinstance(run, str) or ":" not in run:
+        return get_trainer_class(run)
+    from plugrl.plugins import import_object
+    from plugrl.trainer import Trainer
+
+    try:
+        found = import_object(run)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            f"Algorithm {run!r} looks like an import path but cannot be imported: {exc}."
+        ) from None
+    if not (isinstance(found, type) and issubclass(found, Trainer)):
+        raise ConfigError(
+            f"Algorithm {run!r} is {found!r}, not a Trainer subclass: name one made with "
+            "plugrl.build_trainer, or a registered algorithm such as PPO."
+        )
+    return found
 
 
 def _sigterm_interrupts() -> Any:
@@ -262,13 +353,17 @@ def run_experiment(
     local_dir: str | None = None,
     experiment: str = "default",
 ) -> int:
-    """Build the trainer, train until ``stop``, save checkpoints; 0, or 130 when interrupted."""
+    """Build the trainer, train until ``stop``, save checkpoints; 0, or 130 when interrupted.
+
+    The run folder appears with the first result or checkpoint: a run that fails to start
+    leaves nothing behind.
+    """
     if not run:
         raise ConfigError(
             "No algorithm given: pass --run (e.g. --run PPO) or set 'run' in the YAML file."
         )
-    trainer_cls = get_trainer_class(run)
-    make_env_creator(env)  # fail on an unknown env before creating any folder
+    trainer_cls = resolve_trainer_class(run)
+    make_env_creator(env)  # fail on an unknown env before building anything
     config["env"] = env
     # A checkpoint to continue from is read and checked before anything is built or written.
     restored = read_state(restore) if restore else None
@@ -276,58 +371,74 @@ def run_experiment(
         problem = algorithm_mismatch(restored, lineage_of(trainer_cls))
         if problem:
             raise CheckpointError(f"Cannot continue {run} from {restore!r}: {problem}.")
-    logdir = make_logdir(trainer_cls.__name__, env_name(env), local_dir, experiment)
-    try:
-        trainer = trainer_cls(config=config, logdir=str(logdir))
-    except BaseException:
-        if logdir.is_dir() and not any(logdir.iterdir()):
-            shutil.rmtree(logdir, ignore_errors=True)
-        raise
+    logdir = new_logdir(trainer_cls.__name__, env_name(env), local_dir, experiment)
+    trainer = trainer_cls(config=config, logdir=str(logdir))
     if restored is not None:
         try:
             trainer.restore(restore, restored)
         except BaseException:
             trainer.stop()
-            shutil.rmtree(logdir, ignore_errors=True)  # nothing was trained in it
             raise
         click.echo(f"Restored {restore} (iteration {trainer.iteration}).")
-    click.echo(f"Training {run} on {env_name(env)}; results in {trainer.logdir}")
+    title = f"{trainer_cls.__name__} on {env_name(env)}"
+    click.echo(f"Training {title}; results in {trainer.logdir}")
     if stop:
         criteria = ", ".join(f"{k} >= {v}" for k, v in stop.items())
         click.echo(f"Stops when {criteria}.")
     else:
         click.echo("No stop criteria (--stop): trains until Ctrl-C.")
-    progress = ProgressPrinter()
     previous_sigterm = _sigterm_interrupts()
     last_saved_at: int | None = None
     checkpoint: str | None = None
     interrupted = False
     try:
         try:
-            first = True
-            while True:
-                result = trainer.train()
-                progress.update(result)
-                if first:
-                    _warn_missing_stop_keys(result, stop)
-                    first = False
-                if checkpoint_freq and trainer.iteration % checkpoint_freq == 0:
-                    checkpoint, last_saved_at = trainer.save(), trainer.iteration
-                    logger.info("Saved checkpoint %s", checkpoint)
-                if should_stop(result, stop):
-                    break
+            with TrainingProgress(stop, title=title, iteration=trainer.iteration) as progress:
+                first = True
+                while True:
+                    result = trainer.train()
+                    progress.update(result)
+                    if first:
+                        _warn_missing_stop_keys(result, stop)
+                        first = False
+                    if checkpoint_freq and trainer.iteration % checkpoint_freq == 0:
+                        checkpoint, last_saved_at = trainer.save(), trainer.iteration
+                        logger.info("Saved checkpoint %s", checkpoint)
+                    if should_stop(result, stop):
+                        break
         except KeyboardInterrupt:
             interrupted = True
-            progress.finish()
             click.echo("Interrupted: saving a checkpoint before exiting...", err=True)
-        progress.finish()
         if (checkpoint_at_end or interrupted) and last_saved_at != trainer.iteration:
             checkpoint = trainer.save()
     finally:  # also when training fails: workers stop, checkpoints already saved stay
         trainer.stop()
         if previous_sigterm is not None:
             signal.signal(signal.SIGTERM, previous_sigterm)
-    click.echo(f"Results: {trainer.logdir}")
-    if checkpoint:
-        click.echo(f"Checkpoint: {checkpoint}")
+    for line in next_steps(trainer.logdir, checkpoint):
+        click.echo(line)
     return EXIT_INTERRUPTED if interrupted else 0
+
+
+def next_steps(logdir: str, checkpoint: str | None) -> list[str]:
+    """Where a finished run's results are, and the commands that show them."""
+    lines = [f"Results: {logdir}"]
+    if checkpoint:
+        lines.append(f"Checkpoint: {checkpoint}")
+    commands = []
+    if _has_command("plot"):
+        commands.append(f"plugrl plot {shlex.quote(logdir)}")
+    tensorboard = f"tensorboard --logdir {shlex.quote(logdir)}"
+    if importlib.util.find_spec("tensorboard") is None:
+        tensorboard += "   (pip install 'plugrl[tensorboard]')"
+    commands.append(tensorboard)
+    if checkpoint:
+        commands.append(f"plugrl rollout {shlex.quote(checkpoint)}")
+    return [*lines, "Next:", *(f"  {command}" for command in commands)]
+
+
+def _has_command(name: str) -> bool:
+    """Whether the running ``plugrl`` has the subcommand ``name`` (a plugin may add it)."""
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root().command if ctx else None
+    return isinstance(root, click.Group) and name in root.commands

@@ -7,6 +7,7 @@ import inspect
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -19,6 +20,8 @@ from plugrl.env.checker import CheckedEnv, check_step
 from plugrl.env.creator import EnvContext, EnvCreator
 from plugrl.env.filters import make_filter
 from plugrl.env.preprocessors import Preprocessor
+from plugrl.env.video import record_video, with_render_mode
+from plugrl.errors import ConfigError
 from plugrl.registry import registry
 from plugrl.sample_batch import DEFAULT_POLICY_ID, SampleBatch
 from plugrl.sampling.env_outputs import EnvOutputGuard
@@ -53,6 +56,7 @@ class RolloutWorker:
         worker_index: 0 for the local worker, 1..N for remote ones.
         num_workers: how many remote workers the set has.
         plugin_spec: rebuilds the plugin host in a fresh process (see ``PluginHost.spec``).
+        log_dir: the run folder; ``monitor: true`` records videos into ``<log_dir>/videos/``.
         **kwargs: RLlib-style overrides such as ``rollout_fragment_length`` or ``num_envs``.
     """
 
@@ -66,6 +70,7 @@ class RolloutWorker:
         plugin_spec: dict | None = None,
         runtime_registrations: dict | None = None,
         policy_config: dict | None = None,
+        log_dir: str | None = None,
         **kwargs: Any,
     ):
         if plugin_spec is not None:
@@ -83,6 +88,7 @@ class RolloutWorker:
         self.config = config
         self.worker_index = worker_index
         self.num_workers = num_workers
+        self.log_dir = log_dir
         self.context = WorkerContext(worker_index, num_workers, bool(config["in_evaluation"]))
         self.global_vars: dict[str, Any] = {"timestep": 0}
         self.callbacks = Callbacks(config["callbacks"])
@@ -127,10 +133,23 @@ class RolloutWorker:
 
     def _make_env(self, env_creator: EnvCreator, vector_index: int) -> gym.Env:
         ctx = self.env_context.copy_with_overrides(vector_index=vector_index)
+        # monitor: the first env of the worker that samples (remote worker 1 if any) records
+        sampler_index = 1 if self.num_workers else 0
+        record = self.config["monitor"] and vector_index == 0 and self.worker_index == sampler_index
+        if record:
+            ctx = with_render_mode(ctx)
         # the first reset() and step() are checked against the API and the spaces
         env = CheckedEnv(env_creator(ctx))
         if self.config["horizon"]:
             env = gym.wrappers.TimeLimit(env, max_episode_steps=self.config["horizon"])
+        if record:
+            if not self.log_dir:
+                raise ConfigError(
+                    "monitor: true records videos into the run folder, but this worker has "
+                    "none: pass log_dir (WorkerSet(logdir=...)) or set monitor to false."
+                )
+            prefix = "evaluation" if self.context.in_evaluation else "train"
+            env = record_video(env, Path(self.log_dir) / "videos", name_prefix=prefix)
         if self.callbacks.active("on_sub_environment_created"):
             self.callbacks.call(
                 "on_sub_environment_created", worker=self, sub_environment=env, env_context=ctx

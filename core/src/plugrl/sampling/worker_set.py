@@ -43,7 +43,9 @@ class WorkerSet:
         self._config = complete_config(trainer_config, COMMON_CONFIG)
         self._num_workers = self._config["num_workers"] if num_workers is None else num_workers
         self.logdir = logdir
-        self._local = RolloutWorker(env_creator, self._policy, self._config, 0, self._num_workers)
+        self._local = RolloutWorker(
+            env_creator, self._policy, self._config, 0, self._num_workers, log_dir=logdir
+        )
         self._remote: list[Any] = []
         self._index: dict[Any, int] = {}  # remote worker -> its worker_index
         self.num_restarts = 0
@@ -82,6 +84,7 @@ class WorkerSet:
                 self._num_workers,
                 plugin_spec=plugins.get_host().spec(),
                 runtime_registrations=runtime,
+                log_dir=self.logdir,
             )
             for index in indices
         ]

@@ -29,14 +29,16 @@ from plugrl.errors import (
     ResultsError,
 )
 from plugrl.exploration import check_exploration_config
+from plugrl.export import ExportError, add_pipeline
 from plugrl.jsonable import to_jsonable
 from plugrl.optimizers import SyncSamplesOptimizer, build_optimizer
+from plugrl.policy import TemplatePolicy
 from plugrl.registry import get_policy_class, get_trainer_class, registry
 from plugrl.sample_batch import DEFAULT_POLICY_ID
 from plugrl.sampling.metrics import summarize_episodes
 from plugrl.sampling.worker_set import WorkerSet
 from plugrl.template import TemplateClass, make_template_class
-from plugrl.trainer.logdir import make_logdir, write_params
+from plugrl.trainer.logdir import new_logdir, write_params
 
 logger = logging.getLogger("plugrl")
 
@@ -70,7 +72,8 @@ class Trainer(TemplateClass):
             path, class or callable.
         logger_creator: ``fn(config) -> sink`` for custom result logging (the sink has
             ``on_result(result)``, ``close()`` and a ``logdir`` attribute).
-        logdir: the run folder; default ``~/plugrl_results/default/<Name>_<env>_<time>/``.
+        logdir: the run folder; default ``~/plugrl_results/default/<Name>_<env>_<time>_<id>/``.
+            It is created at the first ``train()`` or ``save()``.
     """
 
     _template: dict[str, Any] = dict.fromkeys(TEMPLATE_FUNCTIONS)
@@ -99,13 +102,15 @@ class Trainer(TemplateClass):
         self._time_total = 0.0
         self._episodes_total = 0
         self.evaluation_workers: WorkerSet | None = None
-        # A custom sink says where results go; the registered sinks open once construction
-        # has succeeded, so a failed construction leaves no open files behind.
+        # A custom sink says where results go. The run folder is only named here: it is
+        # created, with params.json and the registered sinks, at the first result or save
+        # (_open_logdir), so a trainer that never trains writes nothing.
         self._sinks = [logger_creator(self.config)] if logger_creator else []
+        self._logdir_open = False
         self.logdir = str(
             logdir
             or getattr(next(iter(self._sinks), None), "logdir", None)
-            or make_logdir(type(self).__name__, _env_label(self.config["env"]))
+            or new_logdir(type(self).__name__, _env_label(self.config["env"]))
         )
 
         if t["validate_config"]:
@@ -135,13 +140,6 @@ class Trainer(TemplateClass):
             t["after_init"](self)
         if self.config["evaluation_interval"]:
             self.evaluation_workers = self._make_evaluation_workers()
-        if not self._sinks:
-            Path(self.logdir).mkdir(parents=True, exist_ok=True)
-            self._sinks = [
-                registry("loggers").get(name)(self.logdir, self.config)
-                for name in registry("loggers").names()
-            ]
-        write_params(Path(self.logdir), self.config)
         self.callbacks.call("on_trainer_init", trainer=self)
 
     # --- construction -----------------------------------------------------------------------
@@ -270,17 +268,37 @@ class Trainer(TemplateClass):
         self._log_result(result)
         return result
 
+    def _open_logdir(self) -> None:
+        """Create the run folder with ``params.json`` and open the registered sinks (unless
+        a custom sink was given), once: at the first result or save."""
+        if self._logdir_open:
+            return
+        try:
+            write_params(Path(self.logdir), self.config)
+            if not self._sinks:
+                self._sinks = [
+                    registry("loggers").get(name)(self.logdir, self.config)
+                    for name in registry("loggers").names()
+                ]
+        except OSError as exc:
+            raise ResultsError(
+                f"Could not create the run folder {self.logdir!r}: {exc.strerror or exc}. "
+                "Free some disk space or choose another --local-dir (or logdir=)."
+            ) from None
+        self._logdir_open = True
+
     def _log_result(self, result: dict[str, Any]) -> None:
         """Hand ``result`` to every sink; a failing disk is one :class:`ResultsError`."""
-        for sink in self._sinks:
-            try:
+        self._open_logdir()
+        try:
+            for sink in self._sinks:
                 sink.on_result(result)
-            except OSError as exc:
-                raise ResultsError(
-                    f"Could not write the results of iteration {self.iteration} to "
-                    f"{self.logdir!r}: {exc.strerror or exc}. Checkpoints already saved are "
-                    "intact; free some disk space or choose another --local-dir."
-                ) from None
+        except OSError as exc:
+            raise ResultsError(
+                f"Could not write the results of iteration {self.iteration} to "
+                f"{self.logdir!r}: {exc.strerror or exc}. Checkpoints already saved are "
+                "intact; free some disk space or choose another --local-dir."
+            ) from None
 
     def collect_metrics(self, selected_workers: list | None = None) -> dict[str, Any]:
         """Episode metrics over the smoothing window, with the optimizer's ``info``."""
@@ -333,7 +351,7 @@ class Trainer(TemplateClass):
 
     # --- acting -----------------------------------------------------------------------------
 
-    def compute_action(
+    def compute_single_action(
         self,
         observation: Any,
         state: list | None = None,
@@ -358,6 +376,8 @@ class Trainer(TemplateClass):
         )
         action = local.to_env_actions(np.asarray([action]))[0]
         return (action, state_out, extra) if (state or full_fetch) else action
+
+    compute_action = compute_single_action  # RLlib's earlier name
 
     def compute_actions(
         self,
@@ -394,6 +414,8 @@ class Trainer(TemplateClass):
     def save(self, checkpoint_dir: str | None = None) -> str:
         """Write a checkpoint folder ``checkpoint_<iteration>`` and return its path; with
         ``keep_checkpoints_num`` set, older checkpoints in that folder beyond it are deleted."""
+        if not checkpoint_dir:
+            self._open_logdir()  # a run saved before any result still gets its params.json
         parent = Path(checkpoint_dir) if checkpoint_dir else Path(self.logdir)
         path = parent / f"checkpoint_{self.iteration:06d}"
         write_state(path, self.__getstate__())
@@ -502,6 +524,32 @@ class Trainer(TemplateClass):
 
     def export_policy_checkpoint(self, export_dir: str, policy_id: str = DEFAULT_POLICY_ID) -> None:
         self.get_policy(policy_id).export_checkpoint(export_dir)
+
+    def export_policy_model(
+        self, export_dir: str, policy_id: str = DEFAULT_POLICY_ID, onnx: int | None = None
+    ) -> None:
+        """Write the policy's model for serving without plugrl: its forward pass (torch:
+        TorchScript, or ONNX of opset ``onnx``; tf: a SavedModel) and ``policy.json`` with this
+        trainer's preprocessing, observation filter and action rescaling.
+        ``plugrl.export.import_model(export_dir).compute_actions(observations)`` then gives the
+        actions ``compute_single_action(obs, explore=False)`` gives (see :mod:`plugrl.export`).
+        """
+        policy = self.get_policy(policy_id)
+        if not isinstance(policy, TemplatePolicy):
+            raise ExportError(
+                f"Policy {policy_id!r} is a {type(policy).__name__}, not a TemplatePolicy: only "
+                "policies built on a framework backend (build_torch_policy, build_tf_policy) "
+                "can be exported."
+            )
+        policy.export_model(export_dir, onnx)
+        local = self.workers.local_worker()
+        add_pipeline(
+            export_dir,
+            local.preprocessors[policy_id].original_space,
+            local.filters[policy_id],
+            normalize_actions=local.config["normalize_actions"],
+            clip_actions=local.config["clip_actions"],
+        )
 
     def stop(self) -> None:
         """Stop workers and close result files."""
