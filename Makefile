@@ -7,7 +7,7 @@ DISTS := core plugins/exploration plugins/torch_backend plugins/tf_backend plugi
 STAMP := $(VENV)/.installed
 CORE_VENV := .venv-core
 
-.PHONY: setup train test bench soak lint check-core clean
+.PHONY: setup train test bench soak lint check-core check-wheels docs clean
 
 setup: $(STAMP)
 
@@ -24,7 +24,7 @@ SEED ?= 0
 train: setup
 	$(VENV)/bin/plugrl train -f plugins/ppo/src/plugrl_ppo/tuned_examples/cartpole-ppo.yaml --seed $(SEED)
 
-test: setup check-core
+test: setup check-core check-wheels docs
 	$(PY) -m pytest -q
 
 bench: setup
@@ -38,11 +38,21 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The documentation site, into site/. Strict: a warning (a broken link, a docstring griffe
+# cannot parse, a config key without a comment) fails the build.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
 # The kernel alone: importable, lists its built-ins, and names the plugin to install.
 check-core:
 	test -x $(CORE_VENV)/bin/python || $(PYTHON) -m venv $(CORE_VENV)
 	$(CORE_VENV)/bin/python -m pip --disable-pip-version-check -q install -e core
 	$(CORE_VENV)/bin/python tests/check_core_only.py
+
+# Every distribution as a wheel, with its package data; a clean venv with only those wheels
+# (plugrl[torch,ppo,plot]) trains, rolls out and plots. About 2 minutes.
+check-wheels: setup
+	$(PY) tests/check_wheels.py
 
 clean:
 	rm -rf $(VENV) $(CORE_VENV)
