@@ -70,6 +70,7 @@ DEFAULT_CONFIG = with_common_config(
         "lr": 5e-4,
         # Piecewise-linear learning rate, [[timestep, lr], ...].
         "lr_schedule": None,
+        # Epsilon of the Adam optimizer (added to the denominator for numerical stability).
         "adam_epsilon": 1e-8,
         # Clip the global gradient norm to this value (None = no clipping).
         "grad_clip": 40,
