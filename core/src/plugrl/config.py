@@ -13,7 +13,6 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from plugrl.config_schema import CommonConfig, check_config
 from plugrl.errors import ConfigError
 
 MODEL_DEFAULTS: dict[str, Any] = {
@@ -268,11 +267,13 @@ def complete_config(config: Mapping[str, Any] | None, defaults: Mapping[str, Any
 
 
 def merge_trainer_config(
-    default: Mapping, user: Mapping | None, schema: type[CommonConfig] | None = None
+    default: Mapping, user: Mapping | None, schema: type | None = None
 ) -> TrainerConfig:
     """Merge a user config onto a trainer's defaults and check it: unknown keys at every
     level, and every value against ``schema`` (default :class:`CommonConfig`), the overrides
     in ``evaluation_config`` too."""
+    from plugrl.config_schema import CommonConfig, check_config  # pydantic: when needed
+
     schema = schema or CommonConfig
     config = merge_dicts(default, user or {})
     check_config(config, schema)
