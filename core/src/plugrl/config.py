@@ -118,8 +118,22 @@ COMMON_CONFIG: dict[str, Any] = {
     # === Evaluation ===
     # Evaluate every N train() calls; None turns evaluation off.
     "evaluation_interval": None,
-    # Episodes per evaluation round.
-    "evaluation_num_episodes": 10,
+    # How long each evaluation round runs, in evaluation_duration_unit; "auto" (with
+    # evaluation_parallel_to_training) evaluates for as long as the training step takes.
+    "evaluation_duration": 10,
+    # "episodes" or "timesteps". Episodes not divisible by the evaluation workers: the
+    # remainder runs on the first workers; timesteps are rounded up to a multiple of them.
+    "evaluation_duration_unit": "episodes",
+    # The older name: N means evaluation_duration N in episodes (None: use evaluation_duration).
+    "evaluation_num_episodes": None,
+    # Evaluate in a thread while the training step runs; evaluation in iteration n then uses
+    # the weights from the end of iteration n - 1.
+    "evaluation_parallel_to_training": False,
+    # A stuck or failed evaluation worker does not hold up the round: the others cover its
+    # share (a failed one is recreated or dropped; see recreate_failed_workers).
+    "enable_async_evaluation": False,
+    # With enable_async_evaluation: the longest an evaluation round waits for its units.
+    "evaluation_sample_timeout_s": 180.0,
     # Set on evaluation workers (read it in callbacks or envs); True while evaluating.
     "in_evaluation": False,
     # Config overrides for evaluation workers, e.g. {"explore": False}.
@@ -143,6 +157,9 @@ COMMON_CONFIG: dict[str, Any] = {
     "min_iter_time_s": 0,
     # Each train() call samples at least this many env steps.
     "timesteps_per_iteration": 0,
+    # Curriculum: fn(train_results, task_settable_env, env_context) -> task, called after each
+    # train() for every sub-env of every rollout worker (the env is a TaskSettableEnv).
+    "env_task_fn": None,
     # Seed for numpy, random, the framework and the envs (worker i uses seed + 1000 * i).
     "seed": None,
     # === Resources ===
@@ -232,7 +249,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "target_update_interval": ("target_network_update_freq",),
     "replay_buffer_size": ("buffer_size",),
     "eval_freq": ("evaluation_interval",),
-    "n_eval_episodes": ("evaluation_num_episodes",),
+    "n_eval_episodes": ("evaluation_duration",),
     "env_kwargs": ("env_config",),
     "policy_kwargs": ("model",),
     "use_pytorch": ("framework",),

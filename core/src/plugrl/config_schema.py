@@ -130,7 +130,12 @@ class CommonConfig(_Schema):
     explore: bool
     exploration_config: Options  # "type" and its arguments: checked by the exploration
     evaluation_interval: PositiveInt | None
-    evaluation_num_episodes: PositiveInt
+    evaluation_duration: PositiveInt | Literal["auto"]
+    evaluation_duration_unit: Literal["episodes", "timesteps"]
+    evaluation_num_episodes: PositiveInt | None
+    evaluation_parallel_to_training: bool
+    enable_async_evaluation: bool
+    evaluation_sample_timeout_s: PositiveFloat
     in_evaluation: bool
     evaluation_config: Options  # checked with this schema after merging (check_config)
     evaluation_num_workers: NonNegativeInt
@@ -142,6 +147,7 @@ class CommonConfig(_Schema):
     metrics_smoothing_episodes: PositiveInt
     min_iter_time_s: NonNegativeFloat
     timesteps_per_iteration: NonNegativeInt
+    env_task_fn: Function | None
     seed: NonNegativeInt | None
     num_cpus_per_worker: NonNegativeFloat
     num_gpus_per_worker: NonNegativeFloat

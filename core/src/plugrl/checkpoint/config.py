@@ -31,6 +31,7 @@ CODE_KEYS: dict[tuple[str, ...], str | None] = {
     ("model", "custom_action_dist"): "models",
     ("callbacks",): None,
     ("custom_eval_function",): None,
+    ("env_task_fn",): None,
     ("before_learn_on_batch",): None,
 }
 # Dropping these changes what the trainer is, so the user must name them; the others only

@@ -335,7 +335,7 @@ class Trainer(TemplateClass):
             eval_workers.foreach_worker(lambda w: w.sync_filters(filters))
             eval_workers.foreach_worker(lambda w: w.get_metrics())  # drop stale episodes
             episodes: list = []
-            wanted = self.config["evaluation_num_episodes"]
+            wanted = self.config["evaluation_num_episodes"] or self.config["evaluation_duration"]
             while len(episodes) < wanted:
                 remotes = eval_workers.remote_workers()
                 if remotes:
