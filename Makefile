@@ -7,7 +7,7 @@ DISTS := core plugins/exploration plugins/torch_backend plugins/tf_backend plugi
 STAMP := $(VENV)/.installed
 CORE_VENV := .venv-core
 
-.PHONY: setup train test bench soak lint check-core check-wheels docs clean
+.PHONY: setup train test bench bench-tune soak lint check-core check-wheels docs clean
 
 setup: $(STAMP)
 
@@ -15,7 +15,7 @@ setup: $(STAMP)
 $(STAMP): constraints.txt $(foreach d,$(DISTS),$(d)/pyproject.toml) requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -c constraints.txt torch==2.13.0
-	$(PIP) install -c constraints.txt -r requirements-dev.txt $(foreach d,$(DISTS),-e $(d)) -e 'core[ray]'
+	$(PIP) install -c constraints.txt -r requirements-dev.txt $(foreach d,$(DISTS),-e $(d)) -e 'core[ray,tune]'
 	touch $(STAMP)
 
 # Seeded so a run repeats exactly; `make train SEED=3` for another one.
@@ -29,6 +29,10 @@ test: setup check-core check-wheels docs
 
 bench: setup
 	$(PY) benchmarks/bench.py
+
+# The PPO CartPole grid (3 lrs x 2 seeds) under Ray Tune, against six plugrl train runs in a row.
+bench-tune: setup
+	$(PY) benchmarks/tune_grid.py
 
 # PPO in-process, then with 2 Ray workers, 15 minutes each: RSS growth after warm-up.
 soak: setup

@@ -79,6 +79,18 @@ def main() -> int:
         proc.stderr,
     )
 
+    code = (
+        "from plugrl import tune\n"
+        "try:\n    tune.grid_search([1, 2])\n"
+        "except Exception as exc:\n    print(type(exc).__name__, exc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    check(
+        "`plugrl.tune` without Ray: a PluginError naming plugrl[tune]",
+        proc.stdout.startswith("PluginError") and "plugrl[tune]" in proc.stdout,
+        proc.stdout + proc.stderr,
+    )
+
     script = os.path.join(os.path.dirname(sys.executable), "plugrl")
     check("the `plugrl` console script is installed", os.path.exists(script), script)
     if os.path.exists(script):

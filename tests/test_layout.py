@@ -70,10 +70,17 @@ def test_no_plugin_has_an_import_cycle(plugin):
     assert not cycles, cycles
 
 
+# Ray Tune adapters: imported only by plugrl.tune's functions, once the user runs Tune.
+RAY_ADAPTERS = {"trainable.py", "results.py", "launch.py"}
+
+
 def test_the_kernel_imports_no_framework():
     frameworks = {"torch", "tensorflow", "ray", "keras"}
     hits = []
-    for path in (ROOT / "core" / "src" / "plugrl").rglob("*.py"):
+    kernel = ROOT / "core" / "src" / "plugrl"
+    for path in kernel.rglob("*.py"):
+        if path.parent == kernel / "tune" and path.name in RAY_ADAPTERS:
+            continue
         for node in ast.parse(path.read_text()).body:  # module level: run at import time
             names = []
             if isinstance(node, ast.Import):

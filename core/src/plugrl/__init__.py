@@ -10,6 +10,7 @@ Importing plugrl never imports torch, tensorflow or ray.
 from plugrl.callbacks import DefaultCallbacks, MultiCallbacks
 from plugrl.config import with_common_config
 from plugrl.env.creator import EnvContext
+from plugrl.env.task_settable import TaskSettableEnv
 from plugrl.errors import (
     CheckpointError,
     ConfigError,
@@ -55,6 +56,7 @@ __all__ = [
     "RolloutWorker",
     "SampleBatch",
     "SyncSamplesOptimizer",
+    "TaskSettableEnv",
     "Trainer",
     "WorkerError",
     "WorkerSet",

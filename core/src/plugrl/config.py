@@ -116,31 +116,37 @@ COMMON_CONFIG: dict[str, Any] = {
     # its constructor arguments.
     "exploration_config": {"type": "StochasticSampling"},
     # === Evaluation ===
-    # Evaluate every N train() calls; None turns evaluation off.
+    # Evaluate every N train() calls, on evaluation workers of their own; results go under
+    # result["evaluation"] (training's keys, plus units_per_worker). None turns evaluation off.
     "evaluation_interval": None,
-    # How long each evaluation round runs, in evaluation_duration_unit; "auto" (with
-    # evaluation_parallel_to_training) evaluates for as long as the training step takes.
+    # How long each evaluation round runs, in evaluation_duration_unit; "auto" (only with
+    # evaluation_parallel_to_training) evaluates in rounds until the training step finishes.
     "evaluation_duration": 10,
-    # "episodes" or "timesteps". Episodes not divisible by the evaluation workers: the
-    # remainder runs on the first workers; timesteps are rounded up to a multiple of them.
+    # "episodes" (complete episodes) or "timesteps" (truncated fragments; metrics from the
+    # episodes that complete). Episodes not divisible by the evaluation workers: the remainder
+    # runs on the first workers (10 on 7: 2, 2, 2, 1, 1, 1, 1); timesteps are rounded up to a
+    # multiple of them (200 on 3: 67 each). An unfinished episode goes on in the next round.
     "evaluation_duration_unit": "episodes",
     # The older name: N means evaluation_duration N in episodes (None: use evaluation_duration).
     "evaluation_num_episodes": None,
     # Evaluate in a thread while the training step runs; evaluation in iteration n then uses
-    # the weights from the end of iteration n - 1.
+    # the weights (and filters) from the end of iteration n - 1.
     "evaluation_parallel_to_training": False,
-    # A stuck or failed evaluation worker does not hold up the round: the others cover its
-    # share (a failed one is recreated or dropped; see recreate_failed_workers).
+    # A stuck or failed evaluation worker does not hold up the round: idle workers cover its
+    # share, a worker still busy from an earlier round is not waited for, and a failed one is
+    # recreated (recreate_failed_workers) or else dropped with a warning.
     "enable_async_evaluation": False,
-    # With enable_async_evaluation: the longest an evaluation round waits for its units.
+    # With enable_async_evaluation: the longest an evaluation round waits for its units (then
+    # it reports what came, with a warning).
     "evaluation_sample_timeout_s": 180.0,
     # Set on evaluation workers (read it in callbacks or envs); True while evaluating.
     "in_evaluation": False,
     # Config overrides for evaluation workers, e.g. {"explore": False}.
     "evaluation_config": {},
-    # Remote workers for evaluation; 0 evaluates in the driver.
+    # Remote workers (Ray actors) for evaluation; 0 evaluates on a local worker in the driver.
     "evaluation_num_workers": 0,
-    # fn(trainer, eval_workers) -> metrics dict, replacing the default evaluation.
+    # fn(trainer, eval_workers) -> metrics dict, replacing the default evaluation round (in
+    # the evaluation thread with evaluation_parallel_to_training).
     "custom_eval_function": None,
     # === Advanced rollouts ===
     # Sample in a background thread of the worker (algorithms that support it).

@@ -38,6 +38,10 @@ class ResultsError(PlugrlError):
     """Results (result.json, progress.csv, TensorBoard events) could not be written or read."""
 
 
+class TrialError(PlugrlError):
+    """Trials of a Ray Tune run failed; the message names them and their error files."""
+
+
 class WorkerError(PlugrlError):
     """A rollout worker failed; the message names the worker and the original exception."""
 

@@ -248,3 +248,16 @@ def register_env(name: str, env_creator: Callable[[dict], Any]) -> None:
     if not callable(env_creator):
         raise TypeError(f"register_env({name!r}, ...) needs a callable, got {env_creator!r}")
     registry("envs").add(name, env_creator)
+
+
+def runtime_registrations(kinds: tuple[str, ...] = KINDS) -> dict[str, dict[str, Any]]:
+    """What user code registered at run time, by kind: another process (a Ray actor) needs
+    it handed over, since such registrations do not travel by themselves."""
+    return {kind: registry(kind).runtime_items() for kind in kinds}
+
+
+def add_runtime_registrations(registrations: dict[str, dict[str, Any]]) -> None:
+    """Register in this process what :func:`runtime_registrations` took from another."""
+    for kind, items in registrations.items():
+        for name, obj in items.items():
+            registry(kind).add(name, obj)

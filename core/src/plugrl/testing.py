@@ -1,9 +1,13 @@
-"""Helpers for tests and benchmarks: the tuned examples, and the CLI run in-process."""
+"""Helpers for tests and benchmarks: the tuned examples, the CLI run in-process, and a local
+Ray for tests of remote workers."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from plugrl.cli.main import main
@@ -71,3 +75,25 @@ def cli_error(capsys: Any, *args: str) -> str:
     assert lines[0].startswith("plugrl: error: "), err
     assert "Traceback" not in err
     return lines[0]
+
+
+@contextmanager
+def local_ray(*by_value: ModuleType, num_cpus: int = 2) -> Iterator[Any]:
+    """A Ray started on this machine for a group of tests (in pytest, a module-scoped fixture),
+    shut down afterwards; yields the ``ray`` module.
+
+    The classes and functions of the modules ``by_value`` (a test module: pytest imports those
+    by path, so Ray workers could not import them) travel to the workers by value.
+    """
+    import cloudpickle
+    import ray
+
+    for module in by_value:
+        cloudpickle.register_pickle_by_value(module)
+    ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+        for module in by_value:
+            cloudpickle.unregister_pickle_by_value(module)

@@ -98,6 +98,19 @@ class TensorBoardSink:
         self._writer.close()
 
 
+class NullSink:
+    """The sink of a trainer whose results go elsewhere (or nowhere): writes nothing."""
+
+    def __init__(self, logdir: str):
+        self.logdir = logdir
+
+    def on_result(self, result: dict) -> None:
+        """Results are not written."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 @hookimpl
 def register_loggers(register: Any) -> None:
     register("json", JsonSink)

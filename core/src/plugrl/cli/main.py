@@ -7,8 +7,10 @@ A :class:`~plugrl.errors.PlugrlError` or a usage error is printed as one line,
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
+import shlex
 import sys
 import traceback
 from typing import Any
@@ -64,6 +66,30 @@ def parse_json_option(flag: str, value: str | None) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise ConfigError(f"{flag} must be a JSON object like '{{\"key\": 1}}', got {value!r}.")
     return parsed
+
+
+def next_steps(logdir: str, checkpoint: str | None) -> list[str]:
+    """Where a finished run's results are, and the commands that show them."""
+    lines = [f"Results: {logdir}"]
+    if checkpoint:
+        lines.append(f"Checkpoint: {checkpoint}")
+    commands = []
+    if _has_command("plot"):
+        commands.append(f"plugrl plot {shlex.quote(logdir)}")
+    tensorboard = f"tensorboard --logdir {shlex.quote(logdir)}"
+    if importlib.util.find_spec("tensorboard") is None:
+        tensorboard += "   (pip install 'plugrl[tensorboard]')"
+    commands.append(tensorboard)
+    if checkpoint:
+        commands.append(f"plugrl rollout {shlex.quote(checkpoint)}")
+    return [*lines, "Next:", *(f"  {command}" for command in commands)]
+
+
+def _has_command(name: str) -> bool:
+    """Whether the running ``plugrl`` has the subcommand ``name`` (a plugin may add it)."""
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root().command if ctx else None
+    return isinstance(root, click.Group) and name in root.commands
 
 
 EXAMPLES = """

@@ -11,25 +11,13 @@ from typing import Any
 import click
 import gymnasium as gym
 
+from plugrl.builtins.loggers import NullSink
 from plugrl.cli.main import log_level_name, parse_json_option, verbose_option
 from plugrl.env.creator import EnvContext, env_name
 from plugrl.env.video import record_video, with_render_mode
 from plugrl.jsonable import to_jsonable
 from plugrl.registry import get_trainer_class, registry
 from plugrl.trainer import Trainer
-
-
-class _NullSink:
-    """Result sink for a trainer that only acts: writes nothing."""
-
-    def __init__(self, logdir: str):
-        self.logdir = logdir
-
-    def on_result(self, result: dict) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 def _has_display() -> bool:
@@ -126,7 +114,7 @@ def rollout(
     trainer_cls = get_trainer_class(run) if run else Trainer
     with tempfile.TemporaryDirectory(prefix="plugrl-rollout-") as tmp:
         trainer = trainer_cls.from_checkpoint(
-            checkpoint, overrides, env=env, logger_creator=lambda cfg: _NullSink(tmp)
+            checkpoint, overrides, env=env, logger_creator=lambda cfg: NullSink(tmp)
         )
         try:
             rollout_env = make_rollout_env(

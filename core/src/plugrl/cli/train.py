@@ -3,12 +3,10 @@ criterion is met, checkpointing on the way, at the end and on Ctrl-C."""
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import math
 import os
 import re
-import shlex
 import signal
 import sys
 import threading
@@ -19,8 +17,15 @@ import click
 import yaml
 
 from plugrl.checkpoint import read_state
-from plugrl.cli.main import EXIT_INTERRUPTED, log_level_name, parse_json_option, verbose_option
+from plugrl.cli.main import (
+    EXIT_INTERRUPTED,
+    log_level_name,
+    next_steps,
+    parse_json_option,
+    verbose_option,
+)
 from plugrl.cli.progress import TrainingProgress
+from plugrl.cli.trials import Experiment, run_and_summarize, single_trial_config
 from plugrl.config import COMMON_CONFIG, merge_dicts
 from plugrl.env.creator import env_name, make_env_creator
 from plugrl.errors import CheckpointError, ConfigError, did_you_mean
@@ -42,6 +47,7 @@ EXPERIMENT_KEYS = (
     "local_dir",
     "restore",
     "keep_checkpoints_num",
+    "num_samples",
 )
 
 
@@ -205,6 +211,12 @@ the tuned examples are YAML files in each algorithm plugin (tuned_examples/).
 )
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--num-workers", type=click.IntRange(min=0), help="Remote rollout workers.")
+@click.option(
+    "--num-samples",
+    type=click.IntRange(min=1),
+    help="Trials per experiment (times its grid_search combinations); more than one trial "
+    "runs under Ray Tune.",
+)
 @click.option("--ray-address", help="Address of a Ray cluster to join.")
 @verbose_option
 def train(
@@ -225,6 +237,7 @@ def train(
     trace: bool,
     seed: int | None,
     num_workers: int | None,
+    num_samples: int | None,
     ray_address: str | None,
     verbose: int,
 ) -> int:
@@ -247,14 +260,12 @@ def train(
     }
     if os.getcwd() not in sys.path:
         sys.path.append(os.getcwd())
+    planned = []
     for name, spec in experiments.items():
         stop = dict(spec.get("stop") or {})
         stop.update(stop_override)
         check_stop(stop)
         config = merge_dicts(spec.get("config") or {}, config_override, allow_new=True)
-        keep = _pick(keep_checkpoints_num, spec.get("keep_checkpoints_num"), None)
-        if keep is not None:
-            config["keep_checkpoints_num"] = keep
         config.update({k: v for k, v in flags.items() if v is not None})
         chosen = config.get("framework", COMMON_CONFIG["framework"])
         if trace and chosen not in TF_FRAMEWORKS:
@@ -262,20 +273,53 @@ def train(
                 f"--trace traces TensorFlow's eager mode, but the framework is {chosen!r}: "
                 "add --eager."
             )
+        planned.append(
+            Experiment(
+                name=experiment_name or name,
+                run=run or spec.get("run"),
+                env=env or spec.get("env") or config.get("env"),
+                config=config,
+                stop=stop,
+                checkpoint_freq=_pick(checkpoint_freq, spec.get("checkpoint_freq"), 0),
+                checkpoint_at_end=_pick(checkpoint_at_end, spec.get("checkpoint_at_end"), True),
+                keep_checkpoints_num=_pick(
+                    keep_checkpoints_num, spec.get("keep_checkpoints_num"), None
+                ),
+                restore=restore or spec.get("restore"),
+                local_dir=local_dir or spec.get("local_dir"),
+                num_samples=_pick(num_samples, spec.get("num_samples"), 1),
+            )
+        )
+    if sum(experiment.num_trials for experiment in planned) > 1:
+        for experiment in planned:
+            experiment.trainer_class = resolve_trainer_class(_require_run(experiment.run))
+            make_env_creator(experiment.env)  # an unknown env fails before Ray starts
+        return run_and_summarize(planned, verbose)
+    for experiment in planned:
+        if experiment.keep_checkpoints_num is not None:
+            experiment.config["keep_checkpoints_num"] = experiment.keep_checkpoints_num
         status = run_experiment(
-            run=run or spec.get("run"),
-            env=env or spec.get("env") or config.get("env"),
-            config=config,
-            stop=stop,
-            checkpoint_freq=_pick(checkpoint_freq, spec.get("checkpoint_freq"), 0),
-            checkpoint_at_end=_pick(checkpoint_at_end, spec.get("checkpoint_at_end"), True),
-            restore=restore or spec.get("restore"),
-            local_dir=local_dir or spec.get("local_dir"),
-            experiment=experiment_name or name,
+            run=experiment.run,
+            env=experiment.env,
+            config=single_trial_config(experiment.config),
+            stop=experiment.stop,
+            checkpoint_freq=experiment.checkpoint_freq,
+            checkpoint_at_end=experiment.checkpoint_at_end,
+            restore=experiment.restore,
+            local_dir=experiment.local_dir,
+            experiment=experiment.name,
         )
         if status:
             return status
     return 0
+
+
+def _require_run(run: str | None) -> str:
+    if not run:
+        raise ConfigError(
+            "No algorithm given: pass --run (e.g. --run PPO) or set 'run' in the YAML file."
+        )
+    return run
 
 
 # Names of the TensorFlow backend (plugrl-tf registers both).
@@ -358,11 +402,7 @@ def run_experiment(
     The run folder appears with the first result or checkpoint: a run that fails to start
     leaves nothing behind.
     """
-    if not run:
-        raise ConfigError(
-            "No algorithm given: pass --run (e.g. --run PPO) or set 'run' in the YAML file."
-        )
-    trainer_cls = resolve_trainer_class(run)
+    trainer_cls = resolve_trainer_class(_require_run(run))
     make_env_creator(env)  # fail on an unknown env before building anything
     config["env"] = env
     # A checkpoint to continue from is read and checked before anything is built or written.
@@ -418,27 +458,3 @@ def run_experiment(
     for line in next_steps(trainer.logdir, checkpoint):
         click.echo(line)
     return EXIT_INTERRUPTED if interrupted else 0
-
-
-def next_steps(logdir: str, checkpoint: str | None) -> list[str]:
-    """Where a finished run's results are, and the commands that show them."""
-    lines = [f"Results: {logdir}"]
-    if checkpoint:
-        lines.append(f"Checkpoint: {checkpoint}")
-    commands = []
-    if _has_command("plot"):
-        commands.append(f"plugrl plot {shlex.quote(logdir)}")
-    tensorboard = f"tensorboard --logdir {shlex.quote(logdir)}"
-    if importlib.util.find_spec("tensorboard") is None:
-        tensorboard += "   (pip install 'plugrl[tensorboard]')"
-    commands.append(tensorboard)
-    if checkpoint:
-        commands.append(f"plugrl rollout {shlex.quote(checkpoint)}")
-    return [*lines, "Next:", *(f"  {command}" for command in commands)]
-
-
-def _has_command(name: str) -> bool:
-    """Whether the running ``plugrl`` has the subcommand ``name`` (a plugin may add it)."""
-    ctx = click.get_current_context(silent=True)
-    root = ctx.find_root().command if ctx else None
-    return isinstance(root, click.Group) and name in root.commands

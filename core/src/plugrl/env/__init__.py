@@ -3,12 +3,14 @@
 from plugrl.env.creator import EnvContext, make_env_creator
 from plugrl.env.filters import MeanStdFilter, NoFilter, make_filter
 from plugrl.env.preprocessors import Preprocessor, get_preprocessor
+from plugrl.env.task_settable import TaskSettableEnv
 
 __all__ = [
     "EnvContext",
     "MeanStdFilter",
     "NoFilter",
     "Preprocessor",
+    "TaskSettableEnv",
     "get_preprocessor",
     "make_env_creator",
     "make_filter",

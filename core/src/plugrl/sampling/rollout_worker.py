@@ -22,7 +22,7 @@ from plugrl.env.filters import make_filter
 from plugrl.env.preprocessors import Preprocessor
 from plugrl.env.video import record_video, with_render_mode
 from plugrl.errors import ConfigError
-from plugrl.registry import registry
+from plugrl.registry import add_runtime_registrations
 from plugrl.sample_batch import DEFAULT_POLICY_ID, SampleBatch
 from plugrl.sampling.env_outputs import EnvOutputGuard
 from plugrl.sampling.episode import Episode
@@ -75,9 +75,7 @@ class RolloutWorker:
     ):
         if plugin_spec is not None:
             plugins.reset(plugin_spec)
-        for kind, items in (runtime_registrations or {}).items():
-            for name, obj in items.items():
-                registry(kind).add(name, obj)
+        add_runtime_registrations(runtime_registrations or {})
         overrides = {_KWARG_KEYS[k]: v for k, v in kwargs.items() if k in _KWARG_KEYS}
         unknown = set(kwargs) - set(_KWARG_KEYS)
         if unknown:
@@ -474,6 +472,14 @@ class RolloutWorker:
 
     def foreach_env(self, func: Callable) -> list:
         return [func(env) for env in self.envs]
+
+    def foreach_env_with_context(self, func: Callable) -> list:
+        """``[func(env, env_context) ...]`` for each sub-env, its context naming its
+        ``vector_index``."""
+        return [
+            func(env, self.env_context.copy_with_overrides(vector_index=i))
+            for i, env in enumerate(self.envs)
+        ]
 
     def apply(self, func: Callable, *args: Any) -> Any:
         return func(self, *args)

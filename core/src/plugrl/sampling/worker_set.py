@@ -10,7 +10,7 @@ from plugrl import plugins
 from plugrl.config import COMMON_CONFIG, complete_config
 from plugrl.env.creator import EnvCreator
 from plugrl.errors import WorkerError
-from plugrl.registry import registry
+from plugrl.registry import runtime_registrations
 from plugrl.sampling import ray_session
 from plugrl.sampling.ray_session import import_ray
 from plugrl.sampling.rollout_worker import RolloutWorker
@@ -74,7 +74,7 @@ class WorkerSet:
             num_cpus=self._config["num_cpus_per_worker"],
             num_gpus=self._config["num_gpus_per_worker"],
         )(RolloutWorker)
-        runtime = {kind: registry(kind).runtime_items() for kind in ("models", "explorations")}
+        runtime = runtime_registrations(("models", "explorations"))
         new = [
             actor_cls.remote(
                 self._env_creator,

@@ -35,9 +35,10 @@ from plugrl.optimizers import SyncSamplesOptimizer, build_optimizer
 from plugrl.policy import TemplatePolicy
 from plugrl.registry import get_policy_class, get_trainer_class, registry
 from plugrl.sample_batch import DEFAULT_POLICY_ID
-from plugrl.sampling.metrics import summarize_episodes
+from plugrl.sampling.curriculum import set_env_tasks, task_settable
 from plugrl.sampling.worker_set import WorkerSet
 from plugrl.template import TemplateClass, make_template_class
+from plugrl.trainer.evaluation import Evaluator, check_evaluation_config
 from plugrl.trainer.logdir import new_logdir, write_params
 
 logger = logging.getLogger("plugrl")
@@ -91,17 +92,15 @@ class Trainer(TemplateClass):
         config = dict(config or {})
         if env is not None:
             config["env"] = env
-        self.config = merge_trainer_config(
-            t["default_config"] or COMMON_CONFIG, config, t["config_schema"]
-        )
+        self.config = self.merge_config(config)
         logging.getLogger("plugrl").setLevel(_log_level(self.config["log_level"]))
-        self._check_plugin_config(self.config)
         self.env_creator = make_env_creator(self.config["env"])
         self.callbacks = Callbacks(self.config["callbacks"])
         self.iteration = 0
         self._time_total = 0.0
         self._episodes_total = 0
         self.evaluation_workers: WorkerSet | None = None
+        self._evaluator: Evaluator | None = None
         # A custom sink says where results go. The run folder is only named here: it is
         # created, with params.json and the registered sinks, at the first result or save
         # (_open_logdir), so a trainer that never trains writes nothing.
@@ -113,8 +112,6 @@ class Trainer(TemplateClass):
             or new_logdir(type(self).__name__, _env_label(self.config["env"]))
         )
 
-        if t["validate_config"]:
-            t["validate_config"](self.config)
         self.state = t["get_initial_state"](self) if t["get_initial_state"] else {}
         self._policy_class = self._resolve_policy_class()
         if t["before_init"]:
@@ -138,11 +135,28 @@ class Trainer(TemplateClass):
             )
         if t["after_init"]:
             t["after_init"](self)
+        if self.config["env_task_fn"]:
+            self.workers.local_worker().foreach_env(task_settable)  # an error unless they are
         if self.config["evaluation_interval"]:
             self.evaluation_workers = self._make_evaluation_workers()
         self.callbacks.call("on_trainer_init", trainer=self)
 
     # --- construction -----------------------------------------------------------------------
+
+    @classmethod
+    def merge_config(cls, config: dict) -> TrainerConfig:
+        """``config`` merged onto this trainer's defaults and checked (unknown keys, values,
+        exploration_config, the algorithm's ``validate_config``): the config the trainer is
+        built with. Nothing is built."""
+        t = cls._template
+        merged = merge_trainer_config(
+            t["default_config"] or COMMON_CONFIG, config, t["config_schema"]
+        )
+        cls._check_plugin_config(merged)
+        if t["validate_config"]:
+            t["validate_config"](merged)
+        check_evaluation_config(merged)
+        return merged
 
     @classmethod
     def with_updates(cls, **overrides: Any) -> type:
@@ -198,13 +212,9 @@ class Trainer(TemplateClass):
         )
 
     def _make_evaluation_workers(self) -> WorkerSet:
-        eval_config = TrainerConfig(merge_dicts(self.config, self.config["evaluation_config"]))
-        eval_config.update(
-            in_evaluation=True, batch_mode="complete_episodes", rollout_fragment_length=1
-        )
-        return self._make_workers(
-            self.env_creator, self._policy_class, eval_config, self.config["evaluation_num_workers"]
-        )
+        """The evaluation workers, owned by the trainer's :class:`Evaluator`."""
+        self._evaluator = Evaluator(self)
+        return self._evaluator.workers
 
     # --- training ---------------------------------------------------------------------------
 
@@ -212,6 +222,8 @@ class Trainer(TemplateClass):
         """Run one iteration and return its result (RLlib's result keys)."""
         t = self._template
         start = time.time()
+        if self._evaluator:  # evaluation_parallel_to_training: starts beside the step
+            self._evaluator.start_parallel(self.iteration + 1)
         if t["before_train_step"]:
             t["before_train_step"](self)
         sampled_before = self.optimizer.num_steps_sampled
@@ -262,8 +274,11 @@ class Trainer(TemplateClass):
         )
         if t["after_train_result"]:
             t["after_train_result"](self, result)
-        if self.evaluation_workers and self.iteration % self.config["evaluation_interval"] == 0:
-            result["evaluation"] = self._evaluate()
+        if self._evaluator and self._evaluator.due(self.iteration):
+            parallel = self._evaluator.finish_parallel()
+            result["evaluation"] = self._evaluate() if parallel is None else parallel
+        if self.config["env_task_fn"]:
+            result.update(set_env_tasks(self.workers, self.config["env_task_fn"], result))
         self.callbacks.call("on_train_result", trainer=self, result=result)
         self._log_result(result)
         return result
@@ -317,37 +332,14 @@ class Trainer(TemplateClass):
         self.workers.get([w.sync_filters.remote(synced) for w in remotes], remotes)
 
     def _evaluate(self) -> dict[str, Any]:
-        """Run ``evaluation_num_episodes`` episodes with the current weights and filters."""
-        t = self._template
-        if t["before_evaluate_fn"]:
-            t["before_evaluate_fn"](self)
-        self.callbacks.call("on_evaluate_start", trainer=self)
-        local = self.workers.local_worker()
-        eval_workers = self.evaluation_workers
-        eval_local = eval_workers.local_worker()
-        eval_local.set_weights(local.get_weights(), local.get_global_vars())
-        eval_local.sync_filters(local.get_filters())
-        if self.config["custom_eval_function"]:
-            metrics = self.config["custom_eval_function"](self, eval_workers)
-        else:
-            eval_workers.sync_weights(local.get_global_vars())
-            filters = local.get_filters()
-            eval_workers.foreach_worker(lambda w: w.sync_filters(filters))
-            eval_workers.foreach_worker(lambda w: w.get_metrics())  # drop stale episodes
-            episodes: list = []
-            wanted = self.config["evaluation_num_episodes"] or self.config["evaluation_duration"]
-            while len(episodes) < wanted:
-                remotes = eval_workers.remote_workers()
-                if remotes:
-                    eval_workers.get([w.sample.remote() for w in remotes], remotes)
-                    for got in eval_workers.get([w.get_metrics.remote() for w in remotes], remotes):
-                        episodes.extend(got)
-                else:
-                    eval_local.sample()
-                    episodes.extend(eval_local.get_metrics())
-            metrics = summarize_episodes(episodes[:wanted])
-        self.callbacks.call("on_evaluate_end", trainer=self, evaluation_metrics=metrics)
-        return metrics
+        """Run one evaluation round now, with the current weights and filters (see
+        :class:`~plugrl.trainer.evaluation.Evaluator`)."""
+        if self._evaluator is None:
+            raise ConfigError(
+                "This trainer has no evaluation workers: set evaluation_interval (e.g. 1) in "
+                "its config to evaluate."
+            )
+        return self._evaluator.evaluate()
 
     # --- acting -----------------------------------------------------------------------------
 
@@ -555,8 +547,8 @@ class Trainer(TemplateClass):
         """Stop workers and close result files."""
         self.optimizer.stop()
         self.workers.stop()
-        if self.evaluation_workers:
-            self.evaluation_workers.stop()
+        if self._evaluator:
+            self._evaluator.stop()
         for sink in self._sinks:
             sink.close()
 
