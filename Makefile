@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
-DISTS := core plugins/exploration plugins/torch_backend plugins/tf_backend plugins/ppo plugins/dqn plugins/a3c plugins/pg
+DISTS := core plugins/exploration plugins/torch_backend plugins/tf_backend plugins/ppo plugins/dqn plugins/a3c plugins/pg plugins/marwil
 STAMP := $(VENV)/.installed
 CORE_VENV := .venv-core
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[1]
-ALGORITHMS = ["ppo", "dqn", "a3c", "pg"]
+ALGORITHMS = ["ppo", "dqn", "a3c", "pg", "marwil"]
 PLUGINS = sorted(p.name for p in (ROOT / "plugins").iterdir() if (p / "src").is_dir())
 
 

@@ -12,6 +12,7 @@ PLUGINS = {
     "plugrl_ppo": ("PPOTorchPolicy", "PPOTFPolicy"),
     "plugrl_dqn": ("DQNTorchPolicy", "DQNTFPolicy"),
     "plugrl_a3c": ("A3CTorchPolicy", "A3CTFPolicy"),
+    "plugrl_marwil": ("MARWILTorchPolicy", "MARWILTFPolicy"),
 }
 
 
