@@ -59,6 +59,11 @@ class Exploration:
         """``(actions, logp)`` for a batch; ``explore=False`` gives the deterministic action."""
         raise NotImplementedError
 
+    def log_likelihoods(self, action_distribution: Any, actions: Any) -> Any:
+        """Log-probabilities of ``actions`` (a batch) under this exploration's sampling, for
+        off-policy estimation; the distribution's own by default."""
+        return action_distribution.logp(actions)
+
     def on_episode_start(
         self, policy: Any, *, environment: Any = None, episode: Any = None, **kwargs: Any
     ) -> None:

@@ -89,6 +89,13 @@ class Policy:
             action = np.clip(action, self.action_space.low, self.action_space.high)
         return action, [s[0] for s in state_out], {k: v[0] for k, v in extra.items()}
 
+    def compute_log_likelihoods(
+        self, actions: Any, obs_batch: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        """Log-probabilities of ``actions`` in ``obs_batch`` as this policy explores (used by
+        off-policy estimation)."""
+        raise NotImplementedError
+
     def get_initial_state(self) -> list:
         """Initial recurrent state (empty for feed-forward policies)."""
         return []

@@ -200,6 +200,19 @@ class TemplatePolicy(TemplateClass, Policy):
         self.global_timestep += len(obs_batch)
         return actions, state_out, fetches
 
+    def compute_log_likelihoods(
+        self, actions: Any, obs_batch: Any, *args: Any, **kwargs: Any
+    ) -> np.ndarray:
+        """Log-probabilities of ``actions`` in ``obs_batch`` as this policy samples when it
+        explores (through its exploration: e.g. SoftQ's tempered softmax, EpsilonGreedy's
+        mixture), for off-policy estimation."""
+        backend = self.backend
+        with backend.no_grad():
+            obs = backend.tensor(np.asarray(obs_batch, dtype=np.float32))
+            dist, _, _ = self._forward(obs, [], True, self.global_timestep)
+            logp = self.exploration.log_likelihoods(dist, backend.tensor(np.asarray(actions)))
+            return np.asarray(backend.numpy(logp), dtype=np.float32)
+
     def _forward_eager(
         self, obs: Any, state: list, explore: Any, timestep: Any
     ) -> tuple[Any, list, dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 from plugrl import Exploration
@@ -50,11 +51,24 @@ class EpsilonGreedy(Exploration):
         if timestep is not None:
             self.last_timestep = timestep
         explore_rows = np.random.random_sample(n) < self.epsilon
+        actions = greedy
         if explore_rows.any():
             random = random_actions(self.action_space, n)
             mask = explore_rows.reshape(n, *([1] * (greedy.ndim - 1)))
-            greedy = np.where(mask, random, greedy).astype(greedy.dtype)
-        return greedy, zero_logp(n)
+            actions = np.where(mask, random, greedy).astype(greedy.dtype)
+        if not isinstance(self.action_space, gym.spaces.Discrete):
+            return actions, zero_logp(n)
+        return actions, self._logp(actions, greedy)
+
+    def log_likelihoods(self, action_distribution: Any, actions: Any) -> Any:
+        greedy = np.asarray(action_distribution.deterministic_sample())
+        return self._logp(np.asarray(actions), greedy)
+
+    def _logp(self, actions: np.ndarray, greedy: np.ndarray) -> np.ndarray:
+        """Discrete actions: ``log((1 - epsilon) * [a is greedy] + epsilon / n)``."""
+        epsilon = self.epsilon
+        prob = (1.0 - epsilon) * (actions == greedy) + epsilon / self.action_space.n
+        return np.log(prob).astype(np.float32)
 
     def get_info(self) -> dict[str, Any]:
         return {"cur_epsilon": self.epsilon}

@@ -23,7 +23,13 @@ class SoftQ(StochasticSampling):
         self.temperature = float(temperature)
 
     def sample(self, action_distribution: Any) -> tuple[Any, Any]:
-        cooled = type(action_distribution)(
+        return super().sample(self.cooled(action_distribution))
+
+    def log_likelihoods(self, action_distribution: Any, actions: Any) -> Any:
+        return self.cooled(action_distribution).logp(actions)
+
+    def cooled(self, action_distribution: Any) -> Any:
+        """The distribution whose logits are ``action_distribution``'s over the temperature."""
+        return type(action_distribution)(
             action_distribution.inputs / self.temperature, action_distribution.model
         )
-        return super().sample(cooled)
