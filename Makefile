@@ -7,7 +7,7 @@ DISTS := core plugins/exploration plugins/torch_backend plugins/tf_backend plugi
 STAMP := $(VENV)/.installed
 CORE_VENV := .venv-core
 
-.PHONY: setup train test bench bench-tune soak lint check-core check-wheels docs clean
+.PHONY: setup train test bench bench-tune bench-offline soak lint check-core check-wheels docs clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,10 @@ bench: setup
 # The PPO CartPole grid (3 lrs x 2 seeds) under Ray Tune, against six plugrl train runs in a row.
 bench-tune: setup
 	$(PY) benchmarks/tune_grid.py
+
+# Learning from logs: PPO writes CartPole experiences to 450; BC, MARWIL and DQN learn from them.
+bench-offline: setup
+	$(PY) benchmarks/offline_learning.py
 
 # PPO in-process, then with 2 Ray workers, 15 minutes each: RSS growth after warm-up.
 soak: setup

@@ -2,7 +2,8 @@
 policy per acting call and learning step on each backend (torch, TF eager, TF traced);
 wall-clock time for PPO (each backend) and DQN to reach a mean return of 450 and for A2C to
 reach 150 and 450 on CartPole-v1 (beside Stable-Baselines3's tuned agents when it is
-installed); A3C's env steps/s with 1 and 2 Ray workers.
+installed); A3C's env steps/s with 1 and 2 Ray workers; offline data written and read
+(rows/s).
 
 Run with ``make bench``. Not part of the tests: numbers depend on the machine and its load.
 """
@@ -23,6 +24,7 @@ import torch
 
 from plugrl import RolloutWorker
 from plugrl.env.creator import make_env_creator
+from plugrl.offline import JsonReader, JsonWriter
 from plugrl.registry import get_policy_class
 from plugrl.testing import tuned_example
 from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy
@@ -98,6 +100,30 @@ def sampler_throughput(num_envs: int, total_steps: int = 8000) -> float:
         return steps / (time.perf_counter() - start)
 
     return best_of(TRIALS, measure)
+
+
+def offline_throughput(compress: bool, steps: int = 8192) -> tuple[float, float]:
+    """Rows/s written and read back as JSON lines: CartPole batches of 512 rows as the
+    sampler makes them, with obs and new_obs LZ4-compressed or all columns readable."""
+    worker = RolloutWorker(
+        make_env_creator("CartPole-v1"),
+        PPOTorchPolicy,
+        {**DEFAULT_CONFIG, "num_envs_per_worker": 8, "rollout_fragment_length": 64, "seed": 0},
+    )
+    batches = [worker.sample() for _ in range(steps // 512)]
+    columns = ["obs", "new_obs"] if compress else []
+    with tempfile.TemporaryDirectory() as folder:
+        writer = JsonWriter(folder, compress_columns=columns)
+        start = time.perf_counter()
+        for batch in batches:
+            writer.write(batch)
+        writer.close()
+        write_rate = steps / (time.perf_counter() - start)
+        reader = JsonReader(folder)
+        start = time.perf_counter()
+        read = sum(reader.next().count for _ in batches)
+        read_rate = read / (time.perf_counter() - start)
+    return write_rate, read_rate
 
 
 def policy_costs(overrides: dict[str, object], reps: int = 200) -> tuple[float, float]:
@@ -289,6 +315,10 @@ def main() -> None:
             f"RolloutWorker sampling, {num_envs} env(s): {rate:,.0f} steps/s "
             f"({rate / limit:.0%} of the limit)"
         )
+    for compress in (True, False):
+        write, read = offline_throughput(compress)
+        label = "obs LZ4-compressed" if compress else "readable"
+        print(f"offline data, {label}: write {write:,.0f} rows/s, read {read:,.0f} rows/s")
     for label, overrides in backends.items():
         act, learn = policy_costs(overrides)
         print(

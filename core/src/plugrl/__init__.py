@@ -10,11 +10,13 @@ Importing plugrl never imports torch, tensorflow or ray.
 from plugrl.callbacks import DefaultCallbacks, MultiCallbacks
 from plugrl.config import with_common_config
 from plugrl.env.creator import EnvContext
+from plugrl.env.preprocessors import get_preprocessor
 from plugrl.env.task_settable import TaskSettableEnv
 from plugrl.errors import (
     CheckpointError,
     ConfigError,
     EnvError,
+    OfflineDataError,
     PluginError,
     PlugrlError,
     ResultsError,
@@ -23,6 +25,7 @@ from plugrl.errors import (
 from plugrl.exploration import Exploration
 from plugrl.hookspecs import hookimpl
 from plugrl.models import ActionDistribution, ModelCatalog
+from plugrl.offline import JsonReader, JsonWriter, SampleBatchBuilder
 from plugrl.optimizers import MinibatchSGDOptimizer, PolicyOptimizer, SyncSamplesOptimizer
 from plugrl.plugins import get_plugin_manager, register_plugin, unregister_plugin
 from plugrl.policy import Policy
@@ -44,9 +47,12 @@ __all__ = [
     "EnvContext",
     "EnvError",
     "Exploration",
+    "JsonReader",
+    "JsonWriter",
     "MinibatchSGDOptimizer",
     "ModelCatalog",
     "MultiCallbacks",
+    "OfflineDataError",
     "PlugrlError",
     "PluginError",
     "Policy",
@@ -55,6 +61,7 @@ __all__ = [
     "ResultsError",
     "RolloutWorker",
     "SampleBatch",
+    "SampleBatchBuilder",
     "SyncSamplesOptimizer",
     "TaskSettableEnv",
     "Trainer",
@@ -63,6 +70,7 @@ __all__ = [
     "build_trainer",
     "compute_advantages",
     "get_plugin_manager",
+    "get_preprocessor",
     "get_trainer_class",
     "hookimpl",
     "register_env",

@@ -148,6 +148,30 @@ COMMON_CONFIG: dict[str, Any] = {
     # fn(trainer, eval_workers) -> metrics dict, replacing the default evaluation round (in
     # the evaluation thread with evaluation_parallel_to_training).
     "custom_eval_function": None,
+    # === Offline data ===
+    # Where sample() gets experiences: "sampler" (the envs); a folder, glob or file of JSON
+    # batches (any fsspec URL: s3://, gs://, memory://...) or a list of them; a dict of such
+    # sources (and "sampler") with the probability of reading each; or fn(ioctx) -> reader.
+    "input": "sampler",
+    # Options of the JSON input: {"on_bad_line": "skip"} (the default; a line that is not a
+    # batch is skipped with a warning naming its file and line) or "raise".
+    "input_config": {},
+    # Run the policy's postprocessing (e.g. returns, advantages) on each episode read from the
+    # input, as if it had just been sampled.
+    "postprocess_inputs": False,
+    # Mix the rows of this many input steps before handing them out (0: batches as read).
+    "shuffle_buffer_size": 0,
+    # Off-policy estimates of the policy's value from the input's episodes (needs the
+    # action_prob column): "is", "wis"; "simulation" also runs the envs for episode metrics,
+    # without learning from them. Results under off_policy_estimator.
+    "input_evaluation": ["is", "wis"],
+    # Write every sampled batch as JSON lines: None (off), "logdir" (the run folder), a folder
+    # or fsspec URL, or fn(ioctx) -> writer. Each worker writes its own files.
+    "output": None,
+    # Columns written LZ4-compressed (base64 in the JSON); [] writes readable episode traces.
+    "output_compress_columns": ["obs", "new_obs"],
+    # Start a new output file once one holds this many bytes.
+    "output_max_file_size": 64 * 1024 * 1024,
     # === Advanced rollouts ===
     # Sample in a background thread of the worker (algorithms that support it).
     "sample_async": False,
@@ -184,7 +208,7 @@ COMMON_CONFIG: dict[str, Any] = {
 }
 
 # Keys whose values are free-form dicts: any sub-key is accepted.
-FREE_FORM = frozenset({"env_config", "optimizer", "custom_model_config"})
+FREE_FORM = frozenset({"env_config", "optimizer", "custom_model_config", "input_config"})
 
 
 # Keys RLlib configs may set that plugrl accepts but cannot honour yet, with what happens now.
@@ -314,7 +338,8 @@ def warn_if_train_batch_uneven(config: Mapping[str, Any]) -> None:
     per_sample = config["rollout_fragment_length"] * config["num_envs_per_worker"]
     per_round = per_sample * max(1, config["num_workers"])
     train = config["train_batch_size"]
-    if config["batch_mode"] == "truncate_episodes" and train % per_round:
+    sampled = config.get("input", "sampler") == "sampler"  # read batches have their own sizes
+    if sampled and config["batch_mode"] == "truncate_episodes" and train % per_round:
         rounds = -(-train // per_round)
         warnings.warn(
             f"train_batch_size={train} is not a multiple of rollout_fragment_length x "

@@ -40,6 +40,20 @@ def _not_a_number(value: Any) -> Any:
     return value
 
 
+def _input_source(value: Any) -> Any:
+    if callable(value) or isinstance(value, str | Mapping):
+        return value
+    if isinstance(value, Sequence) and value and all(isinstance(v, str) for v in value):
+        return value
+    raise ValueError(value)
+
+
+def _output_target(value: Any) -> Any:
+    if value is None or callable(value) or isinstance(value, str):
+        return value
+    raise ValueError(value)
+
+
 # The rules keys share; error messages say them in words (see _alternatives).
 _SCALAR = BeforeValidator(_python_scalar)
 FiniteFloat = Annotated[float, _SCALAR, Field(allow_inf_nan=False)]
@@ -140,6 +154,25 @@ class CommonConfig(_Schema):
     evaluation_config: Options  # checked with this schema after merging (check_config)
     evaluation_num_workers: NonNegativeInt
     custom_eval_function: Function | None
+    input: Annotated[
+        Any,
+        AfterValidator(_input_source),
+        Field(
+            description="'sampler', a path or URL, a list of them, a dict of sources and "
+            "probabilities, or fn(ioctx) -> reader"
+        ),
+    ]
+    input_config: Options
+    postprocess_inputs: bool
+    shuffle_buffer_size: NonNegativeInt
+    input_evaluation: list[Literal["is", "wis", "simulation"]] | None
+    output: Annotated[
+        Any,
+        AfterValidator(_output_target),
+        Field(description="None, 'logdir', a folder or URL, or fn(ioctx) -> writer"),
+    ]
+    output_compress_columns: list[str]
+    output_max_file_size: PositiveInt
     sample_async: bool
     observation_filter: Literal["NoFilter", "MeanStdFilter"]
     synchronize_filters: bool

@@ -50,3 +50,8 @@ def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
     """Return ' Did you mean: a, b?' for the closest choices, or '' when nothing is close."""
     close = difflib.get_close_matches(name, list(choices), n=n, cutoff=0.6)
     return f" Did you mean: {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+class OfflineDataError(PlugrlError):
+    """Offline input that cannot be read: missing files, lines that are not batches, columns
+    an estimator needs."""

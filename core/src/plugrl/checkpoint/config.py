@@ -17,12 +17,13 @@ from typing import Any
 
 import gymnasium as gym
 
-from plugrl.config import merge_dicts
+from plugrl.config import COMMON_CONFIG, merge_dicts
 from plugrl.errors import CheckpointError
 from plugrl.registry import registry
 
-# Config keys whose values name code, with the registry a checkpoint's value must be found in
-# (None: never taken from a checkpoint). The same keys inside ``evaluation_config`` too.
+# Config keys whose values name code (or, for input and output, data and folders of another
+# machine), with the registry a checkpoint's value must be found in (None: never taken from
+# a checkpoint, unless it is the default). The same keys inside ``evaluation_config`` too.
 # A new key that names code belongs here.
 CODE_KEYS: dict[tuple[str, ...], str | None] = {
     ("env",): "envs",
@@ -33,6 +34,8 @@ CODE_KEYS: dict[tuple[str, ...], str | None] = {
     ("custom_eval_function",): None,
     ("env_task_fn",): None,
     ("before_learn_on_batch",): None,
+    ("input",): None,
+    ("output",): None,
 }
 # Dropping these changes what the trainer is, so the user must name them; the others only
 # change what runs alongside (callbacks, evaluation) and are dropped with a warning.
@@ -104,10 +107,18 @@ def _drop_code(config: dict[str, Any], prefix: tuple[str, ...]) -> list[tuple[tu
         if not isinstance(node, dict) or node.get(leaf) is None:
             continue
         value = node[leaf]
+        if kind is None and value == _default(path):
+            continue
         if kind is None or not _registered(kind, value):
             del node[leaf]
             dropped.append(((*prefix, *path), path, value))
     return dropped
+
+
+def _default(path: tuple[str, ...]) -> Any:
+    """The common default of a key of CODE_KEYS (e.g. ``input: "sampler"``, which names no
+    code and is kept)."""
+    return _lookup(COMMON_CONFIG, path)
 
 
 def _registered(kind: str, value: Any) -> bool:

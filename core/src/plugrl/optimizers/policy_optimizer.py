@@ -9,7 +9,12 @@ from typing import Any
 
 from plugrl import plugins
 from plugrl.errors import ConfigError, did_you_mean
-from plugrl.sampling.metrics import RolloutMetrics, summarize_episodes
+from plugrl.sampling.metrics import (
+    RolloutMetrics,
+    split_estimates,
+    summarize_episodes,
+    summarize_estimates,
+)
 from plugrl.sampling.worker_set import WorkerSet
 
 
@@ -84,8 +89,10 @@ class PolicyOptimizer:
         timeout = self.config["collect_metrics_timeout"]
         for worker_episodes in self.workers.get(refs, remotes, timeout=timeout):
             episodes.extend(worker_episodes)
+        episodes, estimates = split_estimates(episodes)
         self.episode_history.extend(episodes)
         result = summarize_episodes(list(self.episode_history), episodes)
+        result["off_policy_estimator"] = summarize_estimates(estimates)
         result["sampler_perf"] = local.get_perf_stats()
         result["info"] = {"learner": self.learner_stats, **self.stats()}
         return result

@@ -53,3 +53,21 @@ def summarize_episodes(
         "custom_metrics": custom_metrics,
         "hist_stats": hist_stats,
     }
+
+
+def split_estimates(items: Sequence[Any]) -> tuple[list[RolloutMetrics], list[Any]]:
+    """What workers report, as (completed episodes, off-policy estimates)."""
+    episodes = [m for m in items if isinstance(m, RolloutMetrics)]
+    return episodes, [m for m in items if not isinstance(m, RolloutMetrics)]
+
+
+def summarize_estimates(estimates: Sequence[Any]) -> dict[str, dict[str, float]]:
+    """``{estimator: {metric: mean over the estimated episodes}}`` (``off_policy_estimator``)."""
+    values: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for estimate in estimates:
+        for metric, value in estimate.metrics.items():
+            values[estimate.estimator_name][metric].append(value)
+    return {
+        name: {metric: float(np.mean(v)) for metric, v in metrics.items()}
+        for name, metrics in values.items()
+    }

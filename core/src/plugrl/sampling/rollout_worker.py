@@ -4,6 +4,7 @@ postprocessed SampleBatches. Used in-process (the local worker) and as a Ray act
 from __future__ import annotations
 
 import inspect
+import itertools
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -22,6 +23,11 @@ from plugrl.env.filters import make_filter
 from plugrl.env.preprocessors import Preprocessor
 from plugrl.env.video import record_video, with_render_mode
 from plugrl.errors import ConfigError
+from plugrl.offline.estimators import OffPolicyEstimate
+from plugrl.offline.io_context import IOContext
+from plugrl.offline.json_reader import InputReader
+from plugrl.offline.json_writer import OutputWriter
+from plugrl.offline.worker_io import OfflineInput, make_input_reader, make_output_writer
 from plugrl.registry import add_runtime_registrations
 from plugrl.sample_batch import DEFAULT_POLICY_ID, SampleBatch
 from plugrl.sampling.env_outputs import EnvOutputGuard
@@ -122,11 +128,22 @@ class RolloutWorker:
         self._clip_box = config["clip_actions"] and is_box
         self._normalize_box = config["normalize_actions"] and is_box
         self._guard = EnvOutputGuard(config["nonfinite_env_values"])
-        self._metrics: list[RolloutMetrics] = []
+        self._metrics: list[RolloutMetrics | OffPolicyEstimate] = []
         self._perf = defaultdict(float)
         self._obs: np.ndarray | None = None
         self._episodes: list[Episode] = []
         self._pending: list[dict | None] = []
+        self._prev_actions: np.ndarray | None = None
+        self._prev_rewards = np.zeros(len(self.envs), dtype=np.float32)
+        self._unroll_ids = itertools.count()
+        self.io_context = IOContext(log_dir, config, worker_index, self)
+        self.input_reader: InputReader | None = make_input_reader(config, self.io_context)
+        self._offline = (
+            None
+            if self.input_reader is None
+            else OfflineInput(self.input_reader, self.policy, config)
+        )
+        self.output_writer: OutputWriter | None = make_output_writer(config, self.io_context)
         plugins.get_plugin_manager().hook.on_worker_created(worker=self)
 
     def _make_env(self, env_creator: EnvCreator, vector_index: int) -> gym.Env:
@@ -196,10 +213,28 @@ class RolloutWorker:
                 self.envs[i].action_space.seed(seed)
             first.append(self._reset_env(i, seed))
         self._obs = np.stack(first)
+        self._prev_actions = None
+        self._prev_rewards = np.zeros(n, dtype=np.float32)
 
     def sample(self) -> SampleBatch:
-        """Collect one batch: ``rollout_fragment_length`` steps per env (truncate_episodes) or
-        whole episodes adding up to at least that many steps per env (complete_episodes).
+        """One batch: sampled from the envs (:meth:`sample_from_envs`), or read from the
+        ``input`` (postprocessed and off-policy estimated as configured), and written to the
+        ``output`` when one is set."""
+        if self._offline is None:
+            batch = self.sample_from_envs()
+        else:
+            batch, estimates = self._offline.next()
+            self._metrics.extend(estimates)
+            if self._offline.simulate:  # input_evaluation "simulation": metrics, no learning
+                self.sample_from_envs()
+        if self.output_writer is not None:
+            self.output_writer.write(batch)
+        return batch
+
+    def sample_from_envs(self) -> SampleBatch:
+        """Collect one batch from the envs: ``rollout_fragment_length`` steps per env
+        (truncate_episodes) or whole episodes adding up to at least that many steps per env
+        (complete_episodes).
 
         Steps are recorded as one array per column per step for all envs together; they are
         cut into per-env trajectories and postprocessed at the end of the call.
@@ -224,6 +259,8 @@ class RolloutWorker:
             )
             t1 = time.perf_counter()
             actions = np.asarray(actions)
+            if self._prev_actions is None:
+                self._prev_actions = np.zeros_like(actions)
             env_actions = self.to_env_actions(actions)
             rewards: list = [None] * n
             terminateds = np.zeros(n, dtype=bool)
@@ -254,11 +291,15 @@ class RolloutWorker:
             columns["truncateds"].append(truncateds)
             columns["infos"].append(infos)
             columns["new_obs"].append(new_obs)
+            columns["prev_actions"].append(self._prev_actions)
+            columns["prev_rewards"].append(self._prev_rewards)
             columns["t"].append(np.array([e.length for e in self._episodes]))
             columns["eps_id"].append(np.array([e.episode_id for e in self._episodes]))
             for key, value in extra.items():
                 columns[key].append(value)
             next_obs = new_obs.copy()
+            self._prev_actions = actions.copy()
+            self._prev_rewards = np.asarray(rewards, dtype=np.float32).copy()
             for i, episode in enumerate(self._episodes):
                 episode._step(
                     actions[i], raws[i], new_obs[i], float(rewards[i]), infos[i], DEFAULT_POLICY_ID
@@ -270,6 +311,8 @@ class RolloutWorker:
                     completed_steps += episode.length
                     self._end_episode(i)
                     next_obs[i] = self._reset_env(i)
+                    self._prev_actions[i] = 0
+                    self._prev_rewards[i] = 0.0
             self._obs = next_obs
             self._perf["inference_s"] += t1 - t0
             self._perf["env_wait_s"] += t2 - t1
@@ -326,6 +369,7 @@ class RolloutWorker:
     def _postprocess(self, batch: SampleBatch, episode: Episode) -> SampleBatch:
         """Run the policy's (and callbacks') postprocessing on one trajectory."""
         batch[SampleBatch.AGENT_INDEX] = np.zeros(batch.count, dtype=np.int64)
+        batch[SampleBatch.UNROLL_ID] = np.full(batch.count, next(self._unroll_ids))
         batch[SampleBatch.DONES] = batch[SampleBatch.TERMINATEDS] | batch[SampleBatch.TRUNCATEDS]
         track = self.callbacks.active("on_postprocess_trajectory")
         original = batch.copy() if track else None
@@ -362,8 +406,9 @@ class RolloutWorker:
         batch = self.sample()
         return batch, batch.count
 
-    def get_metrics(self) -> list[RolloutMetrics]:
-        """Completed episodes since the last call (then forgotten here)."""
+    def get_metrics(self) -> list[RolloutMetrics | OffPolicyEstimate]:
+        """Completed episodes (and off-policy estimates of the episodes read from the
+        input) since the last call (then forgotten here)."""
         out, self._metrics = self._metrics, []
         return out
 
@@ -492,6 +537,8 @@ class RolloutWorker:
     def stop(self) -> None:
         for env in self.envs:
             env.close()
+        if self.output_writer is not None:
+            self.output_writer.close()
 
 
 def build_policy(

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from plugrl.config import TrainerConfig, merge_dicts
 from plugrl.errors import ConfigError
-from plugrl.sampling.metrics import RolloutMetrics, summarize_episodes
+from plugrl.sampling.metrics import RolloutMetrics, split_estimates, summarize_episodes
 from plugrl.sampling.ray_session import import_ray
 from plugrl.sampling.worker_set import WorkerSet
 
@@ -139,7 +139,7 @@ def collect_units(worker: Any, unit: str, count: int) -> tuple[int, list[Rollout
     steps = 0
     while len(episodes) < count if unit == "episodes" else steps < count:
         steps += worker.sample().count
-        episodes.extend(worker.get_metrics())
+        episodes.extend(split_estimates(worker.get_metrics())[0])
     if unit == "episodes":
         episodes = episodes[:count]
     return worker.worker_index, episodes, steps
@@ -221,6 +221,9 @@ class Evaluator:
         worker_config.update(
             in_evaluation=True, **self.plan.worker_overrides(worker_config["num_envs_per_worker"])
         )
+        # evaluation plays the policy in the envs, and writes no offline data, unless told
+        for key, value in (("input", "sampler"), ("output", None)):
+            worker_config[key] = config["evaluation_config"].get(key, value)
         if self.asynchronous:
             worker_config["ignore_worker_failures"] = True
         return worker_config

@@ -1,0 +1,115 @@
+"""One SampleBatch <-> one line of JSON.
+
+A line is a JSON object ``{"type": "SampleBatch", column: value, ...}``. A column is a plain
+JSON list (readable episode traces), or, for the columns asked to be compressed, an object
+``{"dtype": "<f4", "shape": [200, 4], "lz4": "<base64>"}``: the column's raw bytes,
+LZ4-compressed. Reading runs no code: only numeric and bool dtypes are accepted (never
+pickled objects), the bytes must match the shape, and ``infos`` is a JSON list of dicts.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Collection
+from typing import Any
+
+import numpy as np
+
+from plugrl.jsonable import to_jsonable
+from plugrl.sample_batch import SampleBatch
+
+BATCH_TYPE = "SampleBatch"
+_NUMERIC_KINDS = "biufc"
+# LZ4 cannot expand data more than this; a frame claiming more is not one we wrote.
+_MAX_RATIO = 256
+
+
+class CorruptLine(ValueError):
+    """A line that is not a batch this module wrote (or a plain one written by hand)."""
+
+
+def encode_batch(batch: SampleBatch, compress_columns: Collection[str] = ()) -> str:
+    """``batch`` as one line of JSON (no newline), ``compress_columns`` compressed."""
+    out: dict[str, Any] = {"type": BATCH_TYPE}
+    for name, column in batch.items():
+        if name in compress_columns and column.dtype != object:
+            out[name] = pack(column)
+        else:
+            out[name] = to_jsonable(column)
+    return json.dumps(out, allow_nan=False, separators=(",", ":"))
+
+
+def decode_line(line: str) -> SampleBatch:
+    """The batch of one line; :class:`CorruptLine` saying why when it is not one."""
+    try:
+        data = json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        raise CorruptLine(f"not JSON ({type(exc).__name__}: {exc})") from None
+    if not isinstance(data, dict):
+        raise CorruptLine(f"a JSON {type(data).__name__}, not an object of columns")
+    kind = data.pop("type", BATCH_TYPE)
+    if kind != BATCH_TYPE:
+        raise CorruptLine(f"type {kind!r}; only {BATCH_TYPE!r} lines can be read")
+    columns = {}
+    for name, value in data.items():
+        try:
+            columns[name] = _column(name, value)
+        except (ValueError, TypeError, OSError) as exc:
+            raise CorruptLine(f"column {name!r}: {exc}") from None
+    try:
+        return SampleBatch(columns)
+    except ValueError as exc:
+        raise CorruptLine(str(exc)) from None
+
+
+def pack(array: np.ndarray) -> dict[str, Any]:
+    """A numeric array as ``{"dtype", "shape", "lz4"}`` (its bytes, compressed, in base64)."""
+    import lz4.frame
+
+    array = np.ascontiguousarray(array)
+    data = base64.b64encode(lz4.frame.compress(array.tobytes())).decode("ascii")
+    return {"dtype": array.dtype.str, "shape": list(array.shape), "lz4": data}
+
+
+def unpack(packed: dict[str, Any]) -> np.ndarray:
+    """The array :func:`pack` wrote (``ValueError`` for anything else)."""
+    import lz4.frame
+
+    if set(packed) != {"dtype", "shape", "lz4"}:
+        raise ValueError(f"a packed column has dtype, shape and lz4, not {sorted(packed)}")
+    dtype = np.dtype(str(packed["dtype"]))
+    if dtype.kind not in _NUMERIC_KINDS:
+        raise ValueError(f"dtype {dtype} is not numeric or bool")
+    shape = packed["shape"]
+    if not (isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape)):
+        raise ValueError(f"shape {shape!r} is not a list of sizes")
+    size = math.prod(shape) * dtype.itemsize
+    try:
+        data = base64.b64decode(str(packed["lz4"]), validate=True)
+        # the size the frame claims is checked before anything that size is allocated
+        claimed = lz4.frame.get_frame_info(data)["content_size"]
+        if claimed != size or size > _MAX_RATIO * len(data):
+            raise ValueError(f"it holds {claimed} bytes, not {shape} x {dtype}")
+        raw = lz4.frame.decompress(data)
+    except (ValueError, RuntimeError) as exc:
+        raise ValueError(f"not an LZ4-compressed array of {shape} x {dtype} ({exc})") from None
+    if len(raw) != size:
+        raise ValueError(f"{len(raw)} bytes do not make an array of {shape} x {dtype}")
+    return np.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)  # writable
+
+
+def _column(name: str, value: Any) -> np.ndarray:
+    if isinstance(value, dict):
+        return unpack(value)
+    if not isinstance(value, list):
+        raise ValueError(f"a {type(value).__name__}, expected a list or a packed column")
+    if name == SampleBatch.INFOS:
+        column = np.empty(len(value), dtype=object)
+        column[:] = [v if isinstance(v, dict) else {} for v in value]
+        return column
+    array = np.asarray(value)
+    if array.dtype == object:
+        raise ValueError("rows of different shapes or types")
+    return array

@@ -1,0 +1,107 @@
+"""A rollout worker's offline data: the reader and writer its config asks for, and reading
+a batch (postprocessed and estimated as configured)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from plugrl.errors import ConfigError
+from plugrl.offline.estimators import OffPolicyEstimate, make_estimators
+from plugrl.offline.io_context import IOContext
+from plugrl.offline.json_reader import InputReader, JsonReader
+from plugrl.offline.json_writer import JsonWriter, OutputWriter
+from plugrl.offline.mixed_input import MixedInput, ShuffledInput
+from plugrl.sample_batch import SampleBatch
+
+
+def make_input_reader(config: dict[str, Any], ioctx: IOContext) -> InputReader | None:
+    """The reader of ``config["input"]``; None for ``"sampler"`` (the worker's envs)."""
+    source = config["input"]
+    on_bad_line = (config.get("input_config") or {}).get("on_bad_line", "skip")
+    if source == "sampler":
+        return None
+    if callable(source):
+        reader = source(ioctx)
+    elif isinstance(source, Mapping):
+        reader = MixedInput(source, ioctx, on_bad_line)
+    elif isinstance(source, str) or (
+        isinstance(source, Sequence) and all(isinstance(s, str) for s in source)
+    ):
+        reader = JsonReader(source, ioctx, on_bad_line)
+    else:
+        raise ConfigError(
+            f"input must be 'sampler', a folder, glob or file (or a list of them), a dict of "
+            f"sources and probabilities, or fn(ioctx) -> reader; got {source!r}."
+        )
+    if not callable(getattr(reader, "next", None)):
+        raise ConfigError(f"input: {reader!r} has no next() method returning a SampleBatch.")
+    size = config["shuffle_buffer_size"]
+    return ShuffledInput(reader, size, config.get("seed")) if size > 1 else reader
+
+
+def make_output_writer(config: dict[str, Any], ioctx: IOContext) -> OutputWriter | None:
+    """The writer of ``config["output"]``: None, ``"logdir"``, a folder or URL, or
+    ``fn(ioctx) -> writer``."""
+    target = config["output"]
+    if target is None:
+        return None
+    if callable(target):
+        return target(ioctx)
+    if target == "logdir":
+        if not ioctx.log_dir:
+            raise ConfigError(
+                'output: "logdir" writes into the run folder, but this worker has none: give '
+                "a folder instead."
+            )
+        target = ioctx.log_dir
+    return JsonWriter(
+        target,
+        ioctx,
+        max_file_size=config["output_max_file_size"],
+        compress_columns=config["output_compress_columns"],
+    )
+
+
+class OfflineInput:
+    """What a worker's :meth:`sample` reads when its input is not the sampler: the reader's
+    next batch, each of its episodes postprocessed by the policy (``postprocess_inputs``) and
+    estimated by the ``input_evaluation`` estimators."""
+
+    def __init__(self, reader: InputReader, policy: Any, config: dict[str, Any]):
+        self.reader = reader
+        self.policy = policy
+        self.postprocess = config["postprocess_inputs"]
+        names = list(config["input_evaluation"] or [])
+        self.estimators = make_estimators(names, policy, config["gamma"])
+        self.simulate = "simulation" in names
+
+    def next(self) -> tuple[SampleBatch, list[OffPolicyEstimate]]:
+        batch = with_terminateds(self.reader.next())
+        estimates = []
+        if self.postprocess or self.estimators:
+            episodes = _episodes(batch)
+            for episode in episodes:
+                estimates.extend(e.estimate(episode) for e in self.estimators)
+            if self.postprocess:
+                batch = SampleBatch.concat_samples(
+                    [self.policy.postprocess_trajectory(episode) for episode in episodes]
+                )
+        return batch, estimates
+
+
+def with_terminateds(batch: SampleBatch) -> SampleBatch:
+    """Data written before gymnasium has only ``dones``: read as terminations."""
+    if SampleBatch.TERMINATEDS not in batch and SampleBatch.DONES in batch:
+        batch[SampleBatch.TERMINATEDS] = batch[SampleBatch.DONES].astype(bool)
+        batch[SampleBatch.TRUNCATEDS] = np.zeros(batch.count, dtype=bool)
+    return batch
+
+
+def _episodes(batch: SampleBatch) -> list[SampleBatch]:
+    """``batch`` cut where ``eps_id`` changes (all of it when it has no ``eps_id``)."""
+    if SampleBatch.EPS_ID not in batch:
+        return [batch]
+    return batch.split_by_episode()
