@@ -165,7 +165,10 @@ class CommonConfig(_Schema):
     input_config: Options
     postprocess_inputs: bool
     shuffle_buffer_size: NonNegativeInt
-    input_evaluation: list[Literal["is", "wis", "simulation"]] | None
+    input_evaluation: Annotated[
+        list[Literal["is", "wis", "simulation"]] | None,
+        Field(description="None or a list of 'is', 'wis' and 'simulation'"),
+    ]
     output: Annotated[
         Any,
         AfterValidator(_output_target),

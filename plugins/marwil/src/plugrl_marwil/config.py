@@ -20,6 +20,9 @@ DEFAULT_CONFIG = with_common_config(
         "train_batch_size": 2000,
         # Clip the global gradient norm to this value (None = no clipping).
         "grad_clip": None,
+        # Compute each episode's returns (value_targets) from the rewards of what is read
+        # from the input: logs need not hold them.
+        "postprocess_inputs": True,
     }
 )
 
@@ -28,6 +31,8 @@ BC_DEFAULT_CONFIG = {
     # Behaviour cloning: every action of the data weighs the same, and no value function is
     # trained.
     "beta": 0.0,
+    # Cloning needs no returns.
+    "postprocess_inputs": False,
 }
 
 
