@@ -3,7 +3,8 @@ policy per acting call and learning step on each backend (torch, TF eager, TF tr
 wall-clock time for PPO (each backend) and DQN to reach a mean return of 450 and for A2C to
 reach 150 and 450 on CartPole-v1 (beside Stable-Baselines3's tuned agents when it is
 installed); A3C's env steps/s with 1 and 2 Ray workers; offline data written and read
-(rows/s).
+(rows/s); a policy server's calls/s and latency with 1 and 8 clients, remote and local
+inference.
 
 Run with ``make bench``. Not part of the tests: numbers depend on the machine and its load.
 """
@@ -11,6 +12,9 @@ Run with ``make bench``. Not part of the tests: numbers depend on the machine an
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
+import json
 import statistics
 import tempfile
 import time
@@ -22,14 +26,15 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from plugrl import RolloutWorker
+from plugrl import RolloutWorker, ServingError
 from plugrl.env.creator import make_env_creator
 from plugrl.offline import JsonReader, JsonWriter
-from plugrl.registry import get_policy_class
+from plugrl.registry import get_policy_class, get_trainer_class
 from plugrl.testing import tuned_example
 from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy
 
 PLUGINS = Path(__file__).parents[1] / "plugins"
+SERVING = Path(__file__).parents[1] / "examples" / "serving"
 TUNED = {
     "PPO": PLUGINS / "ppo/src/plugrl_ppo/tuned_examples/cartpole-ppo.yaml",
     "DQN": PLUGINS / "dqn/src/plugrl_dqn/tuned_examples/cartpole-dqn.yaml",
@@ -124,6 +129,85 @@ def offline_throughput(compress: bool, steps: int = 8192) -> tuple[float, float]
         read = sum(reader.next().count for _ in batches)
         read_rate = read / (time.perf_counter() - start)
     return write_rate, read_rate
+
+
+def serving_throughput(num_clients: int, inference_mode: str, seconds: float = 10.0) -> dict:
+    """``num_clients`` client processes (``serving_client.py``) play CartPole for ``seconds``
+    against a PPO policy server on loopback (``examples/serving/cartpole_server.py``'s
+    config) that trains all along: client calls per second (in remote mode each call is one
+    HTTP request), env steps per second, the p50 / p99 latency of a call as the client sees
+    it, and the HTTP requests per second the server answered (local mode: event batches and
+    weight refreshes only)."""
+    import subprocess
+    import sys
+    import threading
+
+    spec = importlib.util.spec_from_file_location("cartpole_server", SERVING / "cartpole_server.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    config = example.server_config("PPO", port=0, seed=0, log_level="ERROR")
+    with tempfile.TemporaryDirectory() as logdir:
+        trainer = get_trainer_class("PPO")(config=config, logdir=logdir)
+        reader = trainer.workers.local_worker().input_reader
+        command = [sys.executable, str(Path(__file__).parent / "serving_client.py")]
+        command += ["--server", reader.url, "--inference-mode", inference_mode]
+        clients = [
+            subprocess.Popen(
+                [*command, "--seconds", str(seconds), "--seed", str(i)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(num_clients)
+        ]
+        stop = threading.Event()
+
+        def train() -> None:  # the server learns while it serves
+            with contextlib.suppress(ServingError):  # closed at the end
+                while not stop.is_set():
+                    trainer.train()
+
+        learner = threading.Thread(target=train, daemon=True)
+        try:
+            for client in clients:
+                assert client.stdout.readline().strip() == "ready"
+            learner.start()
+            requests_before, start = reader.num_requests, time.perf_counter()
+            for client in clients:
+                client.stdin.write("go\n")
+                client.stdin.flush()
+            reports = [json.loads(client.stdout.readline()) for client in clients]
+            elapsed = time.perf_counter() - start
+            requests = reader.num_requests - requests_before
+        finally:
+            stop.set()
+            for client in clients:
+                client.kill()
+            reader.close()  # wakes a train() waiting for steps
+            if learner.is_alive():
+                learner.join(60)
+            trainer.stop()
+    latencies = np.concatenate([np.asarray(r["us"], dtype=np.int64) for r in reports])
+    duration = max(r["seconds"] for r in reports)
+    return {
+        "calls_per_s": sum(r["calls"] for r in reports) / duration,
+        "steps_per_s": sum(r["steps"] for r in reports) / duration,
+        "p50_us": float(np.percentile(latencies, 50)),
+        "p99_us": float(np.percentile(latencies, 99)),
+        "requests_per_s": requests / elapsed,
+    }
+
+
+def report_serving() -> None:
+    for mode in ("remote", "local"):
+        for num_clients in (1, 8):
+            r = serving_throughput(num_clients, mode)
+            print(
+                f"policy server, {mode} inference, {num_clients} client(s): "
+                f"{r['calls_per_s']:,.0f} calls/s ({r['steps_per_s']:,.0f} env steps/s), "
+                f"call latency p50 {r['p50_us'] / 1000:.2f} ms / p99 {r['p99_us'] / 1000:.2f} ms, "
+                f"server {r['requests_per_s']:,.0f} requests/s"
+            )
 
 
 def policy_costs(overrides: dict[str, object], reps: int = 200) -> tuple[float, float]:
@@ -305,7 +389,13 @@ def main() -> None:
     parser.add_argument(
         "--backends", nargs="+", choices=list(BACKENDS), help="PPO backends (default: all)"
     )
+    parser.add_argument(
+        "--serving-only", action="store_true", help="only the policy server's throughput"
+    )
     args = parser.parse_args()
+    if args.serving_only:
+        report_serving()
+        return
     backends = {k: v for k, v in BACKENDS.items() if not args.backends or k in args.backends}
     limit = raw_limit()
     print(f"raw limit (gymnasium CartPole x8 + batched MLP forward): {limit:,.0f} steps/s")
@@ -319,6 +409,7 @@ def main() -> None:
         write, read = offline_throughput(compress)
         label = "obs LZ4-compressed" if compress else "readable"
         print(f"offline data, {label}: write {write:,.0f} rows/s, read {read:,.0f} rows/s")
+    report_serving()
     for label, overrides in backends.items():
         act, learn = policy_costs(overrides)
         print(

@@ -31,12 +31,27 @@ def plugrl(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+def python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def check_names_extra(label: str, setup: str, call: str, extra: str) -> None:
+    """``call`` (after ``setup``) raises a PluginError naming ``plugrl[extra]``."""
+    report = "except Exception as exc:\n    print(type(exc).__name__, exc)\n"
+    proc = python(f"{setup}try:\n    {call}\n{report}")
+    check(
+        f"{label}: a PluginError naming plugrl[{extra}]",
+        proc.stdout.startswith("PluginError") and f"plugrl[{extra}]" in proc.stdout,
+        proc.stdout + proc.stderr,
+    )
+
+
 def main() -> int:
     code = (
         "import sys, plugrl; heavy = [m for m in ('torch', 'tensorflow', 'ray') "
         "if m in sys.modules]; print(','.join(heavy))"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    proc = python(code)
     check("import plugrl works", proc.returncode == 0, proc.stderr.strip()[-500:])
     check(
         "import plugrl imports no torch/tensorflow/ray",
@@ -79,16 +94,20 @@ def main() -> int:
         proc.stderr,
     )
 
-    code = (
-        "from plugrl import tune\n"
-        "try:\n    tune.grid_search([1, 2])\n"
-        "except Exception as exc:\n    print(type(exc).__name__, exc)\n"
+    check_names_extra(
+        "`plugrl.tune` without Ray",
+        "from plugrl import tune\n",
+        "tune.grid_search([1, 2])",
+        "tune",
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    check(
-        "`plugrl.tune` without Ray: a PluginError naming plugrl[tune]",
-        proc.stdout.startswith("PluginError") and "plugrl[tune]" in proc.stdout,
-        proc.stdout + proc.stderr,
+    check_names_extra(
+        "the policy server without aiohttp",
+        "import sys\n"
+        "from plugrl import PolicyClient, PolicyServerInput\n"
+        "from plugrl.serving.server import import_aiohttp_web\n"
+        "assert 'aiohttp' not in sys.modules\n",
+        "import_aiohttp_web()",
+        "serve",
     )
 
     script = os.path.join(os.path.dirname(sys.executable), "plugrl")

@@ -75,7 +75,8 @@ RAY_ADAPTERS = {"trainable.py", "results.py", "launch.py"}
 
 
 def test_the_kernel_imports_no_framework():
-    frameworks = {"torch", "tensorflow", "ray", "keras"}
+    # nor the policy server's HTTP library (plugrl[serve]): imported when a server starts
+    frameworks = {"torch", "tensorflow", "ray", "keras", "aiohttp"}
     hits = []
     kernel = ROOT / "core" / "src" / "plugrl"
     for path in kernel.rglob("*.py"):

@@ -20,6 +20,7 @@ from plugrl.errors import (
     PluginError,
     PlugrlError,
     ResultsError,
+    ServingError,
     WorkerError,
 )
 from plugrl.exploration import Exploration
@@ -34,6 +35,7 @@ from plugrl.registry import get_trainer_class, register_env
 from plugrl.sample_batch import DEFAULT_POLICY_ID, SampleBatch
 from plugrl.sampling.rollout_worker import RolloutWorker
 from plugrl.sampling.worker_set import WorkerSet
+from plugrl.serving import PolicyClient, PolicyServerInput
 from plugrl.trainer import Trainer, build_trainer
 
 __version__ = "0.1.0"
@@ -58,10 +60,13 @@ __all__ = [
     "Policy",
     "PolicyOptimizer",
     "Postprocessing",
+    "PolicyClient",
+    "PolicyServerInput",
     "ResultsError",
     "RolloutWorker",
     "SampleBatch",
     "SampleBatchBuilder",
+    "ServingError",
     "SyncSamplesOptimizer",
     "TaskSettableEnv",
     "Trainer",

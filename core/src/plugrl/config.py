@@ -67,6 +67,13 @@ COMMON_CONFIG: dict[str, Any] = {
     "env": None,
     # Keyword arguments for the env creator (gymnasium.make kwargs for gymnasium ids).
     "env_config": {},
+    # The spaces of the observations and actions when there is no env (env: None, e.g. a
+    # trainer fed by a PolicyServerInput): gymnasium spaces, or their JSON form in a YAML or
+    # JSON config ({"type": "Discrete", "n": 2}; see plugrl.env.spaces). Given with an env,
+    # they must be the env's. None: the env's.
+    "observation_space": None,
+    # See observation_space.
+    "action_space": None,
     # Cut episodes after this many steps (truncated, with bootstrapping); None = env's limit.
     "horizon": None,
     # Rescale policy outputs in [-1, 1] to a Box action space's bounds.
@@ -207,8 +214,18 @@ COMMON_CONFIG: dict[str, Any] = {
     "keep_checkpoints_num": None,
 }
 
-# Keys whose values are free-form dicts: any sub-key is accepted.
-FREE_FORM = frozenset({"env_config", "optimizer", "custom_model_config", "input_config"})
+# Keys whose values are replaced whole when merged, never checked key by key: free-form dicts,
+# and the spaces (whose JSON form is read on its own, plugrl.env.spaces).
+FREE_FORM = frozenset(
+    {
+        "env_config",
+        "optimizer",
+        "custom_model_config",
+        "input_config",
+        "observation_space",
+        "action_space",
+    }
+)
 
 
 # Keys RLlib configs may set that plugrl accepts but cannot honour yet, with what happens now.

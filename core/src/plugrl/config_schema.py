@@ -15,6 +15,7 @@ import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+import gymnasium as gym
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
@@ -48,6 +49,13 @@ def _input_source(value: Any) -> Any:
     raise ValueError(value)
 
 
+def _space(value: Any) -> Any:
+    # the JSON form is read (with its own errors) when the trainer is built
+    if value is None or isinstance(value, gym.Space | Mapping):
+        return value
+    raise ValueError(value)
+
+
 def _output_target(value: Any) -> Any:
     if value is None or callable(value) or isinstance(value, str):
         return value
@@ -71,6 +79,7 @@ Schedule = Annotated[
     Field(strict=False, description="a list of [timestep, value] pairs of numbers >= 0"),
 ]
 Function = Callable[..., Any]
+_SPACE = "None, a gymnasium space or its JSON form (a mapping with a 'type')"
 Options = dict[str, Any]  # keyword arguments for something: free-form, but keyed by names
 
 
@@ -116,6 +125,8 @@ class CommonConfig(_Schema):
     lr: NonNegativeFloat
     env: Any  # a name, class or callable: checked when the env creator is made
     env_config: dict  # handed to the env creator as it is
+    observation_space: Annotated[Any, AfterValidator(_space), Field(description=_SPACE)]
+    action_space: Annotated[Any, AfterValidator(_space), Field(description=_SPACE)]
     horizon: PositiveInt | None
     normalize_actions: bool
     clip_rewards: None | bool | NonNegativeFloat

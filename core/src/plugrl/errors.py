@@ -55,3 +55,14 @@ def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
 class OfflineDataError(PlugrlError):
     """Offline input that cannot be read: missing files, lines that are not batches, columns
     an estimator needs."""
+
+
+class ServingError(PlugrlError):
+    """A policy server that cannot start, serve or be reached, or a request it refused: the
+    message names the problem as the server said it, ``status`` is the HTTP status and
+    ``code`` the server's error code (see docs/serving.md), both None when no answer came."""
+
+    def __init__(self, message: str, status: int | None = None, code: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code

@@ -5,12 +5,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
+
+from plugrl.env.spaces import space_to_json
+from plugrl.errors import ConfigError
 
 
 def to_jsonable(value: Any) -> Any:
     """Dicts, lists and scalars as they are; numpy scalars and arrays as Python values;
-    classes and functions by their dotted name; anything else by ``repr``."""
+    gymnasium spaces in their JSON form (:mod:`plugrl.env.spaces`); classes and functions by
+    their dotted name; anything else by ``repr``."""
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -21,6 +26,11 @@ def to_jsonable(value: Any) -> Any:
         return value.tolist()
     if value is None or isinstance(value, (bool, int, str)):
         return value
+    if isinstance(value, gym.Space):
+        try:
+            return space_to_json(value)
+        except ConfigError:  # a custom space type
+            return repr(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, type) or callable(value):

@@ -70,10 +70,10 @@ def trusted_config(saved: dict[str, Any], overrides: dict[str, Any], source: str
     about.
     """
     config = json.loads(json.dumps(saved))  # a plain copy: JSON types only
-    dropped = _drop_code(config, ())
+    dropped = drop_code(config, ())
     eval_config = config.get("evaluation_config")
     if isinstance(eval_config, dict):
-        dropped += _drop_code(eval_config, ("evaluation_config",))
+        dropped += drop_code(eval_config, ("evaluation_config",))
     config = merge_dicts(config, overrides, allow_new=True)
     for path, code_key, value in dropped:
         if _lookup(overrides, path) is not None:
@@ -95,9 +95,12 @@ def trusted_config(saved: dict[str, Any], overrides: dict[str, Any], source: str
     return config
 
 
-def _drop_code(config: dict[str, Any], prefix: tuple[str, ...]) -> list[tuple[tuple, tuple, Any]]:
-    """Remove unregistered code-naming values from ``config`` in place; returns what went as
-    ``(path in the config, key of CODE_KEYS, value)``."""
+def drop_code(
+    config: dict[str, Any], prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple, tuple, Any]]:
+    """Remove unregistered code-naming values from ``config`` (a config as JSON, someone
+    else's) in place; returns what went as ``(path in the config, key of CODE_KEYS, value)``.
+    Also used on the config a policy server sends its clients."""
     dropped = []
     for path, kind in CODE_KEYS.items():
         *parents, leaf = path

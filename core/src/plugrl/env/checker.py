@@ -177,6 +177,13 @@ def check_observation(env: gym.Env, obs: Any, call: str) -> None:
         raise EnvError(f"{env_label(env)}: {call}()'s observation{problem}. {_OBS_FIX}")
 
 
+def observation_problem(space: spaces.Space, obs: Any) -> str | None:
+    """What is wrong with ``obs`` for ``space``, as the rest of a sentence starting "The
+    observation" (e.g. " has shape (3,), but observation_space Box(...) has shape (4,)"); None
+    when it fits. A Box's values may lie outside its bounds."""
+    return _obs_problem(space, obs, "")
+
+
 def _obs_problem(space: spaces.Space, obs: Any, path: str) -> str | None:
     """What is wrong with ``obs`` (at ``path`` inside the observation) for ``space``, as the
     rest of a sentence starting "observation<path>"; None when it fits."""

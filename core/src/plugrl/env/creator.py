@@ -6,12 +6,13 @@ Accepted: a name registered with ``register_env`` or a plugin, a gymnasium id, a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gymnasium as gym
 
-from plugrl.errors import EnvError, did_you_mean
+from plugrl.env.spaces import config_spaces
+from plugrl.errors import ConfigError, EnvError, did_you_mean
 from plugrl.plugins import import_object
 from plugrl.registry import registry
 
@@ -43,7 +44,10 @@ EnvCreator = Callable[[EnvContext], gym.Env]
 def make_env_creator(env: Any) -> EnvCreator:
     """The creator for ``env``, or an :class:`EnvError` saying what was wrong."""
     if env is None:
-        raise EnvError("No env given: set config['env'] (or --env), e.g. 'CartPole-v1'.")
+        raise EnvError(
+            "No env given: set config['env'] (or --env), e.g. 'CartPole-v1'. A trainer without "
+            "an env (fed by a policy server) gives observation_space and action_space instead."
+        )
     if isinstance(env, type):
         return lambda ctx: env(ctx)
     if callable(env):
@@ -69,6 +73,22 @@ def make_env_creator(env: Any) -> EnvCreator:
     )
 
 
+def env_creator_of(config: Mapping[str, Any]) -> EnvCreator | None:
+    """The creator of ``config["env"]``; None when the config has no env and gives the
+    ``observation_space`` and ``action_space`` instead (experiences then come from its
+    ``input``, e.g. a policy server)."""
+    if config["env"] is None and config_spaces(config)[0] is not None:
+        if config["input"] == "sampler":
+            raise ConfigError(
+                "The config has no env (env: None), so its workers have nothing to sample: give "
+                "an env, or an input that brings experiences (a PolicyServerInput, offline "
+                "files)."
+            )
+        return None
+    config_spaces(config)  # spaces given beside an env must still be spaces
+    return make_env_creator(config["env"])
+
+
 def _gymnasium_creator(env_id: str) -> EnvCreator:
     def create(ctx: EnvContext) -> gym.Env:
         try:
@@ -84,7 +104,9 @@ def _gymnasium_creator(env_id: str) -> EnvCreator:
 
 
 def env_name(env: Any) -> str:
-    """A short name for results folders and logs."""
+    """A short name for results folders and logs ("external" when there is no env)."""
+    if env is None:
+        return "external"
     if isinstance(env, str):
         return env.rsplit(":", 1)[-1].rsplit(".", 1)[-1] if "-v" not in env else env
     return getattr(env, "__name__", type(env).__name__)

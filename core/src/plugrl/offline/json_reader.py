@@ -22,10 +22,25 @@ _GLOB_CHARS = frozenset("*?[")
 
 
 class InputReader:
-    """Where a worker's batches come from instead of its envs: :meth:`next` returns one."""
+    """Where a worker's batches come from instead of its envs: :meth:`next` returns one.
+
+    A reader that sees whole episodes (a policy server) reports them with
+    :meth:`get_metrics`; one that holds something (files, a port) releases it in
+    :meth:`close`, which the worker calls when it stops. A reader written from scratch needs
+    only ``next()``.
+    """
 
     def next(self) -> SampleBatch:
         raise NotImplementedError
+
+    def get_metrics(self) -> list[Any]:
+        """Episodes completed since the last call, as
+        :class:`~plugrl.sampling.metrics.RolloutMetrics` (they count in the results' episode
+        metrics)."""
+        return []
+
+    def close(self) -> None:
+        """Release what the reader holds."""
 
 
 class JsonReader(InputReader):

@@ -43,6 +43,13 @@ class MixedInput(InputReader):
         index = self._rng.choice(len(self.readers), p=self.probabilities)
         return self.readers[index].next()
 
+    def get_metrics(self) -> list[Any]:
+        return [m for r in self.readers for m in getattr(r, "get_metrics", list)()]
+
+    def close(self) -> None:
+        for reader in self.readers:
+            getattr(reader, "close", lambda: None)()
+
 
 def _reader(source: Any, ioctx: IOContext, on_bad_line: str) -> InputReader:
     if isinstance(source, InputReader) or hasattr(source, "next"):
@@ -74,3 +81,9 @@ class ShuffledInput(InputReader):
         out, keep = order[: batch.count], order[batch.count :]
         self._buffer = buffer.take(keep)
         return buffer.take(out)
+
+    def get_metrics(self) -> list[Any]:
+        return getattr(self.reader, "get_metrics", list)()
+
+    def close(self) -> None:
+        getattr(self.reader, "close", lambda: None)()

@@ -91,6 +91,10 @@ class OfflineInput:
                 )
         return batch, estimates
 
+    def episode_metrics(self) -> list[Any]:
+        """The episodes the reader saw complete since the last call (a policy server's)."""
+        return list(getattr(self.reader, "get_metrics", list)())
+
 
 def with_terminateds(batch: SampleBatch) -> SampleBatch:
     """Data written before gymnasium has only ``dones``: read as terminations."""

@@ -21,6 +21,7 @@ from plugrl.env.checker import CheckedEnv, check_step
 from plugrl.env.creator import EnvContext, EnvCreator
 from plugrl.env.filters import make_filter
 from plugrl.env.preprocessors import Preprocessor
+from plugrl.env.spaces import check_env_spaces, config_spaces
 from plugrl.env.video import record_video, with_render_mode
 from plugrl.errors import ConfigError
 from plugrl.offline.estimators import OffPolicyEstimate
@@ -56,7 +57,9 @@ class RolloutWorker:
     """Collects experience from ``num_envs_per_worker`` envs with one policy.
 
     Args:
-        env_creator: ``fn(env_context) -> gymnasium.Env``.
+        env_creator: ``fn(env_context) -> gymnasium.Env``; None for a worker without envs
+            (its config gives ``observation_space`` and ``action_space``, its input the
+            experiences).
         policy: the Policy class to build.
         config: a trainer config (missing keys take COMMON_CONFIG values).
         worker_index: 0 for the local worker, 1..N for remote ones.
@@ -68,7 +71,7 @@ class RolloutWorker:
 
     def __init__(
         self,
-        env_creator: EnvCreator,
+        env_creator: EnvCreator | None,
         policy: Any,
         config: dict | None = None,
         worker_index: int = 0,
@@ -104,10 +107,12 @@ class RolloutWorker:
             seed_all(self._seed, self._framework)
 
         self.env_context = EnvContext(config["env_config"], worker_index, 0, num_workers)
-        self.envs = [self._make_env(env_creator, i) for i in range(config["num_envs_per_worker"])]
-        env = self.envs[0]
-        self.env = env
-        self.preprocessor = Preprocessor(env.observation_space)
+        # No env creator: no envs, the config's spaces (experiences come from the input)
+        num_envs = config["num_envs_per_worker"] if env_creator is not None else 0
+        self.envs = [self._make_env(env_creator, i) for i in range(num_envs)]
+        self.env: gym.Env | None = self.envs[0] if self.envs else None
+        obs_space, self.action_space = self._spaces()
+        self.preprocessor = Preprocessor(obs_space)
         if not isinstance(policy, type):
             raise TypeError(
                 f"RolloutWorker needs a Policy class, got {policy!r} (multi-agent policy maps "
@@ -115,7 +120,11 @@ class RolloutWorker:
             )
         self.policy_map = {
             DEFAULT_POLICY_ID: build_policy(
-                policy, self.preprocessor.observation_space, env.action_space, config, self.context
+                policy,
+                self.preprocessor.observation_space,
+                self.action_space,
+                config,
+                self.context,
             )
         }
         self.preprocessors = {DEFAULT_POLICY_ID: self.preprocessor}
@@ -124,9 +133,6 @@ class RolloutWorker:
                 config["observation_filter"], self.preprocessor.observation_space.shape
             )
         }
-        is_box = isinstance(env.action_space, gym.spaces.Box)
-        self._clip_box = config["clip_actions"] and is_box
-        self._normalize_box = config["normalize_actions"] and is_box
         self._guard = EnvOutputGuard(config["nonfinite_env_values"])
         self._metrics: list[RolloutMetrics | OffPolicyEstimate] = []
         self._perf = defaultdict(float)
@@ -145,6 +151,20 @@ class RolloutWorker:
         )
         self.output_writer: OutputWriter | None = make_output_writer(config, self.io_context)
         plugins.get_plugin_manager().hook.on_worker_created(worker=self)
+
+    def _spaces(self) -> tuple[gym.Space, gym.Space]:
+        """The observation and action spaces: the env's (the config's, when given, must be the
+        same), or the config's when there is no env."""
+        if self.env is not None:
+            check_env_spaces(self.env, self.config)
+            return self.env.observation_space, self.env.action_space
+        obs_space, action_space = config_spaces(self.config)
+        if obs_space is None or action_space is None:
+            raise ConfigError(
+                "A rollout worker without an env needs observation_space and action_space in "
+                "its config (the spaces of the episodes its input brings)."
+            )
+        return obs_space, action_space
 
     def _make_env(self, env_creator: EnvCreator, vector_index: int) -> gym.Env:
         ctx = self.env_context.copy_with_overrides(vector_index=vector_index)
@@ -239,6 +259,12 @@ class RolloutWorker:
         Steps are recorded as one array per column per step for all envs together; they are
         cut into per-env trajectories and postprocessed at the end of the call.
         """
+        if not self.envs:
+            raise ConfigError(
+                f"Rollout worker {self.worker_index} has no env (env: None), so it cannot "
+                "sample: give the config an env, or take experiences only from an input that "
+                "steps no envs (no 'sampler' in it, no input_evaluation 'simulation')."
+            )
         if self._obs is None:
             self._start()
         config = self.config
@@ -325,16 +351,8 @@ class RolloutWorker:
         return samples
 
     def to_env_actions(self, actions: np.ndarray) -> Any:
-        """What the envs are stepped with: Box actions rescaled (``normalize_actions``) and
-        clipped (``clip_actions``), Discrete ones as Python ints (fastest for gymnasium)."""
-        space = self.env.action_space
-        if self._normalize_box:  # policy outputs in [-1, 1] -> the space's bounds
-            actions = space.low + (np.clip(actions, -1.0, 1.0) + 1.0) * (space.high - space.low) / 2
-        if self._clip_box:
-            return np.clip(actions, space.low, space.high)
-        if isinstance(space, gym.spaces.Discrete):
-            return actions.tolist()
-        return actions
+        """What the envs are stepped with (see :func:`env_actions`)."""
+        return env_actions(actions, self.action_space, self.config)
 
     def _trajectories(self, columns: dict[str, list], ends: list, truncate: bool) -> list:
         """Cut the recorded steps into per-env trajectories and postprocess each.
@@ -407,9 +425,12 @@ class RolloutWorker:
         return batch, batch.count
 
     def get_metrics(self) -> list[RolloutMetrics | OffPolicyEstimate]:
-        """Completed episodes (and off-policy estimates of the episodes read from the
-        input) since the last call (then forgotten here)."""
+        """Completed episodes (the envs', and those the input reports, e.g. a policy
+        server's) and off-policy estimates of the episodes read from the input, since the last
+        call (then forgotten here)."""
         out, self._metrics = self._metrics, []
+        if self._offline is not None:
+            out.extend(self._offline.episode_metrics())
         return out
 
     def get_perf_stats(self) -> dict[str, float]:
@@ -539,6 +560,9 @@ class RolloutWorker:
             env.close()
         if self.output_writer is not None:
             self.output_writer.close()
+        close_reader = getattr(self.input_reader, "close", None)  # e.g. a server's port
+        if close_reader is not None:
+            close_reader()
 
 
 def build_policy(
@@ -552,6 +576,21 @@ def build_policy(
     policy = policy_class(obs_space, action_space, config)
     policy.context = context
     return policy
+
+
+def env_actions(actions: np.ndarray, space: gym.Space, config: dict) -> Any:
+    """Actions a policy computed, as an env of ``space`` is stepped with: Box actions
+    rescaled from [-1, 1] to the bounds (``normalize_actions``) and clipped to them
+    (``clip_actions``), Discrete ones as Python ints (fastest for gymnasium)."""
+    if isinstance(space, gym.spaces.Box):
+        if config["normalize_actions"]:
+            actions = space.low + (np.clip(actions, -1.0, 1.0) + 1.0) * (space.high - space.low) / 2
+        if config["clip_actions"]:
+            return np.clip(actions, space.low, space.high)
+        return actions
+    if isinstance(space, gym.spaces.Discrete):
+        return actions.tolist()
+    return actions
 
 
 def _stack(values: list) -> np.ndarray:

@@ -22,7 +22,8 @@ class WorkerSet:
     """A local worker (index 0) and remote workers (indices 1..N) with the same policy.
 
     Args:
-        env_creator: ``fn(env_context) -> gymnasium.Env``.
+        env_creator: ``fn(env_context) -> gymnasium.Env``; None for workers without envs
+            (see :class:`~plugrl.sampling.rollout_worker.RolloutWorker`).
         policy: the Policy class (``policy_class`` is accepted as an alias).
         trainer_config: the trainer config (missing keys take COMMON_CONFIG values).
         num_workers: number of remote workers; defaults to ``trainer_config["num_workers"]``.
@@ -31,7 +32,7 @@ class WorkerSet:
     def __init__(
         self,
         *,
-        env_creator: EnvCreator,
+        env_creator: EnvCreator | None,
         policy: Any = None,
         policy_class: Any = None,
         trainer_config: dict | None = None,

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from plugrl.config import TrainerConfig, merge_dicts
+from plugrl.env.creator import make_env_creator
 from plugrl.errors import ConfigError
 from plugrl.sampling.metrics import RolloutMetrics, split_estimates, summarize_episodes
 from plugrl.sampling.ray_session import import_ray
@@ -44,6 +45,15 @@ _OVERDUE_FACTOR = 2.0
 
 def check_evaluation_config(config: dict) -> None:
     """The evaluation keys that only make sense together: a one-line :class:`ConfigError`."""
+    if (
+        config["evaluation_interval"]
+        and config["evaluation_config"].get("env", config["env"]) is None
+    ):
+        raise ConfigError(
+            "Evaluation plays the policy in an env, and this config has none (env: None): give "
+            "evaluation_config an env (e.g. {'env': 'CartPole-v1'}), or set evaluation_interval "
+            "to None."
+        )
     if duration_of(config) == "auto" and not config["evaluation_parallel_to_training"]:
         raise ConfigError(
             "evaluation_duration 'auto' evaluates for as long as the training step runs, so it "
@@ -201,8 +211,10 @@ class Evaluator:
         self.parallel: bool = config["evaluation_parallel_to_training"]
         self.asynchronous: bool = config["enable_async_evaluation"]
         self.timeout_s: float = config["evaluation_sample_timeout_s"]
+        # evaluation_config may name an env of its own (a trainer fed by a server has none)
+        env = config["evaluation_config"].get("env")
         self.workers: WorkerSet = trainer._make_workers(
-            trainer.env_creator,
+            trainer.env_creator if env is None else make_env_creator(env),
             trainer._policy_class,
             self._worker_config(config),
             config["evaluation_num_workers"],

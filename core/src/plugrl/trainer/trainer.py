@@ -20,7 +20,7 @@ from plugrl.checkpoint import prune_checkpoints, read_state, write_state
 from plugrl.checkpoint.config import saved_config, trusted_config
 from plugrl.checkpoint.fit import first_mismatch, space_signature
 from plugrl.config import COMMON_CONFIG, TrainerConfig, merge_dicts, merge_trainer_config
-from plugrl.env.creator import make_env_creator
+from plugrl.env.creator import env_creator_of
 from plugrl.errors import (
     CheckpointError,
     ConfigError,
@@ -94,7 +94,7 @@ class Trainer(TemplateClass):
             config["env"] = env
         self.config = self.merge_config(config)
         logging.getLogger("plugrl").setLevel(_log_level(self.config["log_level"]))
-        self.env_creator = make_env_creator(self.config["env"])
+        self.env_creator = env_creator_of(self.config)  # None: no env, given spaces
         self.callbacks = Callbacks(self.config["callbacks"])
         self.iteration = 0
         self._time_total = 0.0
