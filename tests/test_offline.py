@@ -74,17 +74,19 @@ def test_train_writes_rolled_files_with_the_seeds_columns(ppo_output):
     batch = JsonReader(str(ppo_output)).next()
     assert set(batch) >= SEED_COLUMNS, SEED_COLUMNS - set(batch)
     # prev_actions / prev_rewards are the previous row's within an episode, 0 at its start
-    episode = batch.split_by_episode()[0]
-    if episode.count > 1:
-        np.testing.assert_array_equal(episode["prev_actions"][1:], episode["actions"][:-1])
-        np.testing.assert_allclose(episode["prev_rewards"][1:], episode["rewards"][:-1])
+    episode = max(batch.split_by_episode(), key=lambda e: e.count)
+    assert episode.count > 1
+    np.testing.assert_array_equal(episode["prev_actions"][1:], episode["actions"][:-1])
+    np.testing.assert_allclose(episode["prev_rewards"][1:], episode["rewards"][:-1])
+    starts = batch["t"] == 0
+    assert not batch["prev_actions"][starts].any() and not batch["prev_rewards"][starts].any()
 
 
 def dqn(tmp_path: Path, **config) -> DQNTrainer:
     return DQNTrainer(config={**DQN_TINY, **config}, logdir=str(tmp_path))
 
 
-def test_dqn_trains_from_the_files_without_exploring(ppo_output, tmp_path):
+def test_dqn_trains_from_the_files(ppo_output, tmp_path):
     trainer = dqn(tmp_path, input=str(ppo_output), explore=False, input_evaluation=[])
     try:
         for _ in range(2):
@@ -120,15 +122,30 @@ def test_mixing_the_files_with_the_sampler(ppo_output, tmp_path):
     trainer = dqn(
         tmp_path,
         input={"sampler": 0.5, str(ppo_output): 0.5},
-        input_evaluation=["simulation"],
         timesteps_per_iteration=400,
     )
     try:
         result = trainer.train()
     finally:
         trainer.stop()
-    assert result["episodes_this_iter"] > 0  # the sampler's episodes
+    assert result["episodes_this_iter"] > 0  # only the sampler's draws play episodes
+    assert set(result["off_policy_estimator"]) == {"is", "wis"}  # only the files' are estimated
     assert result["info"]["num_steps_trained"] > 0
+
+
+def test_simulation_plays_episodes_beside_the_files(ppo_output, tmp_path):
+    trainer = dqn(
+        tmp_path,
+        input=str(ppo_output),
+        input_evaluation=["simulation"],
+        rollout_fragment_length=100,  # env steps played per batch read
+    )
+    try:
+        result = trainer.train()
+    finally:
+        trainer.stop()
+    assert result["episodes_this_iter"] > 0
+    assert result["off_policy_estimator"] == {}
 
 
 def test_input_errors_name_the_problem(tmp_path):
@@ -143,3 +160,29 @@ def test_a_checkpoints_output_folder_is_not_used(tmp_path):
         )
     assert "output" not in config
     assert config["input"] == "sampler"  # the default names no data or code: kept
+
+
+def test_a_shuffle_buffer_mixes_rows_after_each_episode_is_postprocessed(ppo_output, tmp_path):
+    from plugrl_marwil import MARWILTrainer
+
+    trainer = MARWILTrainer(
+        config={
+            "env": "CartPole-v1",
+            "input": str(ppo_output),
+            "shuffle_buffer_size": 1000,
+            "input_evaluation": ["is"],
+            "train_batch_size": 256,
+            "model": {"fcnet_hiddens": [8]},
+            "seed": 0,
+        },
+        logdir=str(tmp_path),
+    )
+    try:
+        batch = trainer.workers.local_worker().sample()
+        result = trainer.train()
+    finally:
+        trainer.stop()
+    # rows of many episodes, each with the return of its whole episode (not of 1-3 rows)
+    assert len(np.unique(batch["eps_id"])) > 5
+    assert batch["value_targets"].max() > 10
+    assert "is" in result["off_policy_estimator"]

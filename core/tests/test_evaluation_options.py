@@ -204,7 +204,8 @@ def test_custom_eval_function_runs_in_the_evaluation_thread_callbacks_on_the_tra
         trainer.stop()
     main = threading.main_thread().name
     assert ran == ["plugrl-evaluation"]
-    assert result["evaluation"] == {"my_metric": pytest.approx(result["evaluation"]["my_metric"])}
+    assert set(result["evaluation"]) == {"my_metric"}
+    assert result["evaluation"]["my_metric"] % 1 == 0.5  # what custom_eval returned
     assert RecordThreads.calls == [("start", main), ("end", main, result["evaluation"])]
 
 

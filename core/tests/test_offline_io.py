@@ -70,7 +70,7 @@ def test_a_batch_survives_a_line(compress):
         ("[1, 2]", "JSON list"),
         ('{"type": "Pickle", "obs": [1]}', "type 'Pickle'"),
         ('{"obs": {"dtype": "|O", "shape": [1], "lz4": ""}}', "not numeric"),
-        ('{"obs": {"dtype": "<f8", "shape": [1000000000000], "lz4": "BCJNGGBAgg=="}}', "obs"),
+        ('{"obs": {"dtype": "<f8", "shape": [1000000000000], "lz4": "BCJNGGBAgg=="}}', "holds"),
         ('{"obs": [1, 2], "actions": [1]}', "equal lengths"),
         ('{"obs": 3}', "expected a list"),
     ],

@@ -8,7 +8,8 @@ import gymnasium as gym
 
 
 class TaskSettableEnv(gym.Env):
-    """A gymnasium env whose task can be read and changed between episodes.
+    """A gymnasium env whose task can be read and changed (after each ``train()``, also in
+    the middle of an episode: apply a new task at the next ``reset`` if it must wait).
 
     Subclasses implement :meth:`get_task` and :meth:`set_task` (and :meth:`sample_tasks` when
     tasks are drawn at random). With ``env_task_fn`` in the config, the trainer calls

@@ -46,10 +46,13 @@ class OffPolicyEstimator:
         self.policy = policy
         self.gamma = float(gamma)
 
-    def estimate(self, episode: SampleBatch) -> OffPolicyEstimate:
-        """The estimate for one episode (rows of one ``eps_id``, in order)."""
+    def estimate(
+        self, episode: SampleBatch, target_prob: np.ndarray | None = None
+    ) -> OffPolicyEstimate:
+        """The estimate for one episode (rows of one ``eps_id``, in order); ``target_prob``:
+        the policy's probabilities of its actions, when already computed."""
         behaviour = _column(episode, SampleBatch.ACTION_PROB)
-        target = self.action_prob(episode)
+        target = self.action_prob(episode) if target_prob is None else target_prob
         ratios = np.cumprod(target / np.maximum(behaviour, 1e-12))
         rewards = _column(episode, SampleBatch.REWARDS)
         discounts = self.gamma ** np.arange(episode.count)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from plugrl.sample_batch import SampleBatch
+
 
 @dataclass
 class IOContext:
@@ -30,11 +32,15 @@ class IOContext:
         return SamplerInput(self.worker)
 
 
+class SampledBatch(SampleBatch):
+    """A batch a :class:`SamplerInput` just sampled from the envs: already postprocessed."""
+
+
 class SamplerInput:
     """Batches sampled from the worker's envs, as an input reader."""
 
     def __init__(self, worker: Any):
         self.worker = worker
 
-    def next(self) -> Any:
-        return self.worker.sample_from_envs()
+    def next(self) -> SampledBatch:
+        return SampledBatch(self.worker.sample_from_envs())

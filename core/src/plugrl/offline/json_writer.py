@@ -84,9 +84,12 @@ class JsonWriter(OutputWriter):
 
     def _next_file(self) -> None:
         self.close()
-        name = f"output-{self._stamp}_worker-{self.ioctx.worker_index}_{self._file_index}.json"
-        self._file_index += 1
-        filename = f"{self.path.rstrip('/')}/{name}"
+        while True:  # another writer (a trial, a run) may share the folder: never overwrite
+            name = f"output-{self._stamp}_worker-{self.ioctx.worker_index}_{self._file_index}.json"
+            self._file_index += 1
+            filename = f"{self.path.rstrip('/')}/{name}"
+            if not self.fs.exists(filename):
+                break
         self._file = self.fs.open(filename, "wb")
         self._bytes = 0
         self.files_written.append(filename)

@@ -10,7 +10,7 @@ import numpy as np
 
 from plugrl.errors import ConfigError
 from plugrl.offline.estimators import OffPolicyEstimate, make_estimators
-from plugrl.offline.io_context import IOContext
+from plugrl.offline.io_context import IOContext, SampledBatch
 from plugrl.offline.json_reader import InputReader, JsonReader
 from plugrl.offline.json_writer import JsonWriter, OutputWriter
 from plugrl.offline.mixed_input import MixedInput, ShuffledInput
@@ -38,8 +38,7 @@ def make_input_reader(config: dict[str, Any], ioctx: IOContext) -> InputReader |
         )
     if not callable(getattr(reader, "next", None)):
         raise ConfigError(f"input: {reader!r} has no next() method returning a SampleBatch.")
-    size = config["shuffle_buffer_size"]
-    return ShuffledInput(reader, size, config.get("seed")) if size > 1 else reader
+    return reader
 
 
 def make_output_writer(config: dict[str, Any], ioctx: IOContext) -> OutputWriter | None:
@@ -66,9 +65,11 @@ def make_output_writer(config: dict[str, Any], ioctx: IOContext) -> OutputWriter
 
 
 class OfflineInput:
-    """What a worker's :meth:`sample` reads when its input is not the sampler: the reader's
-    next batch, each of its episodes postprocessed by the policy (``postprocess_inputs``) and
-    estimated by the ``input_evaluation`` estimators."""
+    """What a worker's :meth:`sample` reads when its input is not the sampler: each batch the
+    reader gives has its episodes estimated by the ``input_evaluation`` estimators and
+    postprocessed by the policy (``postprocess_inputs``) as it is read, and is then mixed in
+    a ``shuffle_buffer_size`` buffer. Batches a mixed input drew from the sampler are already
+    postprocessed, and on-policy: they are neither postprocessed again nor estimated."""
 
     def __init__(self, reader: InputReader, policy: Any, config: dict[str, Any]):
         self.reader = reader
@@ -77,23 +78,57 @@ class OfflineInput:
         names = list(config["input_evaluation"] or [])
         self.estimators = make_estimators(names, policy, config["gamma"])
         self.simulate = "simulation" in names
+        self._estimates: list[OffPolicyEstimate] = []
+        size = config["shuffle_buffer_size"]
+        prepared = _Prepared(self)
+        seed = config.get("seed")
+        self._source: Any = (
+            ShuffledInput(
+                prepared, size, None if seed is None else [seed, policy.context.worker_index]
+            )
+            if size > 1
+            else prepared
+        )
 
     def next(self) -> tuple[SampleBatch, list[OffPolicyEstimate]]:
-        batch = with_terminateds(self.reader.next())
-        estimates = []
-        if self.postprocess or self.estimators:
-            episodes = _episodes(batch)
-            for episode in episodes:
-                estimates.extend(e.estimate(episode) for e in self.estimators)
-            if self.postprocess:
-                batch = SampleBatch.concat_samples(
-                    [self.policy.postprocess_trajectory(episode) for episode in episodes]
-                )
+        """The next batch, and the estimates of the episodes read since the last call."""
+        batch = self._source.next()
+        estimates, self._estimates = self._estimates, []
         return batch, estimates
+
+    def prepare(self, batch: SampleBatch) -> SampleBatch:
+        """Estimate and postprocess one batch as read (one likelihood pass for all
+        estimators)."""
+        if isinstance(batch, SampledBatch) or not (self.postprocess or self.estimators):
+            return batch
+        batch = with_terminateds(batch)
+        episodes = _episodes(batch)
+        if self.estimators:
+            probs = self.estimators[0].action_prob(batch)
+            start = 0
+            for episode in episodes:
+                own = probs[start : start + episode.count]
+                start += episode.count
+                self._estimates.extend(e.estimate(episode, own) for e in self.estimators)
+        if self.postprocess:
+            batch = SampleBatch.concat_samples(
+                [self.policy.postprocess_trajectory(episode) for episode in episodes]
+            )
+        return batch
 
     def episode_metrics(self) -> list[Any]:
         """The episodes the reader saw complete since the last call (a policy server's)."""
         return list(getattr(self.reader, "get_metrics", list)())
+
+
+class _Prepared(InputReader):
+    """The reader's batches, prepared by an :class:`OfflineInput`."""
+
+    def __init__(self, offline: OfflineInput):
+        self.offline = offline
+
+    def next(self) -> SampleBatch:
+        return self.offline.prepare(self.offline.reader.next())
 
 
 def with_terminateds(batch: SampleBatch) -> SampleBatch:

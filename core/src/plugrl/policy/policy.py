@@ -94,7 +94,10 @@ class Policy:
     ) -> Any:
         """Log-probabilities of ``actions`` in ``obs_batch`` as this policy explores (used by
         off-policy estimation)."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} gives no action probabilities, which off-policy estimation "
+            "needs: set input_evaluation: [] (or implement compute_log_likelihoods)."
+        )
 
     def get_initial_state(self) -> list:
         """Initial recurrent state (empty for feed-forward policies)."""

@@ -325,7 +325,7 @@ class RolloutWorker:
                 columns[key].append(value)
             next_obs = new_obs.copy()
             self._prev_actions = actions.copy()
-            self._prev_rewards = np.asarray(rewards, dtype=np.float32).copy()
+            self._prev_rewards = np.array(rewards, dtype=np.float32)  # a copy: zeroed at resets
             for i, episode in enumerate(self._episodes):
                 episode._step(
                     actions[i], raws[i], new_obs[i], float(rewards[i]), infos[i], DEFAULT_POLICY_ID

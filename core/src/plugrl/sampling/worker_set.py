@@ -16,6 +16,8 @@ from plugrl.sampling.ray_session import import_ray
 from plugrl.sampling.rollout_worker import RolloutWorker
 
 logger = logging.getLogger(__name__)
+# How long stop() waits for remote workers to close their envs and output files.
+_STOP_TIMEOUT_S = 5.0
 
 
 class WorkerSet:
@@ -213,12 +215,17 @@ class WorkerSet:
         return list(self._local.policy_map)
 
     def stop(self) -> None:
+        """Stop every worker (envs closed, output files finished: a remote file system
+        uploads them now), then end the remote actors."""
         self._local.stop()
-        for worker in self._remote:
+        if self._remote:
+            ray = import_ray()
+            stopping = [worker.stop.remote() for worker in self._remote]
             try:
-                worker.stop.remote()
+                ray.wait(stopping, num_returns=len(stopping), timeout=_STOP_TIMEOUT_S)
             except Exception:  # an actor already gone needs no stopping
-                logger.debug("remote worker already stopped", exc_info=True)
+                logger.debug("remote workers already stopped", exc_info=True)
+        for worker in self._remote:
             _kill(worker)
         self._remote = []
         if self._holds_ray:

@@ -70,6 +70,8 @@ class ServedEpisodes:
         max_episodes: open episodes at most; one more ``start_episode`` is refused (429).
         max_queued_steps: steps waiting for the worker at most; beyond, the oldest
             trajectories are dropped (counted in :attr:`num_dropped_steps`, with a warning).
+            An open episode holds a tenth of that at most: in ``complete_episodes`` mode a
+            longer one is cut (queued, bootstrapped) so clients cannot grow memory unbounded.
     """
 
     def __init__(self, worker: Any, max_episodes: int = 1000, max_queued_steps: int = 100_000):
@@ -79,6 +81,7 @@ class ServedEpisodes:
         self.action_space: gym.Space = worker.action_space
         self.max_episodes = max_episodes
         self.max_queued_steps = max_queued_steps
+        self.max_open_steps = max(1, max_queued_steps // 10)
         self.fragment = self.config["rollout_fragment_length"]
         self.truncate = self.config["batch_mode"] == "truncate_episodes"
         self._preprocessor = worker.preprocessor
@@ -474,8 +477,9 @@ class ServedEpisodes:
                 SampleBatch.INFOS: episode.info,
             }
         )
-        for key, value in step.items():
-            episode.rows[key].append(value)
+        if episode.training:  # an episode that does not train keeps only its return
+            for key, value in step.items():
+                episode.rows[key].append(value)
         episode.length += 1
         episode.total_reward += reward
         episode.prev_action = step[SampleBatch.ACTIONS]
@@ -483,7 +487,10 @@ class ServedEpisodes:
         episode.pending = None
         episode.reward = 0.0
         episode.info = {}
-        if self.truncate and len(episode.rows[SampleBatch.OBS]) >= self.fragment:
+        recorded = len(episode.rows[SampleBatch.OBS])
+        # complete_episodes: an episode that never ends is still cut, so a client cannot
+        # make the server hold unbounded rows
+        if recorded >= (self.fragment if self.truncate else self.max_open_steps):
             self._enqueue(episode)
 
     def _enqueue(self, episode: _Episode) -> None:

@@ -43,6 +43,7 @@ def import_tune() -> Any:
 def as_trainable(trainer: type | str) -> type:
     """A ``ray.tune.Trainable`` class running ``trainer`` (a Trainer subclass, or the name of
     an installed algorithm), for code that calls ``ray.tune`` itself."""
+    import_tune()
     from plugrl.tune.trainable import make_trainable
 
     return make_trainable(trainer)
@@ -51,6 +52,7 @@ def as_trainable(trainer: type | str) -> type:
 def run(run_or_experiment: Any, **kwargs: Any) -> Any:
     """``ray.tune.run`` for plugrl trainers: see the module docstring. ``local_dir`` is read
     as ``storage_path``; other arguments are Tune's."""
+    import_tune()
     from plugrl.tune.launch import run as launch_run
 
     return launch_run(run_or_experiment, **kwargs)
@@ -59,6 +61,7 @@ def run(run_or_experiment: Any, **kwargs: Any) -> Any:
 def run_experiments(experiments: Any, **kwargs: Any) -> Any:
     """``ray.tune.run_experiments`` for plugrl trainers: each experiment's ``"run"`` may name
     an algorithm or be a trainer class, and ``"env"`` goes into its config."""
+    import_tune()
     from plugrl.tune.launch import run_experiments as launch_run_experiments
 
     return launch_run_experiments(experiments, **kwargs)
@@ -66,6 +69,7 @@ def run_experiments(experiments: Any, **kwargs: Any) -> Any:
 
 def __getattr__(name: str) -> Any:
     if name == "Tuner":
+        import_tune()
         from plugrl.tune.launch import Tuner
 
         return Tuner

@@ -3,12 +3,14 @@ RLlib-era arguments read as today's, plugrl's results folder and layout, Ray on 
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import ray.tune
+from ray.train.constants import DEFAULT_STORAGE_PATH
 
 from plugrl.registry import registry
 from plugrl.sampling import ray_session
@@ -109,8 +111,9 @@ class Tuner(ray.tune.Tuner):
     plugrl's results folder and layout unless ``run_config`` says otherwise."""
 
     def __init__(self, trainable: Any = None, *, run_config: Any = None, **kwargs: Any):
-        run_config = run_config or ray.tune.RunConfig()
-        if not run_config.storage_path:
+        run_config = copy.copy(run_config) if run_config else ray.tune.RunConfig()  # theirs
+        # RunConfig fills in Ray's own results folder when none is given
+        if run_config.storage_path in (None, DEFAULT_STORAGE_PATH):
             run_config.storage_path = str(results_root())
         run_config.callbacks = _with_callbacks(run_config.callbacks)
         super().__init__(trainable_for(trainable), run_config=run_config, **kwargs)
