@@ -128,9 +128,24 @@ def test_curriculum_on_a_ray_worker(two_cpus, tmp_path):
         trainer.stop()
 
 
+class ClosingCartPole(gym.Wrapper):
+    """CartPole that counts how many of its kind were closed."""
+
+    closed = 0
+
+    def __init__(self, env_config):
+        super().__init__(gym.make("CartPole-v1"))
+
+    def close(self):
+        ClosingCartPole.closed += 1
+        super().close()
+
+
 def test_env_task_fn_needs_a_task_settable_env(tmp_path):
+    ClosingCartPole.closed = 0
     with pytest.raises(EnvError, match="env_task_fn sets tasks on TaskSettableEnv envs, but"):
         PGTrainer(
-            config={**CONFIG, "env": "CartPole-v1"},
+            config={**CONFIG, "env": ClosingCartPole, "num_envs_per_worker": 2},
             logdir=str(tmp_path),
         )
+    assert ClosingCartPole.closed == 2  # the trainer that failed stopped what it had built

@@ -143,13 +143,14 @@ class RolloutWorker:
         self._prev_rewards = np.zeros(len(self.envs), dtype=np.float32)
         self._unroll_ids = itertools.count()
         self.io_context = IOContext(log_dir, config, worker_index, self)
+        # the writer first: a reader may start a server, which an error here would leave open
+        self.output_writer: OutputWriter | None = make_output_writer(config, self.io_context)
         self.input_reader: InputReader | None = make_input_reader(config, self.io_context)
         self._offline = (
             None
             if self.input_reader is None
             else OfflineInput(self.input_reader, self.policy, config)
         )
-        self.output_writer: OutputWriter | None = make_output_writer(config, self.io_context)
         plugins.get_plugin_manager().hook.on_worker_created(worker=self)
 
     def _spaces(self) -> tuple[gym.Space, gym.Space]:

@@ -6,6 +6,7 @@ functions they pass live in ``_template`` and are called at the points documente
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import platform
 import time
@@ -114,6 +115,17 @@ class Trainer(TemplateClass):
 
         self.state = t["get_initial_state"](self) if t["get_initial_state"] else {}
         self._policy_class = self._resolve_policy_class()
+        try:
+            self._build()
+        except BaseException:  # what was built (envs, actors, servers, files) is stopped
+            with contextlib.suppress(Exception):  # the error to report is the first one
+                self.stop()
+            raise
+        self.callbacks.call("on_trainer_init", trainer=self)
+
+    def _build(self) -> None:
+        """The workers, the optimizer and the evaluation workers, with the template's hooks."""
+        t = self._template
         if t["before_init"]:
             t["before_init"](self)
         if t["make_workers"]:
@@ -139,7 +151,6 @@ class Trainer(TemplateClass):
             self.workers.local_worker().foreach_env(task_settable)  # an error unless they are
         if self.config["evaluation_interval"]:
             self.evaluation_workers = self._make_evaluation_workers()
-        self.callbacks.call("on_trainer_init", trainer=self)
 
     # --- construction -----------------------------------------------------------------------
 
@@ -544,9 +555,11 @@ class Trainer(TemplateClass):
         )
 
     def stop(self) -> None:
-        """Stop workers and close result files."""
-        self.optimizer.stop()
-        self.workers.stop()
+        """Stop workers and close result files (of a trainer whose construction failed: what
+        was built)."""
+        for part in (getattr(self, "optimizer", None), getattr(self, "workers", None)):
+            if part is not None:
+                part.stop()
         if self._evaluator:
             self._evaluator.stop()
         for sink in self._sinks:
