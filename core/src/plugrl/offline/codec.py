@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 from collections.abc import Collection
 from typing import Any
 
 import numpy as np
 
+from plugrl.arrays import from_raw, read_header, to_raw
 from plugrl.jsonable import to_jsonable
 from plugrl.sample_batch import SampleBatch
 
 BATCH_TYPE = "SampleBatch"
-_NUMERIC_KINDS = "biufc"
 # LZ4 cannot expand data more than this; a frame claiming more is not one we wrote.
 _MAX_RATIO = 256
 
@@ -68,9 +67,8 @@ def pack(array: np.ndarray) -> dict[str, Any]:
     """A numeric array as ``{"dtype", "shape", "lz4"}`` (its bytes, compressed, in base64)."""
     import lz4.frame
 
-    array = np.ascontiguousarray(array)
-    data = base64.b64encode(lz4.frame.compress(array.tobytes())).decode("ascii")
-    return {"dtype": array.dtype.str, "shape": list(array.shape), "lz4": data}
+    header, raw = to_raw(array)
+    return {**header, "lz4": base64.b64encode(lz4.frame.compress(raw)).decode("ascii")}
 
 
 def unpack(packed: dict[str, Any]) -> np.ndarray:
@@ -79,13 +77,7 @@ def unpack(packed: dict[str, Any]) -> np.ndarray:
 
     if set(packed) != {"dtype", "shape", "lz4"}:
         raise ValueError(f"a packed column has dtype, shape and lz4, not {sorted(packed)}")
-    dtype = np.dtype(str(packed["dtype"]))
-    if dtype.kind not in _NUMERIC_KINDS:
-        raise ValueError(f"dtype {dtype} is not numeric or bool")
-    shape = packed["shape"]
-    if not (isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape)):
-        raise ValueError(f"shape {shape!r} is not a list of sizes")
-    size = math.prod(shape) * dtype.itemsize
+    dtype, shape, size = read_header(packed, "the column")
     try:
         data = base64.b64decode(str(packed["lz4"]), validate=True)
         # the size the frame claims is checked before anything that size is allocated
@@ -95,9 +87,7 @@ def unpack(packed: dict[str, Any]) -> np.ndarray:
         raw = lz4.frame.decompress(data)
     except (ValueError, RuntimeError) as exc:
         raise ValueError(f"not an LZ4-compressed array of {shape} x {dtype} ({exc})") from None
-    if len(raw) != size:
-        raise ValueError(f"{len(raw)} bytes do not make an array of {shape} x {dtype}")
-    return np.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)  # writable
+    return from_raw(raw, dtype, shape, "the column")
 
 
 def _column(name: str, value: Any) -> np.ndarray:

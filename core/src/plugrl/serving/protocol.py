@@ -19,6 +19,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from plugrl.arrays import NUMERIC_KINDS, from_raw, read_header, to_raw
 from plugrl.env.checker import observation_problem
 
 PROTOCOL_VERSION = 1
@@ -34,7 +35,6 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 EPISODE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
 # Array dtypes that may travel as raw bytes (never objects).
-_ARRAY_KINDS = "biuf"
 
 
 class RequestError(Exception):
@@ -226,7 +226,7 @@ def _from_json(space: gym.Space, value: Any) -> Any:
             array = np.asarray(value)
         except (ValueError, TypeError):  # ragged lists
             return value
-        return array if array.dtype.kind in _ARRAY_KINDS else value
+        return array if array.dtype.kind in NUMERIC_KINDS else value
     if isinstance(space, gym.spaces.Discrete) and isinstance(value, bool):
         return json.dumps(value)  # JSON true is not the integer 1
     return value
@@ -246,7 +246,7 @@ def _fits_box(space: gym.spaces.Box, value: Any) -> bool:
     return (
         isinstance(value, np.ndarray)
         and value.shape == space.shape
-        and value.dtype.kind in _ARRAY_KINDS
+        and value.dtype.kind in NUMERIC_KINDS
     )
 
 
@@ -297,18 +297,8 @@ def _action_problem(space: gym.Space, value: Any, path: str) -> str | None:
 def encode_array(array: np.ndarray) -> dict[str, Any]:
     """An array as ``{"dtype": "<f4", "shape": [...], "data": "<base64 of the raw bytes>"}``
     (little-endian)."""
-    array = np.asarray(array)
-    if not array.flags.c_contiguous:
-        array = array.copy(order="C")
-    if array.dtype.kind not in _ARRAY_KINDS:
-        raise ValueError(f"arrays of dtype {array.dtype} do not travel (numbers only)")
-    if array.dtype.byteorder == ">":
-        array = array.astype(array.dtype.newbyteorder("<"))
-    return {
-        "dtype": array.dtype.str,
-        "shape": list(array.shape),
-        "data": base64.b64encode(array.tobytes()).decode("ascii"),
-    }
+    header, raw = to_raw(array)
+    return {**header, "data": base64.b64encode(raw).decode("ascii")}
 
 
 def decode_array(data: Any, what: str = "array") -> np.ndarray:
@@ -316,25 +306,12 @@ def decode_array(data: Any, what: str = "array") -> np.ndarray:
     the bytes (a ``ValueError`` naming ``what`` otherwise)."""
     if not isinstance(data, Mapping) or set(data) != {"dtype", "shape", "data"}:
         raise ValueError(f"{what} is not an object with dtype, shape and data")
-    try:
-        dtype = np.dtype(data["dtype"]) if isinstance(data["dtype"], str) else None
-    except TypeError:
-        dtype = None
-    if dtype is None or dtype.kind not in _ARRAY_KINDS or dtype.hasobject:
-        raise ValueError(f"{what} has dtype {data['dtype']!r}, not a numeric one")
-    shape = data["shape"]
-    if not isinstance(shape, list) or not all(
-        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
-    ):
-        raise ValueError(f"{what} has shape {shape!r}, not a list of integers >= 0")
+    dtype, shape, _ = read_header(data, what)
     try:
         raw = base64.b64decode(str(data["data"]), validate=True)
     except ValueError:
         raise ValueError(f"{what}'s data is not base64") from None
-    expected = math.prod(shape) * dtype.itemsize
-    if len(raw) != expected:
-        raise ValueError(f"{what} holds {len(raw)} bytes; dtype and shape need {expected}")
-    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    return from_raw(raw, dtype, shape, what)
 
 
 def encode_tree(value: Any) -> Any:
