@@ -57,8 +57,11 @@ class SampleBatch(dict):
         return dict.__len__(self) > 0
 
     @staticmethod
-    def concat_samples(samples: Sequence[SampleBatch]) -> SampleBatch:
-        """Concatenate batches row-wise; every batch must have the same columns."""
+    def concat_samples(samples: Sequence[Any]) -> Any:
+        """Concatenate batches row-wise; every batch must have the same columns. Batches of
+        a multi-agent worker (:class:`MultiAgentBatch`) concatenate policy by policy."""
+        if any(isinstance(s, MultiAgentBatch) for s in samples):
+            return MultiAgentBatch.concat_samples(samples)
         samples = [s for s in samples if s.count]
         if not samples:
             return SampleBatch()
@@ -119,9 +122,75 @@ class SampleBatch(dict):
     def size_bytes(self) -> int:
         return sum(v.nbytes for v in self.values())
 
+    def env_steps(self) -> int:
+        return self.count
+
+    def agent_steps(self) -> int:
+        return self.count
+
+    def as_multi_agent(self) -> MultiAgentBatch:
+        """This batch as the batch of the default policy."""
+        return MultiAgentBatch({DEFAULT_POLICY_ID: self}, self.count)
+
     def __repr__(self) -> str:
         cols = ", ".join(f"{k}: {v.dtype}{list(v.shape)}" for k, v in self.items())
         return f"SampleBatch({self.count} rows: {cols})"
+
+
+class MultiAgentBatch:
+    """The batches of several policies, collected over ``env_steps`` env steps.
+
+    ``policy_batches`` maps a policy id to the SampleBatch of the agents it acted for; its rows
+    are agent steps, so their total (:meth:`agent_steps`) may differ from ``count`` (env steps).
+    """
+
+    def __init__(self, policy_batches: Mapping[str, SampleBatch], env_steps: int):
+        self.policy_batches = dict(policy_batches)
+        self.count = int(env_steps)
+
+    def env_steps(self) -> int:
+        return self.count
+
+    def agent_steps(self) -> int:
+        return sum(b.count for b in self.policy_batches.values())
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __bool__(self) -> bool:
+        return bool(self.policy_batches)
+
+    @staticmethod
+    def concat_samples(samples: Sequence[Any]) -> MultiAgentBatch:
+        """One batch of every policy's rows in ``samples`` (SampleBatches count as the
+        default policy's)."""
+        by_policy: dict[str, list[SampleBatch]] = {}
+        env_steps = 0
+        for sample in samples:
+            sample = sample.as_multi_agent() if isinstance(sample, SampleBatch) else sample
+            env_steps += sample.count
+            for pid, batch in sample.policy_batches.items():
+                by_policy.setdefault(pid, []).append(batch)
+        merged = {pid: SampleBatch.concat_samples(b) for pid, b in by_policy.items()}
+        return MultiAgentBatch(merged, env_steps)
+
+    def as_multi_agent(self) -> MultiAgentBatch:
+        return self
+
+    def copy(self) -> MultiAgentBatch:
+        return MultiAgentBatch({k: b.copy() for k, b in self.policy_batches.items()}, self.count)
+
+    def size_bytes(self) -> int:
+        return sum(b.size_bytes() for b in self.policy_batches.values())
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{pid}: {b.count} rows" for pid, b in self.policy_batches.items())
+        return f"MultiAgentBatch({self.count} env steps; {parts})"
+
+
+def steps_of(batch: SampleBatch | MultiAgentBatch, count_steps_by: str = "env_steps") -> int:
+    """How many steps ``batch`` holds, counted in env steps or agent steps."""
+    return batch.agent_steps() if count_steps_by == "agent_steps" else batch.count
 
 
 def _as_column(value: Any) -> np.ndarray:

@@ -1,6 +1,8 @@
 """One SampleBatch <-> one line of JSON.
 
-A line is a JSON object ``{"type": "SampleBatch", column: value, ...}``. A column is a plain
+A line is a JSON object ``{"type": "SampleBatch", column: value, ...}``, or for a multi-agent
+worker ``{"type": "MultiAgentBatch", "count": env_steps, "policy_batches": {policy_id:
+{column: value, ...}}}``. A column is a plain
 JSON list (readable episode traces), or, for the columns asked to be compressed, an object
 ``{"dtype": "<f4", "shape": [200, 4], "lz4": "<base64>"}``: the column's raw bytes,
 LZ4-compressed. Reading runs no code: only numeric and bool dtypes are accepted (never
@@ -18,9 +20,10 @@ import numpy as np
 
 from plugrl.arrays import from_raw, read_header, to_raw
 from plugrl.jsonable import to_jsonable
-from plugrl.sample_batch import SampleBatch
+from plugrl.sample_batch import MultiAgentBatch, SampleBatch
 
 BATCH_TYPE = "SampleBatch"
+MULTI_AGENT_TYPE = "MultiAgentBatch"
 # LZ4 cannot expand data more than this; a frame claiming more is not one we wrote.
 _MAX_RATIO = 256
 
@@ -29,18 +32,33 @@ class CorruptLine(ValueError):
     """A line that is not a batch this module wrote (or a plain one written by hand)."""
 
 
-def encode_batch(batch: SampleBatch, compress_columns: Collection[str] = ()) -> str:
+def encode_batch(
+    batch: SampleBatch | MultiAgentBatch, compress_columns: Collection[str] = ()
+) -> str:
     """``batch`` as one line of JSON (no newline), ``compress_columns`` compressed."""
-    out: dict[str, Any] = {"type": BATCH_TYPE}
-    for name, column in batch.items():
-        if name in compress_columns and column.dtype != object:
-            out[name] = pack(column)
-        else:
-            out[name] = to_jsonable(column)
+    if isinstance(batch, MultiAgentBatch):
+        out: dict[str, Any] = {
+            "type": MULTI_AGENT_TYPE,
+            "count": batch.count,
+            "policy_batches": {
+                pid: _encode_columns(b, compress_columns) for pid, b in batch.policy_batches.items()
+            },
+        }
+    else:
+        out = {"type": BATCH_TYPE, **_encode_columns(batch, compress_columns)}
     return json.dumps(out, allow_nan=False, separators=(",", ":"))
 
 
-def decode_line(line: str) -> SampleBatch:
+def _encode_columns(batch: SampleBatch, compress_columns: Collection[str]) -> dict[str, Any]:
+    return {
+        name: pack(column)
+        if name in compress_columns and column.dtype != object
+        else to_jsonable(column)
+        for name, column in batch.items()
+    }
+
+
+def decode_line(line: str) -> SampleBatch | MultiAgentBatch:
     """The batch of one line; :class:`CorruptLine` saying why when it is not one."""
     try:
         data = json.loads(line)
@@ -49,8 +67,24 @@ def decode_line(line: str) -> SampleBatch:
     if not isinstance(data, dict):
         raise CorruptLine(f"a JSON {type(data).__name__}, not an object of columns")
     kind = data.pop("type", BATCH_TYPE)
+    if kind == MULTI_AGENT_TYPE:
+        return _decode_multi_agent(data)
     if kind != BATCH_TYPE:
-        raise CorruptLine(f"type {kind!r}; only {BATCH_TYPE!r} lines can be read")
+        raise CorruptLine(f"type {kind!r}; only {BATCH_TYPE!r} and {MULTI_AGENT_TYPE!r} lines")
+    return _decode_columns(data)
+
+
+def _decode_multi_agent(data: dict[str, Any]) -> MultiAgentBatch:
+    batches, count = data.get("policy_batches"), data.get("count")
+    if not isinstance(batches, dict) or not isinstance(count, int) or isinstance(count, bool):
+        raise CorruptLine("a MultiAgentBatch line has an integer count and policy_batches")
+    for pid, columns in batches.items():
+        if not isinstance(columns, dict):
+            raise CorruptLine(f"policy {pid!r}: a {type(columns).__name__}, not columns")
+    return MultiAgentBatch({pid: _decode_columns(c) for pid, c in batches.items()}, count)
+
+
+def _decode_columns(data: dict[str, Any]) -> SampleBatch:
     columns = {}
     for name, value in data.items():
         try:

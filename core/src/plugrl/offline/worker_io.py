@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from plugrl.errors import ConfigError
+from plugrl.errors import ConfigError, OfflineDataError
 from plugrl.offline.estimators import OffPolicyEstimate, make_estimators
 from plugrl.offline.io_context import IOContext, SampledBatch
 from plugrl.offline.json_reader import InputReader, JsonReader
 from plugrl.offline.json_writer import JsonWriter, OutputWriter
 from plugrl.offline.mixed_input import MixedInput, ShuffledInput
-from plugrl.sample_batch import SampleBatch
+from plugrl.sample_batch import MultiAgentBatch, SampleBatch
 
 
 def make_input_reader(config: dict[str, Any], ioctx: IOContext) -> InputReader | None:
@@ -99,6 +99,12 @@ class OfflineInput:
     def prepare(self, batch: SampleBatch) -> SampleBatch:
         """Estimate and postprocess one batch as read (one likelihood pass for all
         estimators)."""
+        if isinstance(batch, MultiAgentBatch):
+            raise OfflineDataError(
+                "input: the data holds multi-agent batches (written by a multi-agent worker); "
+                "a single-agent trainer cannot learn from them. Read them with "
+                "plugrl.JsonReader and pick a policy's batch (batch.policy_batches[id])."
+            )
         if isinstance(batch, SampledBatch) or not (self.postprocess or self.estimators):
             return batch
         batch = with_terminateds(batch)
