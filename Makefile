@@ -15,7 +15,7 @@ setup: $(STAMP)
 $(STAMP): constraints.txt $(foreach d,$(DISTS),$(d)/pyproject.toml) requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -c constraints.txt torch==2.13.0
-	$(PIP) install -c constraints.txt -r requirements-dev.txt $(foreach d,$(DISTS),-e $(d)) -e 'core[ray,tune,serve]'
+	$(PIP) install -c constraints.txt -r requirements-dev.txt $(foreach d,$(DISTS),-e $(d)) -e 'core[ray,tune,serve,pettingzoo]'
 	touch $(STAMP)
 
 # Seeded so a run repeats exactly; `make train SEED=3` for another one.
