@@ -10,6 +10,8 @@ Importing plugrl never imports torch, tensorflow or ray.
 from plugrl.callbacks import DefaultCallbacks, MultiCallbacks
 from plugrl.config import with_common_config
 from plugrl.env.creator import EnvContext
+from plugrl.env.multi_agent_env import MultiAgentEnv, make_multi_agent
+from plugrl.env.pettingzoo import ParallelPettingZooEnv, PettingZooEnv
 from plugrl.env.preprocessors import get_preprocessor
 from plugrl.env.task_settable import TaskSettableEnv
 from plugrl.errors import (
@@ -32,7 +34,8 @@ from plugrl.plugins import get_plugin_manager, register_plugin, unregister_plugi
 from plugrl.policy import Policy
 from plugrl.postprocessing import Postprocessing, compute_advantages
 from plugrl.registry import get_trainer_class, register_env
-from plugrl.sample_batch import DEFAULT_POLICY_ID, SampleBatch
+from plugrl.sample_batch import DEFAULT_POLICY_ID, MultiAgentBatch, SampleBatch
+from plugrl.sampling.policy_map import PolicySpec
 from plugrl.sampling.rollout_worker import RolloutWorker
 from plugrl.sampling.worker_set import WorkerSet
 from plugrl.serving import PolicyClient, PolicyServerInput
@@ -52,13 +55,18 @@ __all__ = [
     "JsonReader",
     "JsonWriter",
     "MinibatchSGDOptimizer",
+    "MultiAgentBatch",
+    "MultiAgentEnv",
     "ModelCatalog",
     "MultiCallbacks",
     "OfflineDataError",
+    "ParallelPettingZooEnv",
+    "PettingZooEnv",
     "PlugrlError",
     "PluginError",
     "Policy",
     "PolicyOptimizer",
+    "PolicySpec",
     "Postprocessing",
     "PolicyClient",
     "PolicyServerInput",
@@ -78,6 +86,7 @@ __all__ = [
     "get_preprocessor",
     "get_trainer_class",
     "hookimpl",
+    "make_multi_agent",
     "register_env",
     "register_plugin",
     "unregister_plugin",

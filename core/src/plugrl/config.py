@@ -38,6 +38,22 @@ MODEL_DEFAULTS: dict[str, Any] = {
     "max_seq_len": 20,
 }
 
+MULTIAGENT_DEFAULTS: dict[str, Any] = {
+    # The policies of a multi-agent env: {policy_id: (policy class or None for the
+    # trainer's, observation space or None, action space or None, config overrides)} (or a
+    # PolicySpec), or a list of policy ids. Spaces left None are the env's for the agents
+    # mapped to the policy. Empty: one policy ("default_policy") acts for every agent.
+    "policies": {},
+    # fn(agent_id, episode, worker, **kwargs) -> policy_id (or a "module:function" path);
+    # None maps every agent to the only policy (or to "default_policy").
+    "policy_mapping_fn": None,
+    # The policy ids that learn; None: all of them.
+    "policies_to_train": None,
+    # How rollout_fragment_length and train_batch_size count: "env_steps" (one per step
+    # of an env, however many agents acted) or "agent_steps" (one per agent that acted).
+    "count_steps_by": "env_steps",
+}
+
 COMMON_CONFIG: dict[str, Any] = {
     # === Rollouts ===
     # Number of remote rollout workers (Ray actors). 0 samples in the driver process.
@@ -208,6 +224,9 @@ COMMON_CONFIG: dict[str, Any] = {
     "num_cpus_for_driver": 1,
     # Address of a running Ray cluster to join; None starts a local one when needed.
     "ray_address": None,
+    # === Multi-agent ===
+    # Which policies act for which agents of a multi-agent env: see MULTIAGENT_DEFAULTS.
+    "multiagent": MULTIAGENT_DEFAULTS,
     # === Checkpoints ===
     # Keep only the newest N checkpoints of a run folder (older ones are deleted after each
     # save); None keeps them all.
@@ -222,6 +241,7 @@ FREE_FORM = frozenset(
         "optimizer",
         "custom_model_config",
         "input_config",
+        "policies",
         "observation_space",
         "action_space",
     }
@@ -343,10 +363,29 @@ def merge_trainer_config(
     check_config(config, schema)
     evaluation = merge_dicts(config, config["evaluation_config"], _path="evaluation_config.")
     check_config(evaluation, schema, prefix="evaluation_config.")
+    for policy_id, overrides in policy_overrides(config).items():
+        prefix = f"multiagent.policies.{policy_id}."
+        check_config(merge_dicts(config, overrides, _path=prefix), schema, prefix=prefix)
     for key, instead in NOT_SUPPORTED_YET.items():
         if config[key]:
             raise ConfigError(f"Config key {key!r} is not supported yet: {instead}")
     return TrainerConfig(config)
+
+
+def policy_overrides(config: Mapping[str, Any]) -> dict[str, dict]:
+    """``{policy_id: config overrides}`` of the policies in ``config["multiagent"]`` that
+    have any (the fourth item of a policy's tuple, or a PolicySpec's ``config``)."""
+    policies = config.get("multiagent", {}).get("policies") or {}
+    if not isinstance(policies, Mapping):
+        return {}
+    out = {}
+    for policy_id, spec in policies.items():
+        overrides = getattr(spec, "config", None)
+        if isinstance(spec, list | tuple) and len(spec) == 4:
+            overrides = spec[3]
+        if overrides:
+            out[str(policy_id)] = overrides
+    return out
 
 
 def warn_if_train_batch_uneven(config: Mapping[str, Any]) -> None:

@@ -110,6 +110,44 @@ class ModelConfig(_Schema):
     max_seq_len: PositiveInt
 
 
+def _policies(value: Any) -> Any:
+    # the items (classes, spaces, overrides) are checked when the policies are built
+    if isinstance(value, Mapping):
+        return value
+    listed = isinstance(value, Sequence | set | frozenset) and not isinstance(value, str)
+    if listed and all(isinstance(v, str) for v in value):
+        return value
+    raise ValueError(value)
+
+
+def _function_or_path(value: Any) -> Any:
+    if value is None or callable(value) or (isinstance(value, str) and ":" in value):
+        return value
+    raise ValueError(value)
+
+
+class MultiAgentConfig(_Schema):
+    """The rules for the keys of ``COMMON_CONFIG["multiagent"]``."""
+
+    policies: Annotated[
+        Any,
+        AfterValidator(_policies),
+        Field(
+            description="a mapping of policy ids to (class, observation space, action space, "
+            "config) tuples or PolicySpecs, or a list of policy ids"
+        ),
+    ]
+    policy_mapping_fn: Annotated[
+        Any,
+        AfterValidator(_function_or_path),
+        Field(description="None, a function or a 'module:function' path"),
+    ]
+    policies_to_train: Annotated[
+        list[str] | None, Field(strict=False, description="None or a list of policy ids")
+    ]
+    count_steps_by: Literal["env_steps", "agent_steps"]
+
+
 class CommonConfig(_Schema):
     """The rules for the keys of ``COMMON_CONFIG``; an algorithm's schema subclasses it."""
 
@@ -200,6 +238,7 @@ class CommonConfig(_Schema):
     num_gpus_per_worker: NonNegativeFloat
     num_cpus_for_driver: NonNegativeFloat
     ray_address: str | None
+    multiagent: MultiAgentConfig
     keep_checkpoints_num: PositiveInt | None
 
 

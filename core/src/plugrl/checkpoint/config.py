@@ -70,6 +70,7 @@ def trusted_config(saved: dict[str, Any], overrides: dict[str, Any], source: str
     about.
     """
     config = json.loads(json.dumps(saved))  # a plain copy: JSON types only
+    _drop_multiagent(config, overrides, source)
     dropped = drop_code(config, ())
     eval_config = config.get("evaluation_config")
     if isinstance(eval_config, dict):
@@ -93,6 +94,22 @@ def trusted_config(saved: dict[str, Any], overrides: dict[str, Any], source: str
             stacklevel=2,
         )
     return config
+
+
+def _drop_multiagent(config: dict[str, Any], overrides: dict[str, Any], source: str) -> None:
+    """Remove the saved ``multiagent`` section (policy classes and the mapping function are
+    code); a multi-agent checkpoint needs the user's own, an error saying so otherwise."""
+    saved = config.pop("multiagent", None)
+    if not isinstance(saved, dict) or "multiagent" in overrides:
+        return
+    if saved.get("policies") or saved.get("policy_mapping_fn"):
+        policies = saved.get("policies")
+        ids = sorted(policies) if isinstance(policies, dict | list) else policies
+        raise CheckpointError(
+            f"Checkpoint {source!r} was trained with multi-agent policies {ids}. plugrl never "
+            "loads policy classes or a policy_mapping_fn from a checkpoint: pass the same "
+            "config['multiagent'] yourself (policies, policy_mapping_fn, policies_to_train)."
+        )
 
 
 def drop_code(

@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 
 VARIABLE_ENTRIES = frozenset(
-    {"config", "optimizer_state", "buffer", "episode_history", "rng", "shuffle_rng"}
+    {"config", "optimizer_state", "buffer", "buffers", "episode_history", "rng", "shuffle_rng"}
 )
 
 

@@ -14,9 +14,11 @@ import gymnasium as gym
 from plugrl.builtins.loggers import NullSink
 from plugrl.cli.main import log_level_name, parse_json_option, verbose_option
 from plugrl.env.creator import EnvContext, env_name
+from plugrl.env.multi_agent_env import ALL, MultiAgentEnv
 from plugrl.env.video import record_video, with_render_mode
 from plugrl.jsonable import to_jsonable
 from plugrl.registry import get_trainer_class, registry
+from plugrl.sampling.episode import MultiAgentEpisode
 from plugrl.trainer import Trainer
 
 
@@ -135,6 +137,23 @@ def rollout(
     return 0
 
 
+def _multi_agent_actor(trainer: Any) -> Any:
+    """``act(observations, explore) -> actions`` for one episode of a multi-agent env, each
+    agent through the policy the trainer's mapping function gives it."""
+    worker = trainer.workers.local_worker()
+    episode = MultiAgentEpisode(0, worker.policy_map, worker.policy_mapping_fn, worker)
+
+    def act(observations: dict, explore: bool | None) -> dict:
+        return {
+            agent_id: trainer.compute_single_action(
+                obs, policy_id=episode.policy_for(agent_id), explore=explore
+            )
+            for agent_id, obs in observations.items()
+        }
+
+    return act
+
+
 def _run_episodes(
     trainer: Any, env: gym.Env, steps: int, episodes: int, out: str | None, explore: bool | None
 ) -> list[float]:
@@ -146,9 +165,16 @@ def _run_episodes(
             obs, _ = env.reset()
             record: dict[str, list] = {"obs": [], "actions": [], "rewards": []}
             episode_reward, done = 0.0, False
+            act = _multi_agent_actor(trainer) if isinstance(env, MultiAgentEnv) else None
             while not done:
-                action = trainer.compute_action(obs, explore=explore)
-                next_obs, reward, terminated, truncated, _ = env.step(action)
+                if act is None:
+                    action = trainer.compute_action(obs, explore=explore)
+                    next_obs, reward, terminated, truncated, _ = env.step(action)
+                else:  # every agent that observed acts; the agents' rewards are summed
+                    action = act(obs, explore)
+                    next_obs, agent_rewards, terminateds, truncateds, _ = env.step(action)
+                    reward = sum(float(r) for r in agent_rewards.values())
+                    terminated, truncated = terminateds[ALL], truncateds[ALL]
                 record["obs"].append(to_jsonable(obs))
                 record["actions"].append(to_jsonable(action))
                 record["rewards"].append(float(reward))

@@ -110,8 +110,8 @@ class PolicyOptimizer:
         self.num_steps_trained = int(state["num_steps_trained"])
         self.episode_history.clear()
         self.episode_history.extend(
-            RolloutMetrics(int(length), float(reward), dict(custom), dict(hist))
-            for length, reward, custom, hist in state.get("episode_history", [])
+            RolloutMetrics(int(length), float(reward), dict(custom), dict(hist), *rest)
+            for length, reward, custom, hist, *rest in state.get("episode_history", [])
         )
 
     def stop(self) -> None:

@@ -11,24 +11,35 @@ import numpy as np
 
 from plugrl.config import warn_if_train_batch_uneven
 from plugrl.optimizers.policy_optimizer import PolicyOptimizer
-from plugrl.sample_batch import SampleBatch
+from plugrl.sample_batch import MultiAgentBatch, SampleBatch
 from plugrl.sampling.worker_set import WorkerSet
 
 
 def collect_samples(workers: WorkerSet, min_steps: int) -> SampleBatch:
     """Sample until at least ``min_steps`` rows: from the remote workers in parallel when
     there are any, else from the local worker."""
-    batches: list[SampleBatch] = []
+    batches: list[SampleBatch | MultiAgentBatch] = []
+    local = workers.local_worker()
     count = 0
     while count < min_steps:
         remotes = workers.remote_workers()  # a failed worker may have been dropped or replaced
         if remotes:
             new = workers.get([w.sample.remote() for w in remotes], remotes)
         else:
-            new = [workers.local_worker().sample()]
+            new = [local.sample()]
         batches.extend(new)
-        count += sum(b.count for b in new)
+        count += sum(local.count_steps(b) for b in new)
     return SampleBatch.concat_samples(batches)
+
+
+def for_policy(
+    samples: SampleBatch | MultiAgentBatch, policy_id: str, part: SampleBatch
+) -> SampleBatch | MultiAgentBatch:
+    """``part`` of policy ``policy_id``'s batch in ``samples``, in the form ``samples`` has
+    (what ``RolloutWorker.learn_on_batch`` and ``compute_gradients`` take)."""
+    if isinstance(samples, SampleBatch):
+        return part
+    return MultiAgentBatch({policy_id: part}, part.count)
 
 
 def standardized(batch: SampleBatch, fields: tuple[str, ...]) -> SampleBatch:
@@ -68,20 +79,23 @@ class SyncSamplesOptimizer(PolicyOptimizer):
             batch = collect_samples(workers, self.train_batch_size)
         with self.timers["learn"]:
             fetches = self.learn(batch)
-        self.num_steps_sampled += batch.count
-        self.num_steps_trained += batch.count * self.num_sgd_iter
+        steps = workers.local_worker().count_steps(batch)
+        self.num_steps_sampled += steps
+        self.num_steps_trained += steps * self.num_sgd_iter
         workers.local_worker().set_global_vars({"timestep": self.num_steps_sampled})
         self.learner_stats = fetches
         return fetches
 
-    def learn(self, batch: SampleBatch) -> dict[str, Any]:
-        """Learn on one collected batch; returns ``{policy_id: mean stats}``."""
+    def learn(self, batch: SampleBatch | MultiAgentBatch) -> dict[str, Any]:
+        """Learn on one collected batch, policy by policy; returns ``{policy_id: mean
+        stats}``."""
         local = self.workers.local_worker()
-        batch = standardized(batch, self.standardize_fields)
         per_policy: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-        for _ in range(self.num_sgd_iter):
-            for minibatch in self.minibatches(batch):
-                for pid, stats in local.learn_on_batch(minibatch).items():
+        for pid, policy_batch in local.trainable_batches(batch).items():
+            policy_batch = standardized(policy_batch, self.standardize_fields)
+            for _ in range(self.num_sgd_iter):
+                for minibatch in self.minibatches(policy_batch):
+                    stats = local.learn_on_batch(for_policy(batch, pid, minibatch))[pid]
                     for key, value in learner_stats(stats).items():
                         per_policy[pid][key].append(value)
         return {

@@ -51,6 +51,11 @@ class EnvOutputGuard:
             for env, raw, step in zip(envs, raws, steps, strict=True):
                 check_observation(env, raw, "reset" if step == 0 else "step")
             raise EnvError(f"The envs' observations do not fit together: {raws!r:.200}")
+        return self.finite(obs, envs, steps)
+
+    def finite(self, obs: np.ndarray, envs: list, steps: list[int]) -> np.ndarray:
+        """Preprocessed observations ``obs`` (one row per env) if all finite, else as
+        :meth:`rewards` treats a bad value."""
         if obs.dtype.kind != "f" or np.isfinite(obs).all():
             return obs
         return self._bad(obs, list(obs), "an observation containing", envs, steps)

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from plugrl.sampling.policy_map import checked_policy_id
+
 _AGENT = "agent0"
 
 
@@ -71,3 +73,70 @@ class Episode:
 
     def rnn_state_for(self, agent_id: str = _AGENT) -> list:
         return []
+
+
+class MultiAgentEpisode(Episode):
+    """One episode of a multi-agent env: the ``last_*_for(agent_id)`` accessors answer per
+    agent, :meth:`policy_for` says which policy acts for an agent (asked once per episode),
+    and ``agent_rewards`` sums each ``(agent_id, policy_id)``'s rewards."""
+
+    def __init__(self, env_index: int, policies: dict, mapping: Any, worker: Any):
+        super().__init__(env_index, policies)
+        self._mapping = mapping
+        self._worker = worker
+        self._policy_of: dict[Any, str] = {}
+        self._agent_index: dict[Any, int] = {}
+        self._last: dict[str, dict[Any, Any]] = defaultdict(dict)
+
+    def policy_for(self, agent_id: Any = _AGENT) -> str:
+        """The policy id acting for ``agent_id`` in this episode."""
+        if agent_id not in self._policy_of:
+            pid = self._mapping(agent_id, self, self._worker)
+            self._policy_of[agent_id] = checked_policy_id(pid, agent_id, self.policy_map)
+            self._agent_index[agent_id] = len(self._agent_index)
+        return self._policy_of[agent_id]
+
+    def agent_index(self, agent_id: Any) -> int:
+        """The order in which ``agent_id`` first appeared in this episode (0 first)."""
+        self.policy_for(agent_id)
+        return self._agent_index[agent_id]
+
+    def get_agents(self) -> list[Any]:
+        """The agents seen so far in this episode."""
+        return list(self._agent_index)
+
+    def _observe(self, agent_id: Any, raw_obs: Any, obs: Any, info: dict | None) -> None:
+        self._last["raw_obs"][agent_id] = raw_obs
+        self._last["obs"][agent_id] = obs
+        if info is not None:
+            self._last["info"][agent_id] = info
+
+    def _act(self, agent_id: Any, action: Any) -> None:
+        self._last["action"][agent_id] = action
+
+    def _reward(self, agent_id: Any, reward: float) -> None:
+        self.total_reward += reward
+        self.agent_rewards[(agent_id, self.policy_for(agent_id))] += reward
+        self._last["reward"][agent_id] = reward
+
+    def policy_rewards(self) -> dict[str, list[float]]:
+        """``{policy_id: [each of its agents' total reward]}`` of this episode."""
+        out: dict[str, list[float]] = defaultdict(list)
+        for (_, pid), reward in self.agent_rewards.items():
+            out[pid].append(float(reward))
+        return dict(out)
+
+    def last_observation_for(self, agent_id: Any = _AGENT) -> Any:
+        return self._last["obs"].get(agent_id)
+
+    def last_raw_obs_for(self, agent_id: Any = _AGENT) -> Any:
+        return self._last["raw_obs"].get(agent_id)
+
+    def last_action_for(self, agent_id: Any = _AGENT) -> Any:
+        return self._last["action"].get(agent_id)
+
+    def prev_reward_for(self, agent_id: Any = _AGENT) -> float:
+        return self._last["reward"].get(agent_id, 0.0)
+
+    def last_info_for(self, agent_id: Any = _AGENT) -> dict:
+        return self._last["info"].get(agent_id, {})

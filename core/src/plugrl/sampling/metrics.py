@@ -16,6 +16,8 @@ class RolloutMetrics(NamedTuple):
     episode_reward: float
     custom_metrics: dict[str, float]
     hist_data: dict[str, list]
+    # multi-agent: {policy_id: [each of its agents' total reward]} (empty for one agent)
+    policy_rewards: dict[str, list[float]] = {}
 
 
 def summarize_episodes(
@@ -40,7 +42,13 @@ def summarize_episodes(
         custom_metrics[f"{key}_mean"] = float(np.mean(finite)) if finite else nan
         custom_metrics[f"{key}_min"] = float(np.min(finite)) if finite else nan
         custom_metrics[f"{key}_max"] = float(np.max(finite)) if finite else nan
+    policy_rewards: dict[str, list[float]] = defaultdict(list)
+    for e in episodes:
+        for pid, values in e.policy_rewards.items():
+            policy_rewards[pid].extend(values)
     hist_stats: dict[str, list] = {"episode_reward": rewards, "episode_lengths": lengths}
+    for pid, values in policy_rewards.items():
+        hist_stats[f"policy_{pid}_reward"] = values
     for e in new_episodes:
         for key, values in e.hist_data.items():
             hist_stats.setdefault(key, []).extend(values)
@@ -50,6 +58,9 @@ def summarize_episodes(
         "episode_reward_mean": float(np.mean(rewards)) if rewards else nan,
         "episode_len_mean": float(np.mean(lengths)) if lengths else nan,
         "episodes_this_iter": len(new_episodes),
+        "policy_reward_min": {pid: float(np.min(v)) for pid, v in policy_rewards.items()},
+        "policy_reward_max": {pid: float(np.max(v)) for pid, v in policy_rewards.items()},
+        "policy_reward_mean": {pid: float(np.mean(v)) for pid, v in policy_rewards.items()},
         "custom_metrics": custom_metrics,
         "hist_stats": hist_stats,
     }

@@ -16,10 +16,11 @@ import numpy as np
 
 from plugrl import plugins
 from plugrl.callbacks import Callbacks
-from plugrl.config import COMMON_CONFIG, complete_config, merge_dicts
+from plugrl.config import COMMON_CONFIG, TrainerConfig, complete_config, merge_dicts
 from plugrl.env.checker import CheckedEnv, check_step
 from plugrl.env.creator import EnvContext, EnvCreator
 from plugrl.env.filters import make_filter
+from plugrl.env.multi_agent_env import MultiAgentEnv
 from plugrl.env.preprocessors import Preprocessor
 from plugrl.env.spaces import check_env_spaces, config_spaces
 from plugrl.env.video import record_video, with_render_mode
@@ -30,10 +31,20 @@ from plugrl.offline.json_reader import InputReader
 from plugrl.offline.json_writer import OutputWriter
 from plugrl.offline.worker_io import OfflineInput, make_input_reader, make_output_writer
 from plugrl.registry import add_runtime_registrations
-from plugrl.sample_batch import DEFAULT_POLICY_ID, SampleBatch
+from plugrl.sample_batch import DEFAULT_POLICY_ID, MultiAgentBatch, SampleBatch, steps_of
 from plugrl.sampling.env_outputs import EnvOutputGuard
 from plugrl.sampling.episode import Episode
 from plugrl.sampling.metrics import RolloutMetrics
+from plugrl.sampling.multi_agent_sampler import MultiAgentSampler
+from plugrl.sampling.policy_map import (
+    PolicySpec,
+    check_frameworks,
+    infer_spaces,
+    is_multi_agent,
+    mapping_fn,
+    policies_to_train,
+    policy_specs,
+)
 from plugrl.sampling.seeding import random_state, seed_all, set_random_state
 from plugrl.worker_context import WorkerContext
 
@@ -111,28 +122,36 @@ class RolloutWorker:
         num_envs = config["num_envs_per_worker"] if env_creator is not None else 0
         self.envs = [self._make_env(env_creator, i) for i in range(num_envs)]
         self.env: gym.Env | None = self.envs[0] if self.envs else None
-        obs_space, self.action_space = self._spaces()
-        self.preprocessor = Preprocessor(obs_space)
         if not isinstance(policy, type):
             raise TypeError(
-                f"RolloutWorker needs a Policy class, got {policy!r} (multi-agent policy maps "
-                "are not supported yet)."
+                f"RolloutWorker needs a Policy class, got {policy!r}; several policies are "
+                "given in config['multiagent']['policies']."
             )
+        self.multi_agent = is_multi_agent(config, self.env)
+        specs = self._policy_specs()
+        self.policy_mapping_fn = mapping_fn(config, list(specs))
+        if self.multi_agent:
+            specs = infer_spaces(specs, self.env, self.policy_mapping_fn, self)
+        self.preprocessors = {
+            pid: Preprocessor(spec.observation_space) for pid, spec in specs.items()
+        }
+        self.filters = {
+            pid: make_filter(config["observation_filter"], prep.observation_space.shape)
+            for pid, prep in self.preprocessors.items()
+        }
         self.policy_map = {
-            DEFAULT_POLICY_ID: build_policy(
-                policy,
-                self.preprocessor.observation_space,
-                self.action_space,
-                config,
+            pid: build_policy(
+                spec.policy_class or policy,
+                self.preprocessors[pid].observation_space,
+                spec.action_space,
+                _with_overrides(config, spec.config),
                 self.context,
             )
+            for pid, spec in specs.items()
         }
-        self.preprocessors = {DEFAULT_POLICY_ID: self.preprocessor}
-        self.filters = {
-            DEFAULT_POLICY_ID: make_filter(
-                config["observation_filter"], self.preprocessor.observation_space.shape
-            )
-        }
+        self.policies_to_train = policies_to_train(config, list(self.policy_map))
+        self.preprocessor = self.preprocessors.get(DEFAULT_POLICY_ID)
+        self.action_space = specs[next(iter(specs))].action_space
         self._guard = EnvOutputGuard(config["nonfinite_env_values"])
         self._metrics: list[RolloutMetrics | OffPolicyEstimate] = []
         self._perf = defaultdict(float)
@@ -151,7 +170,22 @@ class RolloutWorker:
             if self.input_reader is None
             else OfflineInput(self.input_reader, self.policy, config)
         )
+        self._multi_agent_sampler = MultiAgentSampler(self) if self.multi_agent else None
         plugins.get_plugin_manager().hook.on_worker_created(worker=self)
+
+    def _policy_specs(self) -> dict[str, PolicySpec]:
+        """The policies to build: the multi-agent config's (spaces inferred later), or the
+        default policy with the env's (or the config's) spaces."""
+        if self.multi_agent:
+            specs = policy_specs(self.config)
+            check_frameworks(specs, self.config)
+            if self.config["input"] != "sampler":
+                raise ConfigError(
+                    "Multi-agent workers sample their envs only: input must be 'sampler' "
+                    f"(got {self.config['input']!r})."
+                )
+            return specs
+        return {DEFAULT_POLICY_ID: PolicySpec(None, *self._spaces())}
 
     def _spaces(self) -> tuple[gym.Space, gym.Space]:
         """The observation and action spaces: the env's (the config's, when given, must be the
@@ -174,8 +208,16 @@ class RolloutWorker:
         record = self.config["monitor"] and vector_index == 0 and self.worker_index == sampler_index
         if record:
             ctx = with_render_mode(ctx)
+        env = env_creator(ctx)
+        if isinstance(env, MultiAgentEnv):
+            if record:
+                raise ConfigError(
+                    "monitor: true records videos of single-agent envs only; set it to false "
+                    f"for the multi-agent env {type(env).__name__}."
+                )
+            return env
         # the first reset() and step() are checked against the API and the spaces
-        env = CheckedEnv(env_creator(ctx))
+        env = CheckedEnv(env)
         if self.config["horizon"]:
             env = gym.wrappers.TimeLimit(env, max_episode_steps=self.config["horizon"])
         if record:
@@ -266,6 +308,8 @@ class RolloutWorker:
                 "sample: give the config an env, or take experiences only from an input that "
                 "steps no envs (no 'sampler' in it, no input_evaluation 'simulation')."
             )
+        if self._multi_agent_sampler is not None:
+            return self._multi_agent_sampler.sample()
         if self._obs is None:
             self._start()
         config = self.config
@@ -351,9 +395,11 @@ class RolloutWorker:
             self.callbacks.call("on_sample_end", worker=self, samples=samples)
         return samples
 
-    def to_env_actions(self, actions: np.ndarray) -> Any:
-        """What the envs are stepped with (see :func:`env_actions`)."""
-        return env_actions(actions, self.action_space, self.config)
+    def to_env_actions(self, actions: np.ndarray, policy_id: str = DEFAULT_POLICY_ID) -> Any:
+        """What the envs are stepped with, from the actions of policy ``policy_id`` (see
+        :func:`env_actions`)."""
+        space = self.policy_map[policy_id].action_space
+        return env_actions(actions, space, self.policy_map[policy_id].config)
 
     def _trajectories(self, columns: dict[str, list], ends: list, truncate: bool) -> list:
         """Cut the recorded steps into per-env trajectories and postprocess each.
@@ -385,24 +431,36 @@ class RolloutWorker:
                 self._pending[i] = {k: v[start:] for k, v in data.items()}
         return out
 
-    def _postprocess(self, batch: SampleBatch, episode: Episode) -> SampleBatch:
-        """Run the policy's (and callbacks') postprocessing on one trajectory."""
-        batch[SampleBatch.AGENT_INDEX] = np.zeros(batch.count, dtype=np.int64)
+    def _postprocess(
+        self,
+        batch: SampleBatch,
+        episode: Episode,
+        agent_id: Any = "agent0",
+        policy_id: str = DEFAULT_POLICY_ID,
+        other_agent_batches: dict | None = None,
+    ) -> SampleBatch:
+        """Run the policy's (and callbacks') postprocessing on one trajectory of ``agent_id``;
+        ``other_agent_batches`` are ``{agent_id: (policy, batch)}`` of the other agents of the
+        episode (multi-agent)."""
+        if SampleBatch.AGENT_INDEX not in batch:
+            batch[SampleBatch.AGENT_INDEX] = np.zeros(batch.count, dtype=np.int64)
         batch[SampleBatch.UNROLL_ID] = np.full(batch.count, next(self._unroll_ids))
         batch[SampleBatch.DONES] = batch[SampleBatch.TERMINATEDS] | batch[SampleBatch.TRUNCATEDS]
         track = self.callbacks.active("on_postprocess_trajectory")
         original = batch.copy() if track else None
-        batch = self.policy.postprocess_trajectory(batch, None, episode)
+        policy = self.policy_map[policy_id]
+        batch = policy.postprocess_trajectory(batch, other_agent_batches, episode)
         if track:
+            originals = {k: b for k, (_, b) in (other_agent_batches or {}).items()}
             self.callbacks.call(
                 "on_postprocess_trajectory",
                 worker=self,
                 episode=episode,
-                agent_id="agent0",
-                policy_id=DEFAULT_POLICY_ID,
+                agent_id=agent_id,
+                policy_id=policy_id,
                 policies=self.policy_map,
                 postprocessed_batch=batch,
-                original_batches={"agent0": original},
+                original_batches={**originals, agent_id: original},
             )
         return batch
 
@@ -421,9 +479,13 @@ class RolloutWorker:
             )
         )
 
-    def sample_with_count(self) -> tuple[SampleBatch, int]:
+    def sample_with_count(self) -> tuple[SampleBatch | MultiAgentBatch, int]:
         batch = self.sample()
-        return batch, batch.count
+        return batch, self.count_steps(batch)
+
+    def count_steps(self, batch: SampleBatch | MultiAgentBatch) -> int:
+        """How many steps ``batch`` holds, as ``multiagent.count_steps_by`` counts them."""
+        return steps_of(batch, self.config["multiagent"]["count_steps_by"])
 
     def get_metrics(self) -> list[RolloutMetrics | OffPolicyEstimate]:
         """Completed episodes (the envs', and those the input reports, e.g. a policy
@@ -447,26 +509,55 @@ class RolloutWorker:
 
     # --- learning ---------------------------------------------------------------------------
 
-    def learn_on_batch(self, samples: SampleBatch) -> dict:
-        """Update the policy on ``samples``; returns ``{policy_id: stats}``."""
-        result: dict = {}
-        if self.callbacks.active("on_learn_on_batch"):
-            self.callbacks.call(
-                "on_learn_on_batch", policy=self.policy, train_batch=samples, result=result
-            )
-        result.update(self.policy.learn_on_batch(samples) or {})
-        return {DEFAULT_POLICY_ID: result}
+    def learn_on_batch(self, samples: SampleBatch | MultiAgentBatch) -> dict:
+        """Update the policies on ``samples`` (a SampleBatch is the default policy's; of a
+        MultiAgentBatch, the batches of the policies to train); returns ``{policy_id:
+        stats}``."""
+        out = {}
+        for pid, batch in self.trainable_batches(samples).items():
+            policy = self.policy_map[pid]
+            result: dict = {}
+            if self.callbacks.active("on_learn_on_batch"):
+                self.callbacks.call(
+                    "on_learn_on_batch", policy=policy, train_batch=batch, result=result
+                )
+            result.update(policy.learn_on_batch(batch) or {})
+            out[pid] = result
+        return out
 
-    def compute_gradients(self, samples: SampleBatch) -> tuple[Any, dict]:
-        grads, info = self.policy.compute_gradients(samples)
-        return grads, {DEFAULT_POLICY_ID: info}
+    def compute_gradients(self, samples: SampleBatch | MultiAgentBatch) -> tuple[Any, dict]:
+        """Gradients and stats of the policies to train: for a SampleBatch the default
+        policy's gradients, for a MultiAgentBatch ``{policy_id: gradients}``."""
+        if isinstance(samples, SampleBatch):
+            grads, info = self.policy.compute_gradients(samples)
+            return grads, {DEFAULT_POLICY_ID: info}
+        grads, infos = {}, {}
+        for pid, batch in self.trainable_batches(samples).items():
+            grads[pid], infos[pid] = self.policy_map[pid].compute_gradients(batch)
+        return grads, infos
 
     def apply_gradients(self, grads: Any) -> None:
-        self.policy.apply_gradients(grads)
+        """Apply gradients from :meth:`compute_gradients` (of any worker)."""
+        if isinstance(grads, dict):
+            for pid, policy_grads in grads.items():
+                self.policy_map[pid].apply_gradients(policy_grads)
+        else:
+            self.policy.apply_gradients(grads)
+
+    def trainable_batches(self, samples: SampleBatch | MultiAgentBatch) -> dict[str, SampleBatch]:
+        """``{policy_id: batch}`` of ``samples`` to learn on: a SampleBatch is the default
+        policy's; of a MultiAgentBatch, the non-empty batches of the policies to train."""
+        if isinstance(samples, SampleBatch):
+            return {DEFAULT_POLICY_ID: samples}
+        return {
+            pid: batch
+            for pid, batch in samples.policy_batches.items()
+            if pid in self.policies_to_train and batch.count
+        }
 
     def sample_and_learn(self) -> tuple[dict, int]:
         batch = self.sample()
-        return self.learn_on_batch(batch), batch.count
+        return self.learn_on_batch(batch), self.count_steps(batch)
 
     # --- weights, filters, state ------------------------------------------------------------
 
@@ -523,6 +614,8 @@ class RolloutWorker:
         if "rng" in state:
             set_random_state(state["rng"], self._framework)
         self._obs = None  # episodes in progress are dropped
+        if self._multi_agent_sampler is not None:
+            self._multi_agent_sampler.slots = []
 
     # --- access -----------------------------------------------------------------------------
 
@@ -535,7 +628,8 @@ class RolloutWorker:
     def foreach_policy(self, func: Callable) -> list:
         return [func(p, pid) for pid, p in self.policy_map.items()]
 
-    foreach_trainable_policy = foreach_policy
+    def foreach_trainable_policy(self, func: Callable) -> list:
+        return [func(self.policy_map[pid], pid) for pid in self.policies_to_train]
 
     def foreach_env(self, func: Callable) -> list:
         return [func(env) for env in self.envs]
@@ -577,6 +671,15 @@ def build_policy(
     policy = policy_class(obs_space, action_space, config)
     policy.context = context
     return policy
+
+
+def _with_overrides(config: dict, overrides: dict) -> dict:
+    """A policy's config: the worker's with the policy's overrides (still a checked
+    TrainerConfig when the worker's is one)."""
+    if not overrides:
+        return config
+    merged = merge_dicts(config, overrides)
+    return TrainerConfig(merged) if isinstance(config, TrainerConfig) else merged
 
 
 def env_actions(actions: np.ndarray, space: gym.Space, config: dict) -> Any:

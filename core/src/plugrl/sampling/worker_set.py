@@ -209,10 +209,10 @@ class WorkerSet:
         return [r for rs in self.foreach_worker(lambda w: w.foreach_policy(func)) for r in rs]
 
     def foreach_trainable_policy(self, func: Callable) -> list:
-        return self._local.foreach_policy(func)
+        return self._local.foreach_trainable_policy(func)
 
     def trainable_policies(self) -> list[str]:
-        return list(self._local.policy_map)
+        return list(self._local.policies_to_train)
 
     def stop(self) -> None:
         """Stop every worker (envs closed, output files finished: a remote file system

@@ -66,7 +66,8 @@ TEMPLATE_FUNCTIONS = (
 
 
 class Trainer(TemplateClass):
-    """Trains one policy on one env.
+    """Trains a policy on an env (or several policies on a multi-agent env: see
+    ``config["multiagent"]``).
 
     Args:
         config: overrides of the trainer's default config (unknown keys are errors).
@@ -377,7 +378,7 @@ class Trainer(TemplateClass):
         action, state_out, extra = self.get_policy(policy_id).compute_single_action(
             obs, state or [], prev_action, prev_reward, info, explore=explore
         )
-        action = local.to_env_actions(np.asarray([action]))[0]
+        action = local.to_env_actions(np.asarray([action]), policy_id)[0]
         return (action, state_out, extra) if (state or full_fetch) else action
 
     compute_action = compute_single_action  # RLlib's earlier name
@@ -395,7 +396,7 @@ class Trainer(TemplateClass):
         prep, filt = local.preprocessors[policy_id], local.filters[policy_id]
         obs = np.stack([filt(prep.transform(observations[k]), update=False) for k in keys])
         actions, _, extra = self.get_policy(policy_id).compute_actions(obs, explore=explore)
-        out = dict(zip(keys, local.to_env_actions(np.asarray(actions)), strict=True))
+        out = dict(zip(keys, local.to_env_actions(np.asarray(actions), policy_id), strict=True))
         if full_fetch:
             return {
                 k: (out[k], [], {n: v[i] for n, v in extra.items()}) for i, k in enumerate(keys)

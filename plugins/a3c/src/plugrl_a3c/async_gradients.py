@@ -18,7 +18,7 @@ def sample_and_compute_gradients(
     worker.set_weights(weights, global_vars)
     batch: SampleBatch = worker.sample()
     grads, info = worker.compute_gradients(batch)
-    return grads, info, batch.count
+    return grads, info, worker.count_steps(batch)
 
 
 class AsyncGradientsOptimizer(PolicyOptimizer):

@@ -10,7 +10,8 @@ import numpy as np
 
 from plugrl import SampleBatch, SyncSamplesOptimizer, WorkerSet
 from plugrl.errors import ConfigError
-from plugrl.optimizers.sync_samples import learner_stats
+from plugrl.optimizers.sync_samples import for_policy, learner_stats
+from plugrl.sample_batch import MultiAgentBatch
 
 
 class MicrobatchOptimizer(SyncSamplesOptimizer):
@@ -28,18 +29,19 @@ class MicrobatchOptimizer(SyncSamplesOptimizer):
         super().__init__(workers, train_batch_size=train_batch_size)
         self.microbatch_size = microbatch_size
 
-    def learn(self, batch: SampleBatch) -> dict[str, Any]:
+    def learn(self, batch: SampleBatch | MultiAgentBatch) -> dict[str, Any]:
         local = self.workers.local_worker()
-        total: list[np.ndarray] = []
         per_policy: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-        for micro in batch.timeslices(self.microbatch_size):
-            grads, info = local.compute_gradients(micro)
-            weighted = [micro.count / batch.count * np.asarray(g) for g in grads]
-            total = [a + g for a, g in zip(total, weighted, strict=True)] if total else weighted
-            for pid, stats in info.items():
-                for key, value in learner_stats(stats).items():
+        for pid, policy_batch in local.trainable_batches(batch).items():
+            total: list[np.ndarray] = []
+            for micro in policy_batch.timeslices(self.microbatch_size):
+                grads, info = local.compute_gradients(for_policy(batch, pid, micro))
+                grads = grads[pid] if isinstance(grads, dict) else grads
+                weighted = [micro.count / policy_batch.count * np.asarray(g) for g in grads]
+                total = [a + g for a, g in zip(total, weighted, strict=True)] if total else weighted
+                for key, value in learner_stats(info[pid]).items():
                     per_policy[pid][key].append(value)
-        local.apply_gradients(total)
+            local.apply_gradients({pid: total} if isinstance(batch, MultiAgentBatch) else total)
         return {
             pid: {key: float(np.mean(values)) for key, values in stats.items()}
             for pid, stats in per_policy.items()

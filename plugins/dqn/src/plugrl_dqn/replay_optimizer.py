@@ -9,7 +9,7 @@ from typing import Any
 
 from plugrl.optimizers import PolicyOptimizer, collect_samples
 from plugrl.optimizers.sync_samples import learner_stats
-from plugrl.sample_batch import DEFAULT_POLICY_ID
+from plugrl.sample_batch import DEFAULT_POLICY_ID, MultiAgentBatch, SampleBatch
 from plugrl.schedules import PiecewiseSchedule
 from plugrl_dqn.replay_buffer import BATCH_INDEXES, PrioritizedReplayBuffer, ReplayBuffer
 
@@ -67,7 +67,7 @@ class SyncReplayOptimizer(PolicyOptimizer):
             self._new_buffer = lambda: PrioritizedReplayBuffer(buffer_size, alpha, eps, seed=seed)
         else:
             self._new_buffer = lambda: ReplayBuffer(buffer_size, seed=seed)
-        self.buffer: ReplayBuffer = self._new_buffer()
+        self.buffers: dict[str, ReplayBuffer] = {}  # one per policy that learns
         self.beta_schedule = PiecewiseSchedule(
             [
                 [0, prioritized_replay_beta],
@@ -89,14 +89,31 @@ class SyncReplayOptimizer(PolicyOptimizer):
         with self.timers["sample"]:
             batch = collect_samples(workers, 1)
         with self.timers["replay_add"]:
-            self.buffer.add(batch)
-        self.num_steps_sampled += batch.count
+            for pid, policy_batch in local.trainable_batches(batch).items():
+                if pid not in self.buffers:
+                    self.buffers[pid] = self._new_buffer()
+                self.buffers[pid].add(policy_batch)
+        steps = local.count_steps(batch)
+        self.num_steps_sampled += steps
         local.set_global_vars({"timestep": self.num_steps_sampled})
-        if len(self.buffer) < min(self.learning_starts, self.buffer.capacity):
+        if not self._ready():
             return self.learner_stats
-        for _ in range(self._replays_due(batch.count)):
-            self._replay_and_learn()
+        for _ in range(self._replays_due(steps)):
+            self._replay_and_learn(multi_agent=not isinstance(batch, SampleBatch))
         return self.learner_stats
+
+    @property
+    def buffer(self) -> ReplayBuffer:
+        """The default policy's buffer (single-agent training)."""
+        if DEFAULT_POLICY_ID not in self.buffers:
+            self.buffers[DEFAULT_POLICY_ID] = self._new_buffer()
+        return self.buffers[DEFAULT_POLICY_ID]
+
+    def _ready(self) -> bool:
+        """Whether every buffer holds ``learning_starts`` rows (or is full)."""
+        return bool(self.buffers) and all(
+            len(b) >= min(self.learning_starts, b.capacity) for b in self.buffers.values()
+        )
 
     def _replays_due(self, sampled: int) -> int:
         if self.training_intensity is None:
@@ -106,41 +123,64 @@ class SyncReplayOptimizer(PolicyOptimizer):
         self._replays_owed -= due
         return due
 
-    def _replay_and_learn(self) -> None:
+    def _replay_and_learn(self, multi_agent: bool) -> None:
+        """One replayed batch per policy that learns, learned on together."""
         local = self.workers.local_worker()
         with self.timers["replay"]:
             beta = self.beta_schedule(self.num_steps_sampled)
-            batch = self.buffer.sample(self.train_batch_size, beta=beta)
-            if self.before_learn_on_batch:
-                batch = self.before_learn_on_batch(batch, local.policy_map, self.train_batch_size)
+            replayed = {}
+            for pid, buffer in self.buffers.items():
+                batch = buffer.sample(self.train_batch_size, beta=beta)
+                if self.before_learn_on_batch:
+                    batch = self.before_learn_on_batch(
+                        batch, local.policy_map, self.train_batch_size
+                    )
+                replayed[pid] = batch
         with self.timers["learn"]:
-            fetches = local.learn_on_batch(batch)
+            if multi_agent:
+                fetches = local.learn_on_batch(MultiAgentBatch(replayed, self.train_batch_size))
+            else:
+                fetches = local.learn_on_batch(replayed[DEFAULT_POLICY_ID])
         with self.timers["update_priorities"]:
-            td_error = fetches.get(DEFAULT_POLICY_ID, {}).get("td_error")
-            if td_error is not None:
-                self.buffer.update_priorities(batch[BATCH_INDEXES], td_error)
-            elif isinstance(self.buffer, PrioritizedReplayBuffer) and not self._warned:
-                self._warned = True
-                logger.warning(
-                    "Prioritized replay needs each row's 'td_error' among the loss's fetches "
-                    "(LossOutput(fetches={'td_error': ...})); the loss returns none, so rows "
-                    "keep the priority they were stored with."
-                )
-        self.num_steps_trained += batch.count
+            for pid, batch in replayed.items():
+                self._update_priorities(self.buffers[pid], batch, fetches.get(pid, {}))
+        self.num_steps_trained += sum(b.count for b in replayed.values())
         self.learner_stats = {pid: learner_stats(stats) for pid, stats in fetches.items()}
 
+    def _update_priorities(self, buffer: ReplayBuffer, batch: Any, fetches: dict) -> None:
+        td_error = fetches.get("td_error")
+        if td_error is not None:
+            buffer.update_priorities(batch[BATCH_INDEXES], td_error)
+        elif isinstance(buffer, PrioritizedReplayBuffer) and not self._warned:
+            self._warned = True
+            logger.warning(
+                "Prioritized replay needs each row's 'td_error' among the loss's fetches "
+                "(LossOutput(fetches={'td_error': ...})); the loss returns none, so rows "
+                "keep the priority they were stored with."
+            )
+
     def stats(self) -> dict[str, Any]:
-        return {**super().stats(), "replay_buffer_size": len(self.buffer)}
+        size = sum(len(b) for b in self.buffers.values())
+        return {**super().stats(), "replay_buffer_size": size}
 
     def save(self) -> dict[str, Any]:
+        """Counters; with ``store_buffer_in_checkpoints`` the buffer's rows too (``buffer``:
+        the default policy's; ``buffers``: ``{policy_id: rows}`` of several policies)."""
         state = {**super().save(), "replays_owed": self._replays_owed}
         if self.store_buffer_in_checkpoints:
-            state["buffer"] = self.buffer.get_state()
+            if set(self.buffers) <= {DEFAULT_POLICY_ID}:
+                state["buffer"] = self.buffer.get_state()
+            else:
+                state["buffers"] = {pid: b.get_state() for pid, b in self.buffers.items()}
         return state
 
     def restore(self, state: dict[str, Any]) -> None:
         super().restore(state)
         self._replays_owed = float(state.get("replays_owed", 0.0))
-        self.buffer = self._new_buffer()  # the checkpoint's rows, or none (refilled)
+        self.buffers = {}  # the checkpoint's rows, or none (refilled)
+        saved = dict(state.get("buffers", {}))
         if "buffer" in state:
-            self.buffer.set_state(state["buffer"])
+            saved[DEFAULT_POLICY_ID] = state["buffer"]
+        for pid, buffer_state in saved.items():
+            self.buffers[pid] = self._new_buffer()
+            self.buffers[pid].set_state(buffer_state)
