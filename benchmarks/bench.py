@@ -2,7 +2,8 @@
 policy per acting call and learning step on each backend (torch, TF eager, TF traced);
 wall-clock time for PPO (each backend) and DQN to reach a mean return of 450 and for A2C to
 reach 150 and 450 on CartPole-v1 (beside Stable-Baselines3's tuned agents when it is
-installed); A3C's env steps/s with 1 and 2 Ray workers; offline data written and read
+installed); A3C's env steps/s with 1 and 2 Ray workers; multi-agent sampling (2 and 8 agents,
+one shared policy) beside single-agent sampling of as many envs; offline data written and read
 (rows/s); a policy server's calls/s and latency with 1 and 8 clients, remote and local
 inference.
 
@@ -26,7 +27,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from plugrl import RolloutWorker, ServingError
+from plugrl import RolloutWorker, ServingError, make_multi_agent
 from plugrl.env.creator import make_env_creator
 from plugrl.offline import JsonReader, JsonWriter
 from plugrl.registry import get_policy_class, get_trainer_class
@@ -105,6 +106,38 @@ def sampler_throughput(num_envs: int, total_steps: int = 8000) -> float:
         return steps / (time.perf_counter() - start)
 
     return best_of(TRIALS, measure)
+
+
+def multi_agent_throughput(num_agents: int, total_steps: int = 8000) -> float:
+    """Agent steps/s of RolloutWorker.sample() on one multi-agent env whose ``num_agents``
+    agents each play their own CartPole-v1, all acting through one shared PPO torch policy
+    (one batched call per step, as ``num_agents`` single-agent envs would be)."""
+    env_class = make_multi_agent("CartPole-v1")
+    config = dict(DEFAULT_CONFIG, rollout_fragment_length=200, model=MODEL, seed=0)
+    worker = RolloutWorker(
+        lambda ctx: env_class({"num_agents": num_agents}), PPOTorchPolicy, config
+    )
+    worker.sample()  # warm-up
+
+    def measure() -> float:
+        steps = 0
+        start = time.perf_counter()
+        while steps < total_steps:
+            steps += worker.sample().agent_steps()
+        return steps / (time.perf_counter() - start)
+
+    return best_of(TRIALS, measure)
+
+
+def report_multi_agent() -> None:
+    for num_agents in (2, 8):
+        single = sampler_throughput(num_agents)
+        multi = multi_agent_throughput(num_agents)
+        print(
+            f"multi-agent sampling, {num_agents} agents, one shared policy: {multi:,.0f} agent "
+            f"steps/s; single-agent, {num_agents} envs: {single:,.0f} steps/s "
+            f"({multi / single:.0%})"
+        )
 
 
 def offline_throughput(compress: bool, steps: int = 8192) -> tuple[float, float]:
@@ -392,9 +425,15 @@ def main() -> None:
     parser.add_argument(
         "--serving-only", action="store_true", help="only the policy server's throughput"
     )
+    parser.add_argument(
+        "--multi-agent-only", action="store_true", help="only the multi-agent sampling rates"
+    )
     args = parser.parse_args()
     if args.serving_only:
         report_serving()
+        return
+    if args.multi_agent_only:
+        report_multi_agent()
         return
     backends = {k: v for k, v in BACKENDS.items() if not args.backends or k in args.backends}
     limit = raw_limit()
@@ -405,6 +444,7 @@ def main() -> None:
             f"RolloutWorker sampling, {num_envs} env(s): {rate:,.0f} steps/s "
             f"({rate / limit:.0%} of the limit)"
         )
+    report_multi_agent()
     for compress in (True, False):
         write, read = offline_throughput(compress)
         label = "obs LZ4-compressed" if compress else "readable"

@@ -1,0 +1,1 @@
+"""Small envs and policies the examples, tests and benchmarks share."""
