@@ -249,20 +249,25 @@ def test_callbacks_and_postprocessing_see_agents_policies_and_the_other_agents(t
     assert isinstance(JsonReader(str(tmp_path)).next(), MultiAgentBatch)
 
 
-def test_two_policies_train_save_restore_and_act(tmp_path):
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_two_policies_train_save_restore_and_act(tmp_path, framework):
     config = {
         **TINY,
+        "framework": framework,
         "env_config": {"num_agents": 2},
         "train_batch_size": 200,
         "rollout_fragment_length": 100,
         "sgd_minibatch_size": 64,
         "num_sgd_iter": 2,
         "multiagent": {**TWO_POLICIES, "policies_to_train": ["p0"]},
+        "evaluation_interval": 1,
+        "evaluation_duration": 2,
     }
     trainer = PPOTrainer(env=TwoCartPoles, config=config, logdir=str(tmp_path))
     fixed = trainer.get_weights(["p1"])
     result = trainer.train()
     assert sorted(result["policy_reward_mean"]) == ["p0", "p1"]
+    assert sorted(result["evaluation"]["policy_reward_mean"]) == ["p0", "p1"]
     assert list(result["info"]["learner"]) == ["p0"]
     assert trainer.get_policy("p0").config["lr"] == 3e-3
     for name, value in trainer.get_weights(["p1"])["p1"].items():

@@ -123,8 +123,8 @@ class MultiAgentSampler:
                 slots[i].agents[agent_id].obs = row
                 slots[i].episode._observe(agent_id, raws[key], row, infos[i].get(agent_id))
                 out[key] = row
-        for i, slot in enumerate(slots):
-            slot.ready.extend(agent_id for j, agent_id in raws if j == i)
+        for i, agent_id in raws:
+            slots[i].ready.append(agent_id)
         return out
 
     def _preprocess(self, pid: str, raws: list, envs: list, keys: list, step: int) -> np.ndarray:
