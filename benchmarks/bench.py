@@ -27,7 +27,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from plugrl import RolloutWorker, ServingError, make_multi_agent
+from plugrl import MultiAgentEnv, RolloutWorker, ServingError
 from plugrl.env.creator import make_env_creator
 from plugrl.offline import JsonReader, JsonWriter
 from plugrl.registry import get_policy_class, get_trainer_class
@@ -108,15 +108,38 @@ def sampler_throughput(num_envs: int, total_steps: int = 8000) -> float:
     return best_of(TRIALS, measure)
 
 
+class EveryAgentEveryStep(MultiAgentEnv):
+    """``num_agents`` agents, each with its own CartPole-v1 that restarts when its episode
+    ends, so every agent acts on every step (as many single-agent envs would); the episode
+    ends after 500 steps."""
+
+    def __init__(self, num_agents: int):
+        self.envs = [gym.make("CartPole-v1") for _ in range(num_agents)]
+        self.possible_agents = list(range(num_agents))
+        self.observation_space = self.envs[0].observation_space
+        self.action_space = self.envs[0].action_space
+        self.t = 0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple:
+        self.t = 0
+        return {i: env.reset(seed=seed)[0] for i, env in enumerate(self.envs)}, {}
+
+    def step(self, action_dict: dict) -> tuple:
+        self.t += 1
+        obs, rewards = {}, {}
+        for i, action in action_dict.items():
+            obs[i], rewards[i], terminated, truncated, _ = self.envs[i].step(action)
+            if terminated or truncated:
+                obs[i] = self.envs[i].reset()[0]
+        return obs, rewards, {"__all__": False}, {"__all__": self.t >= 500}, {}
+
+
 def multi_agent_throughput(num_agents: int, total_steps: int = 8000) -> float:
     """Agent steps/s of RolloutWorker.sample() on one multi-agent env whose ``num_agents``
-    agents each play their own CartPole-v1, all acting through one shared PPO torch policy
-    (one batched call per step, as ``num_agents`` single-agent envs would be)."""
-    env_class = make_multi_agent("CartPole-v1")
+    agents all act on every step through one shared PPO torch policy (one batched call per
+    step, as ``num_agents`` single-agent envs would be)."""
     config = dict(DEFAULT_CONFIG, rollout_fragment_length=200, model=MODEL, seed=0)
-    worker = RolloutWorker(
-        lambda ctx: env_class({"num_agents": num_agents}), PPOTorchPolicy, config
-    )
+    worker = RolloutWorker(lambda ctx: EveryAgentEveryStep(num_agents), PPOTorchPolicy, config)
     worker.sample()  # warm-up
 
     def measure() -> float:
