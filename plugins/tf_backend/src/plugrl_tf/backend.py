@@ -22,7 +22,7 @@ from plugrl.sample_batch import SampleBatch
 from plugrl_tf import export
 from plugrl_tf._tf import tf
 from plugrl_tf.distributions import TFDistribution, get_action_dist
-from plugrl_tf.models import get_model
+from plugrl_tf.recurrent import get_model
 
 
 class GradientComputer:
@@ -277,7 +277,7 @@ class TFBackend(Backend):
 
         def run(obs: Any, state: list, explore: bool, timestep: int) -> tuple:
             step = tf.constant(timestep, tf.int64)
-            if state:
+            if state or isinstance(obs, dict):  # recurrent, or the model reads more inputs
                 dist_inputs, state_out, extra, draws = general(obs, state, explore, step)
             else:
                 fn = self.traced.get(f"forward explore={explore}")

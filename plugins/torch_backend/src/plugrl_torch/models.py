@@ -39,6 +39,7 @@ from torch import nn
 from plugrl.errors import ConfigError, did_you_mean
 from plugrl.models import build_model
 from plugrl.models.fcnet import HIDDEN_GAIN, fcnet_layout
+from plugrl.models.recurrent import prev_inputs
 
 ACTIVATIONS: dict[str | None, type[nn.Module]] = {
     "tanh": nn.Tanh,
@@ -105,10 +106,14 @@ class TorchModelV2(nn.Module):
         self, train_batch: Mapping[str, Any], is_training: bool = True
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Run the model on ``train_batch["obs"]`` (numpy or torch, moved to this model's
-        device as float32)."""
+        device as float32), and, for a recurrent model, on its ``state_in_*`` and
+        ``seq_lens``; ``prev_actions``/``prev_rewards`` go in when ``uses_prev_actions`` /
+        ``uses_prev_rewards`` ask for them."""
         device = next(self.parameters(), torch.empty(0)).device
         obs = torch.as_tensor(train_batch["obs"], dtype=torch.float32, device=device)
-        return self({"obs": obs, "is_training": is_training}, [], None)
+        input_dict = {"obs": obs, "is_training": is_training, **prev_inputs(self, train_batch)}
+        state = [train_batch[f"state_in_{i}"] for i in range(len(self.get_initial_state()))]
+        return self(input_dict, state, train_batch.get("seq_lens") if state else None)
 
 
 class FullyConnectedNetwork(TorchModelV2):
