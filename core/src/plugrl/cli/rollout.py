@@ -141,14 +141,22 @@ def _run_episodes(
     sink = open(out, "w") if out else None  # noqa: SIM115
     rewards: list[float] = []
     total_steps = 0
+    initial_state = trainer.get_policy().get_initial_state()  # empty unless recurrent
     try:
         while (len(rewards) < episodes) if episodes else (total_steps < steps):
             obs, _ = env.reset()
             record: dict[str, list] = {"obs": [], "actions": [], "rewards": []}
             episode_reward, done = 0.0, False
+            state, prev_action, prev_reward = initial_state, None, None
             while not done:
-                action = trainer.compute_action(obs, explore=explore)
+                if state:
+                    action, state, _ = trainer.compute_action(
+                        obs, state, prev_action, prev_reward, explore=explore
+                    )
+                else:
+                    action = trainer.compute_action(obs, explore=explore)
                 next_obs, reward, terminated, truncated, _ = env.step(action)
+                prev_action, prev_reward = action, float(reward)
                 record["obs"].append(to_jsonable(obs))
                 record["actions"].append(to_jsonable(action))
                 record["rewards"].append(float(reward))
