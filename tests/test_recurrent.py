@@ -105,8 +105,8 @@ def test_state_is_carried_across_fragments_and_reset_at_episode_starts():
     for eps, state in recorder.at_step:
         t = seen.get(eps, 0)
         seen[eps] = t + 1
-        if (eps, t) in outs:
-            np.testing.assert_array_equal(state[0], outs[(eps, t)])
+        np.testing.assert_array_equal(state[0], outs[(eps, t)])
+    assert len(recorder.at_step) == len(outs)
 
 
 def test_the_sampled_distribution_is_what_learning_recomputes_over_sequences():
