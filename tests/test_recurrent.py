@@ -22,7 +22,7 @@ from plugrl_pg.testing import TINY_CONFIG as PG_TINY
 from plugrl_ppo import DEFAULT_CONFIG, PPOTFPolicy, PPOTorchPolicy, PPOTrainer
 from plugrl_torch.models import TorchModelV2
 
-ENV = "plugrl.env.stateless_cartpole:StatelessCartPole"
+ENV = "StatelessCartPole"
 LSTM = {"fcnet_hiddens": [8], "use_lstm": True, "lstm_cell_size": 6, "max_seq_len": 5}
 
 
@@ -111,8 +111,10 @@ def test_state_is_carried_across_fragments_and_reset_at_episode_starts():
 
 def test_the_sampled_distribution_is_what_learning_recomputes_over_sequences():
     """Cut into sequences of 5 from their sampled states, the model recomputes the sampled
-    action distributions exactly: PPO's first KL is 0 and its ratio 1 (padding masked)."""
-    worker = _worker(rollout_fragment_length=23)
+    action distributions exactly (with the previous actions and rewards it was fed): PPO's
+    first KL is 0 and its ratio 1 (padding masked)."""
+    model = {**LSTM, "lstm_use_prev_action": True, "lstm_use_prev_reward": True}
+    worker = _worker(model=model, rollout_fragment_length=23)
     batch = worker.sample()
     assert pad_into_sequences(batch, 5)[SEQ_LENS].min() < 5  # some padding
     stats = worker.get_policy().learn_on_batch(batch)["learner_stats"]
@@ -302,3 +304,27 @@ def test_offline_output_keeps_the_state_columns(tmp_path):
     assert isinstance(read, SampleBatch)
     np.testing.assert_allclose(read["state_in_0"], written["state_in_0"][: read.count])
     np.testing.assert_allclose(read["state_out_1"], written["state_out_1"][: read.count])
+
+
+def test_export_refuses_recurrent_policies(tmp_path):
+    from plugrl.export import ExportError
+
+    trainer = PPOTrainer(config={"env": ENV, "model": LSTM})
+    try:
+        with pytest.raises(ExportError, match="recurrent state"):
+            trainer.export_policy_model(str(tmp_path / "export"))
+    finally:
+        trainer.stop()
+
+
+def test_plugrl_rollout_plays_a_recurrent_checkpoint(capsys, tmp_path):
+    from plugrl.testing import run_cli
+
+    trainer = PPOTrainer(config={"env": ENV, "model": LSTM})
+    try:
+        checkpoint = trainer.save(str(tmp_path))
+    finally:
+        trainer.stop()
+    code, out, err = run_cli(capsys, "rollout", checkpoint, "--episodes", "2", "--no-render")
+    assert code == 0, err
+    assert "Mean reward over 2 episodes" in out

@@ -1,6 +1,5 @@
 """StatelessCartPole: CartPole-v1 with the velocities hidden, so only a policy with memory
-(e.g. ``model.use_lstm``) balances it well. Use it as ``env:
-"plugrl.env.stateless_cartpole:StatelessCartPole"``."""
+(e.g. ``model.use_lstm``) balances it well. Registered as ``env: "StatelessCartPole"``."""
 
 from __future__ import annotations
 
