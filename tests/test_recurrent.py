@@ -280,13 +280,16 @@ def test_a_policy_built_without_a_trainer_checks_max_seq_len():
         PPOTorchPolicy(env.observation_space, env.action_space, config)
 
 
-def test_dqn_refuses_use_lstm():
+def test_dqn_and_marwil_refuse_use_lstm():
     from plugrl_dqn import DQNTrainer
+    from plugrl_marwil import BCTrainer
 
     with pytest.raises(
         ConfigError, match="DQN builds its own Q-network and cannot make it recurrent"
     ):
         DQNTrainer(config={"env": ENV, "model": {"use_lstm": True}})
+    with pytest.raises(ConfigError, match="MARWIL and BC learn from logged steps"):
+        BCTrainer(config={"env": ENV, "model": {"use_lstm": True}})
 
 
 def test_offline_input_refuses_recurrent_policies(tmp_path):
