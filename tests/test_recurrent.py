@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import torch
 
 from plugrl import ConfigError, DefaultCallbacks, ModelCatalog, RolloutWorker, SampleBatch
@@ -20,6 +21,7 @@ from plugrl_a3c.testing import TINY_CONFIG as A2C_TINY
 from plugrl_pg import PGTrainer
 from plugrl_pg.testing import TINY_CONFIG as PG_TINY
 from plugrl_ppo import DEFAULT_CONFIG, PPOTFPolicy, PPOTorchPolicy, PPOTrainer
+from plugrl_tf.models import TFModelV2, dense
 from plugrl_torch.models import TorchModelV2
 
 ENV = "StatelessCartPole"
@@ -242,9 +244,40 @@ class _TinyGRU(TorchModelV2):
         return self.value(self._features).squeeze(-1)
 
 
-def test_a_custom_recurrent_model_from_the_catalog_trains_with_its_state():
-    ModelCatalog.register_custom_model("tiny_gru", _TinyGRU)
-    config = {**PG_TINY, "env": ENV, "model": {"custom_model": "tiny_gru", "max_seq_len": 4}}
+class _TinyTFRNN(TFModelV2):
+    """The same contract on TF: a plain RNN over the observations and the previous reward."""
+
+    uses_prev_rewards = True
+
+    def __init__(self, obs_space, action_space, num_outputs, model_config, name):
+        super().__init__(obs_space, action_space, num_outputs, model_config, name)
+        self.w_in = self.create_variable("w_in", tf.random.normal([obs_space.shape[0] + 1, 4]))
+        self.w_h = self.create_variable("w_h", 0.5 * tf.random.normal([4, 4]))
+        self.logits = self.linear("logits", 4, num_outputs or 4, 0.01)
+        self.value = self.linear("value", 4, 1, 1.0)
+        self.seen: list[tuple[str, ...]] = []
+
+    def get_initial_state(self):
+        return [np.zeros(4, np.float32)]
+
+    def forward(self, input_dict, state, seq_lens):
+        self.seen.append(tuple(sorted(k for k in input_dict if k != "is_training")))
+        rewards = tf.reshape(tf.cast(input_dict["prev_rewards"], tf.float32), [-1, 1])
+        x = tf.concat([tf.cast(input_dict["obs"], tf.float32), rewards], -1) @ self.w_in
+        x = tf.transpose(tf.reshape(x, [tf.shape(seq_lens)[0], -1, 4]), [1, 0, 2])
+        hs = tf.scan(lambda h, xt: tf.tanh(xt + h @ self.w_h), x, initializer=state[0])
+        self._features = tf.reshape(tf.transpose(hs, [1, 0, 2]), [-1, 4])
+        return dense(self._features, *self.logits), [hs[-1]]
+
+    def value_function(self):
+        return tf.squeeze(dense(self._features, *self.value), 1)
+
+
+@pytest.mark.parametrize(("framework", "model_class"), [("torch", _TinyGRU), ("tf", _TinyTFRNN)])
+def test_a_custom_recurrent_model_from_the_catalog_trains_with_its_state(framework, model_class):
+    ModelCatalog.register_custom_model("tiny_rnn", model_class)
+    model = {"custom_model": "tiny_rnn", "max_seq_len": 4}
+    config = {**PG_TINY, "env": ENV, "framework": framework, "model": model}
     trainer = PGTrainer(config=config)
     try:
         model = trainer.get_policy().model
