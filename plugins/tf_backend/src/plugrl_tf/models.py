@@ -51,8 +51,14 @@ class TFModelV2:
     Variables are found without registration: those made with :meth:`create_variable` (named),
     those passed to :meth:`register_variables`, and those of attributes that are
     ``tf.Variable``, ``tf.Module`` or Keras layers/models. A Keras model builds its variables
-    on its first call; the policy calls the model once at construction for that.
+    on its first call; the policy calls the model once at construction for that. A recurrent
+    model returns its state from :meth:`get_initial_state` (see ``docs/recurrent.md``).
     """
+
+    uses_prev_actions: bool = False
+    """Whether ``input_dict`` should hold ``"prev_actions"`` (the step before's actions)."""
+    uses_prev_rewards: bool = False
+    """Whether ``input_dict`` should hold ``"prev_rewards"`` (the step before's rewards)."""
 
     def __init__(
         self,

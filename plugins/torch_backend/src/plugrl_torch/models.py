@@ -68,8 +68,15 @@ class TorchModelV2(nn.Module):
 
     ``input_dict`` holds ``"obs"`` (a float tensor ``[B, *obs_space.shape]``) and
     ``"is_training"``; ``state`` is a list of recurrent state tensors (empty for feed-forward
-    models) and ``seq_lens`` their sequence lengths (``None`` for feed-forward models).
+    models) and ``seq_lens`` their sequence lengths (``None`` for feed-forward models). A
+    recurrent model returns its state from :meth:`get_initial_state` (see
+    ``docs/recurrent.md``).
     """
+
+    uses_prev_actions: bool = False
+    """Whether ``input_dict`` should hold ``"prev_actions"`` (the step before's actions)."""
+    uses_prev_rewards: bool = False
+    """Whether ``input_dict`` should hold ``"prev_rewards"`` (the step before's rewards)."""
 
     def __init__(
         self,
@@ -112,8 +119,12 @@ class TorchModelV2(nn.Module):
         device = next(self.parameters(), torch.empty(0)).device
         obs = torch.as_tensor(train_batch["obs"], dtype=torch.float32, device=device)
         input_dict = {"obs": obs, "is_training": is_training, **prev_inputs(self, train_batch)}
-        state = [train_batch[f"state_in_{i}"] for i in range(len(self.get_initial_state()))]
-        return self(input_dict, state, train_batch.get("seq_lens") if state else None)
+        state = [
+            torch.as_tensor(train_batch[f"state_in_{i}"], dtype=torch.float32, device=device)
+            for i in range(len(self.get_initial_state()))
+        ]
+        seq_lens = torch.as_tensor(train_batch["seq_lens"], device=device) if state else None
+        return self(input_dict, state, seq_lens)
 
 
 class FullyConnectedNetwork(TorchModelV2):
