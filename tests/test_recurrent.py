@@ -325,9 +325,18 @@ def test_dqn_and_marwil_refuse_use_lstm():
         BCTrainer(config={"env": ENV, "model": {"use_lstm": True}})
 
 
-def test_offline_input_refuses_recurrent_policies(tmp_path):
+def test_offline_input_and_the_policy_server_refuse_recurrent_policies(tmp_path):
     with pytest.raises(ConfigError, match="carry no recurrent state"):
         PPOTrainer(config={"env": ENV, "model": LSTM, "input": str(tmp_path)})
+
+    def server(ioctx: Any) -> Any:
+        from plugrl.serving import PolicyServerInput
+
+        return PolicyServerInput(ioctx, "127.0.0.1", 0)
+
+    config = {"env": ENV, "model": LSTM, "input": server}
+    with pytest.raises(ConfigError, match="carry no recurrent state"):  # before it serves
+        PPOTrainer(config=config)
 
 
 def test_offline_output_keeps_the_state_columns(tmp_path):
