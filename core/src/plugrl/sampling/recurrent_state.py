@@ -16,7 +16,9 @@ class RecurrentStates:
     """The state of ``num_envs`` envs' episodes under ``policy`` (its initial state at first).
 
     Args:
-        policy: a recurrent policy (its ``get_initial_state()`` is not empty).
+        policy: a recurrent policy (its ``get_initial_state()`` is not empty), or one whose
+            model reads the previous action or reward (then there is no state to carry: the
+            worker takes this path to hand the policy those inputs).
         num_envs: how many envs the worker steps.
     """
 
