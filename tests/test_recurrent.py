@@ -373,3 +373,37 @@ def test_plugrl_rollout_plays_a_recurrent_checkpoint(capsys, tmp_path):
     code, out, err = run_cli(capsys, "rollout", checkpoint, "--episodes", "2", "--no-render")
     assert code == 0, err
     assert "Mean reward over 2 episodes" in out
+
+
+class _PrevActionMLP(TorchModelV2):
+    """A feed-forward model that reads the previous action: it records what it was fed."""
+
+    uses_prev_actions = True
+
+    def __init__(self, obs_space, action_space, num_outputs, model_config, name):
+        super().__init__(obs_space, action_space, num_outputs, model_config, name)
+        self.net = torch.nn.Linear(obs_space.shape[0] + 1, num_outputs)
+        self.value = torch.nn.Linear(obs_space.shape[0] + 1, 1)
+        self.prev_actions: list[np.ndarray] = []
+
+    def forward(self, input_dict, state, seq_lens):
+        prev = input_dict["prev_actions"].float().reshape(-1, 1)
+        self.prev_actions.append(prev.detach().numpy().ravel().copy())
+        self._x = torch.cat([input_dict["obs"], prev], -1)
+        return self.net(self._x), state
+
+    def value_function(self):
+        return self.value(self._x).squeeze(-1)
+
+
+def test_a_feed_forward_model_that_asks_gets_the_previous_actions():
+    ModelCatalog.register_custom_model("prev_action_mlp", _PrevActionMLP)
+    worker = _worker(model={"custom_model": "prev_action_mlp"}, num_envs_per_worker=1)
+    model = worker.get_policy().model
+    batch = worker.sample()
+    assert "state_in_0" not in batch
+    fed = np.concatenate(model.prev_actions[: batch.count])
+    np.testing.assert_array_equal(fed, batch["prev_actions"])
+    np.testing.assert_array_equal(
+        fed[1:][batch["t"][1:] > 0], batch["actions"][:-1][batch["t"][1:] > 0]
+    )
