@@ -32,10 +32,18 @@ MODEL_DEFAULTS: dict[str, Any] = {
     "custom_model_config": {},
     # Name of a custom action distribution class registered like a custom model.
     "custom_action_dist": None,
-    # Wrap the default model in an LSTM: no backend provides one yet (an error if True).
+    # Wrap the model (the default network or the custom_model) in an LSTM: the policy then
+    # carries a recurrent state from step to step (see get_initial_state()).
     "use_lstm": False,
-    # Maximum sequence length for recurrent custom models.
+    # Longest sequence (in steps) a recurrent model is trained on: trajectories are cut into
+    # sequences of at most this many steps, each starting from the state sampled with it.
     "max_seq_len": 20,
+    # Width of the LSTM's hidden and cell state (with use_lstm).
+    "lstm_cell_size": 256,
+    # Feed the previous action (one-hot for discrete actions) to the LSTM (with use_lstm).
+    "lstm_use_prev_action": False,
+    # Feed the previous reward to the LSTM (with use_lstm).
+    "lstm_use_prev_reward": False,
 }
 
 MULTIAGENT_DEFAULTS: dict[str, Any] = {

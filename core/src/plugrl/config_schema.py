@@ -108,6 +108,9 @@ class ModelConfig(_Schema):
     ]
     use_lstm: bool
     max_seq_len: PositiveInt
+    lstm_cell_size: PositiveInt
+    lstm_use_prev_action: bool
+    lstm_use_prev_reward: bool
 
 
 def _policies(value: Any) -> Any:

@@ -28,6 +28,7 @@ BUILTIN_PLUGINS = (
     "plugrl.builtins.optimizers",
     "plugrl.builtins.loggers",
     "plugrl.builtins.commands",
+    "plugrl.builtins.envs",
 )
 
 

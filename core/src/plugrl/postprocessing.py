@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from plugrl.policy.sequences import next_state
 from plugrl.sample_batch import SampleBatch
 
 
@@ -69,11 +70,18 @@ def postprocess_advantages(
     """A ``postprocess_fn`` adding advantages and value targets with the policy's ``gamma``,
     ``lambda``, ``use_gae`` and ``use_critic``. A trajectory that ended by termination
     bootstraps with 0; one that was truncated or cut bootstraps with the critic's value of its
-    last next-observation (``policy.value(obs)``)."""
+    last next-observation (``policy.value(obs)``; a recurrent policy's from its last state
+    out)."""
     if sample_batch[SampleBatch.TERMINATEDS][-1] or not policy.config["use_critic"]:
         last_r = 0.0
     else:
-        last_r = policy.value(sample_batch[SampleBatch.NEXT_OBS][-1])
+        obs = sample_batch[SampleBatch.NEXT_OBS][-1]
+        state = next_state(sample_batch)
+        if state:  # a recurrent policy: the state after the last step, and that step
+            actions, rewards = sample_batch[SampleBatch.ACTIONS], sample_batch[SampleBatch.REWARDS]
+            last_r = policy.value(obs, state, actions[-1], rewards[-1])
+        else:
+            last_r = policy.value(obs)
     return compute_advantages(
         sample_batch,
         last_r,

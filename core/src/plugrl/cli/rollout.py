@@ -160,21 +160,31 @@ def _run_episodes(
     sink = open(out, "w") if out else None  # noqa: SIM115
     rewards: list[float] = []
     total_steps = 0
+    # empty unless recurrent (multi-agent rollouts act without state)
+    policy = None if isinstance(env, MultiAgentEnv) else trainer.get_policy()
+    initial_state = policy.get_initial_state() if policy is not None else []
     try:
         while (len(rewards) < episodes) if episodes else (total_steps < steps):
             obs, _ = env.reset()
             record: dict[str, list] = {"obs": [], "actions": [], "rewards": []}
             episode_reward, done = 0.0, False
+            state, prev_action, prev_reward = initial_state, None, None
             act = _multi_agent_actor(trainer) if isinstance(env, MultiAgentEnv) else None
             while not done:
-                if act is None:
-                    action = trainer.compute_action(obs, explore=explore)
-                    next_obs, reward, terminated, truncated, _ = env.step(action)
-                else:  # every agent that observed acts; the agents' rewards are summed
+                if act is not None:  # every agent that observed acts; their rewards summed
                     action = act(obs, explore)
                     next_obs, agent_rewards, terminateds, truncateds, _ = env.step(action)
                     reward = sum(float(r) for r in agent_rewards.values())
                     terminated, truncated = terminateds[ALL], truncateds[ALL]
+                else:
+                    if state:
+                        action, state, _ = trainer.compute_action(
+                            obs, state, prev_action, prev_reward, explore=explore
+                        )
+                    else:
+                        action = trainer.compute_action(obs, explore=explore)
+                    next_obs, reward, terminated, truncated, _ = env.step(action)
+                    prev_action, prev_reward = action, float(reward)
                 record["obs"].append(to_jsonable(obs))
                 record["actions"].append(to_jsonable(action))
                 record["rewards"].append(float(reward))

@@ -46,10 +46,11 @@ def build_model(
     with ``custom_model_config`` as keyword arguments when its ``__init__`` takes them, or else
     ``default`` (the backend's fully connected network)."""
     custom = model_config.get("custom_model")
-    if not custom and model_config.get("use_lstm"):
+    if model_config.get("use_lstm"):  # the backends wrap models in an LSTM before this
         raise ConfigError(
-            f"model use_lstm=True: the {backend} backend has no built-in recurrent model yet. "
-            "Register one with ModelCatalog.register_custom_model and set custom_model."
+            f"model use_lstm=True: this algorithm builds its own {backend} network around the "
+            "model and cannot make it recurrent (PPO, PG, A2C and A3C can). Set use_lstm to "
+            "false."
         )
     if not custom:
         return default(obs_space, action_space, num_outputs, model_config, name)

@@ -23,6 +23,7 @@ def make_input_reader(config: dict[str, Any], ioctx: IOContext) -> InputReader |
     on_bad_line = (config.get("input_config") or {}).get("on_bad_line", "skip")
     if source == "sampler":
         return None
+    _refuse_recurrent_policies(source, ioctx)
     if callable(source):
         reader = source(ioctx)
     elif isinstance(source, Mapping):
@@ -39,6 +40,19 @@ def make_input_reader(config: dict[str, Any], ioctx: IOContext) -> InputReader |
     if not callable(getattr(reader, "next", None)):
         raise ConfigError(f"input: {reader!r} has no next() method returning a SampleBatch.")
     return reader
+
+
+def _refuse_recurrent_policies(source: Any, ioctx: IOContext) -> None:
+    """Offline files and the policy server bring no recurrent state: a recurrent policy
+    learns from its own sampler only."""
+    policies = getattr(ioctx.worker, "policy_map", None) or {}
+    recurrent = [pid for pid, policy in policies.items() if policy.is_recurrent()]
+    if recurrent:
+        raise ConfigError(
+            f"input {source!r} cannot feed the recurrent policy {recurrent[0]!r} (model "
+            "use_lstm, or a custom_model with a state): offline inputs and the policy server "
+            "carry no recurrent state. Use input 'sampler', or a feed-forward model."
+        )
 
 
 def make_output_writer(config: dict[str, Any], ioctx: IOContext) -> OutputWriter | None:

@@ -9,13 +9,15 @@ from typing import Any
 import numpy as np
 
 from plugrl.optimizers.sync_samples import SyncSamplesOptimizer
+from plugrl.policy.sequences import is_recurrent_batch, sequence_minibatches
 from plugrl.sample_batch import SampleBatch
 from plugrl.sampling.worker_set import WorkerSet
 
 
 class MinibatchSGDOptimizer(SyncSamplesOptimizer):
     """``num_sgd_iter`` epochs of minibatches of ``sgd_minibatch_size`` rows, shuffled anew
-    each epoch (``shuffle_sequences``) with a generator seeded by ``seed``."""
+    each epoch (``shuffle_sequences``) with a generator seeded by ``seed``; a recurrent
+    policy's rows are shuffled as whole sequences (see :mod:`plugrl.policy.sequences`)."""
 
     def __init__(
         self,
@@ -44,4 +46,7 @@ class MinibatchSGDOptimizer(SyncSamplesOptimizer):
     def minibatches(self, batch: SampleBatch) -> Iterable[SampleBatch]:
         if not self.shuffle_sequences:
             return super().minibatches(batch)
-        return batch.minibatches(min(self.sgd_minibatch_size or batch.count, batch.count), self.rng)
+        size = min(self.sgd_minibatch_size or batch.count, batch.count)
+        if is_recurrent_batch(batch):  # shuffled as whole sequences
+            return sequence_minibatches(batch, size, self.config["model"]["max_seq_len"], self.rng)
+        return batch.minibatches(size, self.rng)

@@ -28,6 +28,7 @@ from plugrl.policy.backend import Backend
 from plugrl.policy.loss import LossOutput, LossStats
 from plugrl.policy.parts import Coefficient
 from plugrl.policy.policy import Policy
+from plugrl.policy.sequences import SEQ_LENS, check_max_seq_len, pad_into_sequences
 from plugrl.sample_batch import SampleBatch
 from plugrl.template import TemplateClass, make_template_class
 from plugrl.worker_context import WorkerContext
@@ -103,6 +104,17 @@ class TemplatePolicy(TemplateClass, Policy):
         self.dist_class = action_distribution_class or dist_class
         self._num_outputs = num_outputs
         self.model = self.make_model() if model is None else self.backend.prepare_model(model)
+        initial = getattr(self.model, "get_initial_state", list)()
+        self._initial_state = [np.asarray(self.backend.numpy(s), np.float32) for s in initial]
+        self._max_seq_len = check_max_seq_len(config["model"]["max_seq_len"])
+        self.prev_inputs: list[str] = [  # the previous-step columns the model reads
+            key
+            for key, flag in (
+                (SampleBatch.PREV_ACTIONS, "uses_prev_actions"),
+                (SampleBatch.PREV_REWARDS, "uses_prev_rewards"),
+            )
+            if getattr(self.model, flag, False)
+        ]
         self.exploration = build_exploration(
             config["exploration_config"],
             action_space,
@@ -174,12 +186,20 @@ class TemplatePolicy(TemplateClass, Policy):
         timestep = self.global_timestep if timestep is None else timestep
         backend = self.backend
         sampler = self._template["action_sampler_fn"]
+        if self._initial_state and not state_batches:
+            raise ConfigError(
+                f"{type(self).__name__} is recurrent: pass its state (state_batches, or "
+                "state= for a single action), get_initial_state() at an episode's start and "
+                "then the state_out of the step before."
+            )
         with backend.no_grad():
             obs = backend.tensor(np.asarray(obs_batch, dtype=np.float32))
-            state = [backend.tensor(s) for s in state_batches or []]
+            state = [backend.tensor(np.asarray(s, np.float32)) for s in state_batches or []]
+            if state or self.prev_inputs:
+                obs = self._inputs(obs, len(obs_batch), prev_action_batch, prev_reward_batch)
             self.exploration.before_compute_actions(timestep=timestep, explore=explore)
             if sampler:
-                input_dict = {SampleBatch.OBS: obs, "is_training": False}
+                input_dict = {**self._as_input_dict(obs)[0], "is_training": False}
                 actions, logp = sampler(
                     self, self.model, input_dict, state, explore=explore, timestep=timestep
                 )
@@ -200,6 +220,28 @@ class TemplatePolicy(TemplateClass, Policy):
         self.global_timestep += len(obs_batch)
         return actions, state_out, fetches
 
+    def _inputs(self, obs: Any, n: int, prev_actions: Any, prev_rewards: Any) -> dict[str, Any]:
+        """The model's inputs besides the observations when it is recurrent (``seq_lens`` of
+        ones: each row a sequence of one step) or asks for the previous action or reward
+        (zeros when not given: an episode's first step)."""
+        inputs = {SampleBatch.OBS: obs, SEQ_LENS: self.backend.tensor(np.ones(n, np.int32))}
+        given = {SampleBatch.PREV_ACTIONS: prev_actions, SampleBatch.PREV_REWARDS: prev_rewards}
+        for key in self.prev_inputs:
+            value = given[key]
+            if value is None:
+                shape = () if key == SampleBatch.PREV_REWARDS else self.action_space.shape
+                value = np.zeros((n, *shape), np.float32)
+            inputs[key] = self.backend.tensor(np.asarray(value))
+        return inputs
+
+    @staticmethod
+    def _as_input_dict(obs: Any) -> tuple[dict[str, Any], Any]:
+        """``(input_dict, seq_lens)`` from what ``_inputs`` made, or from observations."""
+        if not isinstance(obs, dict):
+            return {SampleBatch.OBS: obs}, None
+        inputs = dict(obs)
+        return inputs, inputs.pop(SEQ_LENS, None)
+
     def compute_log_likelihoods(
         self, actions: Any, obs_batch: Any, *args: Any, **kwargs: Any
     ) -> np.ndarray:
@@ -218,14 +260,20 @@ class TemplatePolicy(TemplateClass, Policy):
     ) -> tuple[Any, list, dict[str, Any]]:
         """The action distribution, state out and extra action outputs for a batch."""
         t = self._template
-        input_dict = {SampleBatch.OBS: obs, "is_training": False}
+        input_dict, seq_lens = self._as_input_dict(obs)
+        input_dict["is_training"] = False
         if t["action_distribution_fn"]:
             dist_inputs, dist_class, state_out = t["action_distribution_fn"](
-                self, self.model, obs, explore=explore, timestep=timestep, is_training=False
+                self,
+                self.model,
+                input_dict[SampleBatch.OBS],
+                explore=explore,
+                timestep=timestep,
+                is_training=False,
             )
         else:
             dist_class = self.dist_class
-            dist_inputs, state_out = self.model(input_dict, state, None)
+            dist_inputs, state_out = self.model(input_dict, state, seq_lens)
         dist = dist_class(dist_inputs, self.model)
         extra: dict[str, Any] = {}
         if t["extra_action_out_fn"]:
@@ -234,14 +282,29 @@ class TemplatePolicy(TemplateClass, Policy):
             extra.update(t["extra_action_fetches_fn"](self))
         return dist, list(state_out), extra
 
-    def value(self, obs: np.ndarray) -> float:
-        """The critic's estimate for one observation (bootstraps cut trajectories)."""
-        with self.backend.no_grad():
-            batch = self.backend.tensor(np.asarray(obs, dtype=np.float32)[None])
-            return float(self.backend.numpy(self._value(batch))[0])
+    def value(
+        self,
+        obs: np.ndarray,
+        state: list | None = None,
+        prev_action: Any = None,
+        prev_reward: Any = None,
+    ) -> float:
+        """The critic's estimate for one observation (bootstraps cut trajectories); a
+        recurrent policy's needs the ``state`` after the step before (and the model's previous
+        action and reward inputs, if it reads them)."""
+        backend = self.backend
+        with backend.no_grad():
+            obs = backend.tensor(np.asarray(obs, dtype=np.float32)[None])
+            states = [backend.tensor(np.asarray(s, np.float32)[None]) for s in state or []]
+            if states or self.prev_inputs:
+                prev_actions = None if prev_action is None else [prev_action]
+                prev_rewards = None if prev_reward is None else [prev_reward]
+                obs = self._inputs(obs, 1, prev_actions, prev_rewards)
+            return float(backend.numpy(self._value(obs, states))[0])
 
-    def _value_eager(self, obs: Any) -> Any:
-        self.model({SampleBatch.OBS: obs, "is_training": False}, [], None)
+    def _value_eager(self, obs: Any, state: list) -> Any:
+        input_dict, seq_lens = self._as_input_dict(obs)
+        self.model({**input_dict, "is_training": False}, state, seq_lens)
         return self.model.value_function()
 
     # --- learning ---------------------------------------------------------------------------
@@ -250,7 +313,7 @@ class TemplatePolicy(TemplateClass, Policy):
         """One step of every optimizer on ``samples``: the learner stats, and beside them the
         loss's per-row fetches (e.g. TD errors). A non-finite loss or gradient is not applied:
         a :class:`NonFiniteError`, or with ``skip_nonfinite_updates`` a skipped update."""
-        stats, fetches, finite = self._learn(samples)
+        stats, fetches, finite = self._learn(self._sequences(samples))
         result = self._results(stats, fetches)
         if not bool(self.backend.numpy(finite)):
             stats = result["learner_stats"]
@@ -259,7 +322,7 @@ class TemplatePolicy(TemplateClass, Policy):
 
     def compute_gradients(self, postprocessed_batch: SampleBatch) -> tuple[list, dict]:
         """The gradients (numpy, one per trainable weight) and the learner stats."""
-        grads, stats, fetches, _ = self._gradients(postprocessed_batch)
+        grads, stats, fetches, _ = self._gradients(self._sequences(postprocessed_batch))
         return self.backend.gradients_to_numpy(self, grads), self._results(stats, fetches)
 
     def apply_gradients(self, gradients: list) -> None:
@@ -271,6 +334,11 @@ class TemplatePolicy(TemplateClass, Policy):
             self._nonfinite_update(f"gradients of the weights at {bad}")
             return
         self._apply(self.backend.gradients_from_numpy(self, arrays))
+
+    def _sequences(self, samples: SampleBatch) -> Any:
+        """A recurrent policy's batch padded into sequences (see
+        :mod:`plugrl.policy.sequences`); any other policy's as it is."""
+        return pad_into_sequences(samples, self._max_seq_len) if self._initial_state else samples
 
     def _learn_step(self, batch: Any) -> tuple[dict, dict, Any]:
         grads, stats, fetches, finite = self._gradients_and_stats(batch)
@@ -365,6 +433,11 @@ class TemplatePolicy(TemplateClass, Policy):
         if self.config.get("lr_schedule"):
             for optimizer in self.optimizers:
                 self.backend.set_learning_rate(optimizer, float(self.parts["cur_lr"]))
+
+    def get_initial_state(self) -> list[np.ndarray]:
+        """The model's initial recurrent state, one array per state tensor, without a batch
+        dimension (empty for feed-forward models)."""
+        return [s.copy() for s in self._initial_state]
 
     def get_weights(self) -> dict[str, np.ndarray]:
         return self.backend.get_weights(self.model)

@@ -40,6 +40,7 @@ class Episode:
         self._last_action: Any = None
         self._last_reward = 0.0
         self._last_info: dict = {}
+        self._rnn_state: list = []
 
     def _start(self, raw_obs: Any, obs: np.ndarray, info: dict) -> None:
         self._last_raw_obs, self._last_obs, self._last_info = raw_obs, obs, info
@@ -72,7 +73,9 @@ class Episode:
         return self._last_info
 
     def rnn_state_for(self, agent_id: str = _AGENT) -> list:
-        return []
+        """The recurrent state the policy is fed at the next step (its last state out, or the
+        initial state at the start); empty for feed-forward policies."""
+        return self._rnn_state
 
 
 class MultiAgentEpisode(Episode):

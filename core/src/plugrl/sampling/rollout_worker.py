@@ -45,6 +45,7 @@ from plugrl.sampling.policy_map import (
     policies_to_train,
     policy_specs,
 )
+from plugrl.sampling.recurrent_state import RecurrentStates
 from plugrl.sampling.seeding import random_state, seed_all, set_random_state
 from plugrl.worker_context import WorkerContext
 
@@ -150,6 +151,14 @@ class RolloutWorker:
             for pid, spec in specs.items()
         }
         self.policies_to_train = policies_to_train(config, list(self.policy_map))
+        if self.multi_agent:
+            recurrent = [pid for pid, p in self.policy_map.items() if p.is_recurrent()]
+            if recurrent:
+                raise ConfigError(
+                    f"Policies {recurrent} are recurrent (use_lstm or a recurrent model); "
+                    "multi-agent workers do not carry recurrent state yet. Use feed-forward "
+                    "models for multi-agent envs."
+                )
         self.preprocessor = self.preprocessors.get(DEFAULT_POLICY_ID)
         self.action_space = specs[next(iter(specs))].action_space
         self._guard = EnvOutputGuard(config["nonfinite_env_values"])
@@ -248,6 +257,8 @@ class RolloutWorker:
         episode = Episode(i, self.policy_map)
         episode._start(raw, obs, info)
         self._episodes[i] = episode
+        if self._rnn is not None:
+            self._rnn.reset(i, episode)
         pol = self.policy
         if pol.exploration is not None:
             pol.exploration.on_episode_start(pol, environment=self.envs[i], episode=episode)
@@ -269,6 +280,9 @@ class RolloutWorker:
         n = len(self.envs)
         self._episodes = [None] * n  # type: ignore[list-item]
         self._pending = [None] * n
+        pol = self.policy
+        stateful = pol.is_recurrent() or bool(getattr(pol, "prev_inputs", None))
+        self._rnn = RecurrentStates(pol, n) if stateful else None
         first = []
         for i in range(n):
             seed = None if self._seed is None else self._seed + i
@@ -325,9 +339,19 @@ class RolloutWorker:
         t = 0
         while t < fragment if truncate else completed_steps < fragment * n:
             t0 = time.perf_counter()
-            actions, _, extra = policy.compute_actions(
-                self._obs, [], episodes=self._episodes, timestep=policy.global_timestep
-            )
+            if self._rnn is None:
+                actions, _, extra = policy.compute_actions(
+                    self._obs, [], episodes=self._episodes, timestep=policy.global_timestep
+                )
+            else:  # a recurrent policy, or one whose model reads the previous step
+                actions, state_out, extra = policy.compute_actions(
+                    self._obs,
+                    self._rnn.states,
+                    self._prev_actions,
+                    self._prev_rewards,
+                    episodes=self._episodes,
+                    timestep=policy.global_timestep,
+                )
             t1 = time.perf_counter()
             actions = np.asarray(actions)
             if self._prev_actions is None:
@@ -368,6 +392,8 @@ class RolloutWorker:
             columns["eps_id"].append(np.array([e.episode_id for e in self._episodes]))
             for key, value in extra.items():
                 columns[key].append(value)
+            if self._rnn is not None:
+                self._rnn.step(columns, state_out, self._episodes)
             next_obs = new_obs.copy()
             self._prev_actions = actions.copy()
             self._prev_rewards = np.array(rewards, dtype=np.float32)  # a copy: zeroed at resets

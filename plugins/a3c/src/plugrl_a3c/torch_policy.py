@@ -8,27 +8,30 @@ from plugrl import Postprocessing, SampleBatch
 from plugrl.policy import LossOutput
 from plugrl_a3c.a3c import POLICY_TEMPLATE
 from plugrl_torch import build_torch_policy
-from plugrl_torch.ops import explained_variance
+from plugrl_torch.ops import explained_variance, valid_rows
 
 
 def actor_critic_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> LossOutput:
     """``-mean(logp * advantage) - entropy_coeff * entropy + vf_loss_coeff * value loss``,
     the value loss being ``0.5 * mean((V - value_targets)^2)``. Means, not sums, so the step
-    size does not grow with the batch (and microbatch gradients average to the batch's)."""
+    size does not grow with the batch (and microbatch gradients average to the batch's); over
+    the steps, a recurrent batch's padding left out."""
     config = policy.config
+    valid = valid_rows(train_batch)
     logits, _ = model.from_batch(train_batch)
     dist = dist_class(logits, model)
     logp = dist.logp(train_batch[SampleBatch.ACTIONS])
-    policy_loss = -(logp * train_batch[Postprocessing.ADVANTAGES]).mean()
-    entropy = dist.entropy().mean()
+    policy_loss = -valid(logp * train_batch[Postprocessing.ADVANTAGES]).mean()
+    entropy = valid(dist.entropy()).mean()
     total = policy_loss - policy.entropy_coeff.value * entropy
     stats = {"policy_loss": policy_loss, "policy_entropy": entropy}
     if config["use_critic"]:
         values = model.value_function()
         targets = train_batch[Postprocessing.VALUE_TARGETS]
-        vf_loss = 0.5 * ((values - targets) ** 2).mean()
+        vf_loss = 0.5 * valid((values - targets) ** 2).mean()
         total = total + config["vf_loss_coeff"] * vf_loss
-        stats.update(vf_loss=vf_loss, vf_explained_var=explained_variance(targets, values))
+        explained = explained_variance(valid(targets), valid(values))
+        stats.update(vf_loss=vf_loss, vf_explained_var=explained)
     return LossOutput(total, stats)
 
 

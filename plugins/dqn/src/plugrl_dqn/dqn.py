@@ -20,6 +20,11 @@ from plugrl_dqn.postprocessing import postprocess_nstep
 def validate_config(config: dict[str, Any]) -> None:
     """Refuse settings DQN cannot train with."""
     validate_replay_config(config)
+    if config["model"]["use_lstm"]:
+        raise ConfigError(
+            "model use_lstm=True: DQN builds its own Q-network and cannot make it recurrent "
+            "(PPO, PG, A2C and A3C can). Set use_lstm to false."
+        )
     if config["num_atoms"] > 1 and not config["v_min"] < config["v_max"]:
         raise ConfigError(
             f"v_min ({config['v_min']}) must be below v_max ({config['v_max']}) for "

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from plugrl import Postprocessing, SampleBatch, build_trainer
+from plugrl.errors import ConfigError
 from plugrl.policy import Coefficient
 from plugrl.postprocessing import discount_cumsum
 from plugrl_marwil.config import BC_DEFAULT_CONFIG, DEFAULT_CONFIG, MARWILConfig
@@ -54,9 +55,20 @@ POLICY_TEMPLATE: dict[str, Any] = {
 """What MARWIL's policies share on every framework; each adds its loss."""
 
 
+def validate_config(config: dict[str, Any]) -> None:
+    """Refuse settings MARWIL cannot train with."""
+    if config["model"]["use_lstm"]:
+        raise ConfigError(
+            "model use_lstm=True: MARWIL and BC learn from logged steps, which carry no "
+            "recurrent state (PPO, PG, A2C and A3C train recurrent policies). Set use_lstm to "
+            "false."
+        )
+
+
 MARWILTrainer = build_trainer(
     name="MARWIL",
     default_config=DEFAULT_CONFIG,
+    validate_config=validate_config,
     config_schema=MARWILConfig,
 )
 

@@ -10,12 +10,13 @@ from plugrl import Postprocessing, SampleBatch
 from plugrl.policy import LossOutput
 from plugrl_ppo.ppo import POLICY_TEMPLATE
 from plugrl_tf import build_tf_policy
-from plugrl_tf.ops import explained_variance
+from plugrl_tf.ops import explained_variance, valid_rows
 
 
 def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> LossOutput:
     """Clipped surrogate + KL penalty + (clipped) value loss - entropy bonus."""
     config = policy.config
+    valid = valid_rows(train_batch)  # the steps, without a recurrent batch's padding
     logits, _ = model.from_batch(train_batch)
     curr = dist_class(logits, model)
     prev = dist_class(train_batch[SampleBatch.ACTION_DIST_INPUTS], model)
@@ -31,9 +32,9 @@ def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: A
     entropy = curr.entropy()
     total = -surrogate - policy.entropy_coeff.value * entropy + policy.kl_coeff.value * kl
     stats = {
-        "policy_loss": -tf.reduce_mean(surrogate),
-        "kl": tf.reduce_mean(kl),
-        "entropy": tf.reduce_mean(entropy),
+        "policy_loss": -tf.reduce_mean(valid(surrogate)),
+        "kl": tf.reduce_mean(valid(kl)),
+        "entropy": tf.reduce_mean(valid(entropy)),
     }
     if config["use_critic"]:
         values = model.value_function()
@@ -44,9 +45,10 @@ def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: A
         vf_loss = tf.maximum(tf.square(values - targets), tf.square(clipped - targets))
         total = total + config["vf_loss_coeff"] * vf_loss
         stats.update(
-            vf_loss=tf.reduce_mean(vf_loss), vf_explained_var=explained_variance(targets, values)
+            vf_loss=tf.reduce_mean(valid(vf_loss)),
+            vf_explained_var=explained_variance(valid(targets), valid(values)),
         )
-    return LossOutput(tf.reduce_mean(total), stats)
+    return LossOutput(tf.reduce_mean(valid(total)), stats)
 
 
 PPOTFPolicy = build_tf_policy(name="PPOTFPolicy", loss_fn=ppo_surrogate_loss, **POLICY_TEMPLATE)

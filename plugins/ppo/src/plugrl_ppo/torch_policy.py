@@ -10,12 +10,13 @@ from plugrl import Postprocessing, SampleBatch
 from plugrl.policy import LossOutput
 from plugrl_ppo.ppo import POLICY_TEMPLATE
 from plugrl_torch import build_torch_policy
-from plugrl_torch.ops import explained_variance
+from plugrl_torch.ops import explained_variance, valid_rows
 
 
 def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> LossOutput:
     """Clipped surrogate + KL penalty + (clipped) value loss - entropy bonus."""
     config = policy.config
+    valid = valid_rows(train_batch)  # the steps, without a recurrent batch's padding
     logits, _ = model.from_batch(train_batch)
     curr = dist_class(logits, model)
     prev = dist_class(train_batch[SampleBatch.ACTION_DIST_INPUTS], model)
@@ -28,7 +29,11 @@ def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: A
     kl = prev.kl(curr)
     entropy = curr.entropy()
     total = -surrogate - policy.entropy_coeff.value * entropy + policy.kl_coeff.value * kl
-    stats = {"policy_loss": -surrogate.mean(), "kl": kl.mean(), "entropy": entropy.mean()}
+    stats = {
+        "policy_loss": -valid(surrogate).mean(),
+        "kl": valid(kl).mean(),
+        "entropy": valid(entropy).mean(),
+    }
     if config["use_critic"]:
         values = model.value_function()
         targets = train_batch[Postprocessing.VALUE_TARGETS]
@@ -37,8 +42,11 @@ def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: A
         clipped = prev_values + torch.clamp(values - prev_values, -vf_clip, vf_clip)
         vf_loss = torch.max((values - targets) ** 2, (clipped - targets) ** 2)
         total = total + config["vf_loss_coeff"] * vf_loss
-        stats.update(vf_loss=vf_loss.mean(), vf_explained_var=explained_variance(targets, values))
-    return LossOutput(total.mean(), stats)
+        stats.update(
+            vf_loss=valid(vf_loss).mean(),
+            vf_explained_var=explained_variance(valid(targets), valid(values)),
+        )
+    return LossOutput(valid(total).mean(), stats)
 
 
 PPOTorchPolicy = build_torch_policy(

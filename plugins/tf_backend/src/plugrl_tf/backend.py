@@ -22,7 +22,7 @@ from plugrl.sample_batch import SampleBatch
 from plugrl_tf import export
 from plugrl_tf._tf import tf
 from plugrl_tf.distributions import TFDistribution, get_action_dist
-from plugrl_tf.models import get_model
+from plugrl_tf.recurrent import get_model
 
 
 class GradientComputer:
@@ -262,8 +262,9 @@ class TFBackend(Backend):
         return lambda samples: fn(self.train_batch(samples, keys))
 
     def compile_forward(self, policy: Any, forward: Callable) -> Callable:
-        """Traced: one concrete function per ``explore`` value for feed-forward models (calling
-        it skips matching arguments to traces), which also draws the action."""
+        """Traced: one concrete function per ``explore`` value (and set of model inputs, for
+        recurrent models) whatever the batch size (calling it skips matching arguments to
+        traces), which also draws the action."""
         if not self.tracing:
             return super().compile_forward(policy, forward)
         dist_classes: dict[bool, type] = {}
@@ -277,7 +278,21 @@ class TFBackend(Backend):
 
         def run(obs: Any, state: list, explore: bool, timestep: int) -> tuple:
             step = tf.constant(timestep, tf.int64)
-            if state:
+            if isinstance(obs, dict):  # recurrent, or the model reads the previous step
+                fn = self.traced.get(f"forward explore={explore} inputs={sorted(obs)}")
+                if fn is None:
+                    signature = [
+                        _batch_specs(obs),
+                        _batch_specs(state),
+                        tf.TensorSpec([], tf.int64),
+                    ]
+                    traced = tf.function(
+                        lambda o, h, s: traced_forward(o, h, explore, s), input_signature=signature
+                    )
+                    fn = traced.get_concrete_function()
+                    self.traced[f"forward explore={explore} inputs={sorted(obs)}"] = fn
+                dist_inputs, state_out, extra, draws = fn(obs, state, step)
+            elif state:
                 dist_inputs, state_out, extra, draws = general(obs, state, explore, step)
             else:
                 fn = self.traced.get(f"forward explore={explore}")
@@ -298,6 +313,11 @@ class TFBackend(Backend):
             return dist, list(state_out), {SampleBatch.ACTION_DIST_INPUTS: dist_inputs, **extra}
 
         return run
+
+
+def _batch_specs(tensors: Any) -> Any:
+    """The TensorSpecs of a structure of tensors, with any batch size."""
+    return tf.nest.map_structure(lambda t: tf.TensorSpec([None, *t.shape[1:]], t.dtype), tensors)
 
 
 def _draws(dist: Any, explore: bool) -> tuple | None:

@@ -20,6 +20,7 @@ import numpy as np
 from plugrl.errors import ConfigError, did_you_mean
 from plugrl.models import build_model
 from plugrl.models.fcnet import HIDDEN_GAIN, fcnet_layout
+from plugrl.models.recurrent import prev_inputs
 from plugrl_tf._tf import tf
 
 ACTIVATIONS: dict[str | None, Callable[[tf.Tensor], tf.Tensor]] = {
@@ -50,8 +51,14 @@ class TFModelV2:
     Variables are found without registration: those made with :meth:`create_variable` (named),
     those passed to :meth:`register_variables`, and those of attributes that are
     ``tf.Variable``, ``tf.Module`` or Keras layers/models. A Keras model builds its variables
-    on its first call; the policy calls the model once at construction for that.
+    on its first call; the policy calls the model once at construction for that. A recurrent
+    model returns its state from :meth:`get_initial_state` (see ``docs/recurrent.md``).
     """
+
+    uses_prev_actions: bool = False
+    """Whether ``input_dict`` should hold ``"prev_actions"`` (the step before's actions)."""
+    uses_prev_rewards: bool = False
+    """Whether ``input_dict`` should hold ``"prev_rewards"`` (the step before's rewards)."""
 
     def __init__(
         self,
@@ -94,9 +101,14 @@ class TFModelV2:
     def from_batch(
         self, train_batch: Mapping[str, Any], is_training: bool = True
     ) -> tuple[tf.Tensor, list[tf.Tensor]]:
-        """Run the model on ``train_batch["obs"]`` (numpy or tensor, as float32)."""
+        """Run the model on ``train_batch["obs"]`` (numpy or tensor, as float32), and, for a
+        recurrent model, on its ``state_in_*`` and ``seq_lens``; ``prev_actions`` /
+        ``prev_rewards`` go in when ``uses_prev_actions`` / ``uses_prev_rewards`` ask for
+        them."""
         obs = tf.cast(train_batch["obs"], tf.float32)
-        return self({"obs": obs, "is_training": is_training}, [], None)
+        input_dict = {"obs": obs, "is_training": is_training, **prev_inputs(self, train_batch)}
+        state = [train_batch[f"state_in_{i}"] for i in range(len(self.get_initial_state()))]
+        return self(input_dict, state, train_batch.get("seq_lens") if state else None)
 
     # --- variables --------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from plugrl.policy.backend import Backend, Gradients
 from plugrl.sample_batch import SampleBatch
 from plugrl_torch import export
 from plugrl_torch.distributions import get_action_dist
-from plugrl_torch.models import get_model
+from plugrl_torch.recurrent import get_model
 
 
 class TensorDict(dict):

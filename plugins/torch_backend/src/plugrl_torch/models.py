@@ -39,6 +39,7 @@ from torch import nn
 from plugrl.errors import ConfigError, did_you_mean
 from plugrl.models import build_model
 from plugrl.models.fcnet import HIDDEN_GAIN, fcnet_layout
+from plugrl.models.recurrent import prev_inputs
 
 ACTIVATIONS: dict[str | None, type[nn.Module]] = {
     "tanh": nn.Tanh,
@@ -67,8 +68,15 @@ class TorchModelV2(nn.Module):
 
     ``input_dict`` holds ``"obs"`` (a float tensor ``[B, *obs_space.shape]``) and
     ``"is_training"``; ``state`` is a list of recurrent state tensors (empty for feed-forward
-    models) and ``seq_lens`` their sequence lengths (``None`` for feed-forward models).
+    models) and ``seq_lens`` their sequence lengths (``None`` for feed-forward models). A
+    recurrent model returns its state from :meth:`get_initial_state` (see
+    ``docs/recurrent.md``).
     """
+
+    uses_prev_actions: bool = False
+    """Whether ``input_dict`` should hold ``"prev_actions"`` (the step before's actions)."""
+    uses_prev_rewards: bool = False
+    """Whether ``input_dict`` should hold ``"prev_rewards"`` (the step before's rewards)."""
 
     def __init__(
         self,
@@ -105,10 +113,18 @@ class TorchModelV2(nn.Module):
         self, train_batch: Mapping[str, Any], is_training: bool = True
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Run the model on ``train_batch["obs"]`` (numpy or torch, moved to this model's
-        device as float32)."""
+        device as float32), and, for a recurrent model, on its ``state_in_*`` and
+        ``seq_lens``; ``prev_actions``/``prev_rewards`` go in when ``uses_prev_actions`` /
+        ``uses_prev_rewards`` ask for them."""
         device = next(self.parameters(), torch.empty(0)).device
         obs = torch.as_tensor(train_batch["obs"], dtype=torch.float32, device=device)
-        return self({"obs": obs, "is_training": is_training}, [], None)
+        input_dict = {"obs": obs, "is_training": is_training, **prev_inputs(self, train_batch)}
+        state = [
+            torch.as_tensor(train_batch[f"state_in_{i}"], dtype=torch.float32, device=device)
+            for i in range(len(self.get_initial_state()))
+        ]
+        seq_lens = torch.as_tensor(train_batch["seq_lens"], device=device) if state else None
+        return self(input_dict, state, seq_lens)
 
 
 class FullyConnectedNetwork(TorchModelV2):
