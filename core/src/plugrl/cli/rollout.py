@@ -176,6 +176,8 @@ def _run_episodes(
                     next_obs, agent_rewards, terminateds, truncateds, _ = env.step(action)
                     reward = sum(float(r) for r in agent_rewards.values())
                     terminated, truncated = terminateds[ALL], truncateds[ALL]
+                    done_agents = {a for a in next_obs if terminateds.get(a) or truncateds.get(a)}
+                    next_obs = {a: o for a, o in next_obs.items() if a not in done_agents}
                 else:
                     if state:
                         action, state, _ = trainer.compute_action(
