@@ -20,10 +20,10 @@ from plugrl.config import COMMON_CONFIG, complete_config, merge_dicts
 from plugrl.env.checker import CheckedEnv, check_step
 from plugrl.env.creator import EnvContext, EnvCreator
 from plugrl.env.filters import make_filter
-from plugrl.env.preprocessors import Preprocessor
 from plugrl.env.spaces import check_env_spaces, config_spaces
 from plugrl.env.video import record_video, with_render_mode
 from plugrl.errors import ConfigError
+from plugrl.models.catalog import ModelCatalog
 from plugrl.offline.estimators import OffPolicyEstimate
 from plugrl.offline.io_context import IOContext
 from plugrl.offline.json_reader import InputReader
@@ -112,7 +112,7 @@ class RolloutWorker:
         self.envs = [self._make_env(env_creator, i) for i in range(num_envs)]
         self.env: gym.Env | None = self.envs[0] if self.envs else None
         obs_space, self.action_space = self._spaces()
-        self.preprocessor = Preprocessor(obs_space)
+        self.preprocessor = ModelCatalog.get_preprocessor_for_space(obs_space, config["model"])
         if not isinstance(policy, type):
             raise TypeError(
                 f"RolloutWorker needs a Policy class, got {policy!r} (multi-agent policy maps "
