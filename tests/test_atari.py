@@ -34,6 +34,11 @@ def test_ale_ids_get_the_standard_pipeline_unless_told_not_to():
     raw.close()
 
 
+def test_the_pipeline_keeps_its_own_frameskip():
+    with pytest.raises(EnvError, match="preprocessor_pref: null"):
+        make_env_creator("ALE/Pong-v5")(EnvContext({"frameskip": 2}))
+
+
 def test_old_gym_atari_ids_name_the_ale_id():
     with pytest.raises(EnvError, match="use 'ALE/Pong-v5'"):
         make_env_creator("PongDeterministic-v4")

@@ -14,6 +14,7 @@ from plugrl.env.preprocessors import (
     Preprocessor,
     split_flat,
 )
+from plugrl.export import ExportError
 from plugrl_pg import PGTrainer
 from plugrl_pg.testing import TINY_CONFIG
 
@@ -74,6 +75,8 @@ def test_a_custom_preprocessor_shapes_what_the_policy_sees(tmp_path):
         assert batch["obs"].shape[1:] == (2,)
         assert trainer.compute_action(np.zeros(4, np.float32)) in (0, 1)
         trainer.train()
+        with pytest.raises(ExportError, match="custom preprocessor PositionsOnly"):
+            trainer.export_policy_model(str(tmp_path / "export"))
     finally:
         trainer.stop()
 

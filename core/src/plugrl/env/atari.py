@@ -56,8 +56,21 @@ def is_atari(env_id: str) -> bool:
 def make_atari(env_id: str, env_config: dict[str, Any]) -> gym.Env:
     """The Atari env ``env_id`` in the standard pipeline (see the module docstring);
     ``env_config`` goes to ``gymnasium.make``."""
-    env = gym.make(env_id, **{**env_config, "frameskip": 1})
-    env = gym.wrappers.AtariPreprocessing(env, noop_max=30, frame_skip=4, screen_size=84)
+    if "frameskip" in env_config:
+        raise EnvError(
+            f"env_config frameskip={env_config['frameskip']!r}: with preprocessor_pref "
+            "'deepmind' the Atari pipeline skips 4 frames itself. Set preprocessor_pref: null "
+            "to make the env as gymnasium does."
+        )
+    env = gym.make(env_id, **env_config, frameskip=1)
+    try:
+        env = gym.wrappers.AtariPreprocessing(env, noop_max=30, frame_skip=4, screen_size=84)
+    except gym.error.DependencyNotInstalled:
+        env.close()
+        raise EnvError(
+            f"The Atari pipeline for {env_id!r} resizes frames with OpenCV: "
+            "pip install 'plugrl[atari]'."
+        ) from None
     return ChannelsLast(gym.wrappers.FrameStackObservation(env, FRAME_STACK))
 
 
