@@ -39,9 +39,11 @@ def test_the_pipeline_keeps_its_own_frameskip():
         make_env_creator("ALE/Pong-v5")(EnvContext({"frameskip": 2}))
 
 
-def test_old_gym_atari_ids_name_the_ale_id():
+def test_old_gym_atari_ids_name_the_ale_id(capsys):
     with pytest.raises(EnvError, match="use 'ALE/Pong-v5'"):
         make_env_creator("PongDeterministic-v4")
+    line = cli_error(capsys, "train", "--run", "A2C", "--env", "PongDeterministic-v4")
+    assert "'ALE/Pong-v5'" in line
 
 
 def test_ppo_trains_on_pong_from_the_cli(capsys, tmp_path):
