@@ -8,6 +8,7 @@ import pytest
 from gymnasium import spaces
 
 from plugrl import ConfigError, ModelCatalog, PluginError, get_preprocessor
+from plugrl.env.examples import BrightSquareEnv
 from plugrl.env.preprocessors import (
     FlattenPreprocessor,
     ImagePreprocessor,
@@ -77,6 +78,34 @@ def test_a_custom_preprocessor_shapes_what_the_policy_sees(tmp_path):
         trainer.train()
         with pytest.raises(ExportError, match="custom preprocessor PositionsOnly"):
             trainer.export_policy_model(str(tmp_path / "export"))
+    finally:
+        trainer.stop()
+
+
+class Thumbnail(Preprocessor):
+    """Every other pixel of a uint8 image: a custom preprocessor that keeps pixels."""
+
+    dtype = np.uint8
+
+    def _init_shape(self, obs_space, options):
+        height, width, channels = obs_space.shape
+        return ((height + 1) // 2, (width + 1) // 2, channels)
+
+    def transform(self, observation):
+        return np.asarray(observation)[::2, ::2]
+
+
+def test_a_custom_image_preprocessor_feeds_the_vision_network():
+    thumb = Thumbnail(spaces.Box(0, 255, (20, 20, 1), np.uint8))
+    assert thumb.observation_space == spaces.Box(0, 255, (10, 10, 1), np.uint8)
+    ModelCatalog.register_custom_preprocessor("thumbnail", Thumbnail)
+    model = {"custom_preprocessor": "thumbnail", "fcnet_hiddens": [8]}
+    config = {**TINY_CONFIG, "env": BrightSquareEnv, "env_config": {"size": 20}, "model": model}
+    trainer = PGTrainer(config=config)
+    try:
+        assert trainer.get_policy().get_weights()["policy_conv.0.weight"].shape == (16, 1, 3, 3)
+        batch = trainer.workers.local_worker().sample()
+        assert batch["obs"].dtype == np.uint8 and batch["obs"].shape[1:] == (10, 10, 1)
     finally:
         trainer.stop()
 

@@ -47,6 +47,9 @@ class Preprocessor:
         return np.stack([np.asarray(self.transform(o), self.dtype) for o in observations])
 
     def _output_space(self) -> gym.spaces.Box:
+        if np.issubdtype(self.dtype, np.integer):
+            info = np.iinfo(self.dtype)
+            return gym.spaces.Box(info.min, info.max, self.shape, self.dtype)
         return gym.spaces.Box(-np.inf, np.inf, self.shape, self.dtype)
 
 
