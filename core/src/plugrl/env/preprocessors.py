@@ -29,6 +29,7 @@ class Preprocessor:
 
     def __init__(self, obs_space: gym.Space, options: dict | None = None):
         self.original_space = obs_space
+        self._obs_space = obs_space  # the name RLlib-style subclasses read
         self._options = dict(options or {})
         self.shape = tuple(int(d) for d in self._init_shape(obs_space, self._options))
         self.size = int(np.prod(self.shape))
