@@ -7,7 +7,7 @@ DISTS := core plugins/exploration plugins/torch_backend plugins/tf_backend plugi
 STAMP := $(VENV)/.installed
 CORE_VENV := .venv-core
 
-.PHONY: setup train test bench bench-tune bench-offline soak lint check-core check-wheels docs clean
+.PHONY: setup train test bench bench-tune bench-offline bench-minatar soak lint check-core check-wheels docs clean
 
 setup: $(STAMP)
 
@@ -15,7 +15,7 @@ setup: $(STAMP)
 $(STAMP): constraints.txt $(foreach d,$(DISTS),$(d)/pyproject.toml) requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -c constraints.txt torch==2.13.0
-	$(PIP) install -c constraints.txt -r requirements-dev.txt $(foreach d,$(DISTS),-e $(d)) -e 'core[ray,tune,serve,pettingzoo]'
+	$(PIP) install -c constraints.txt -r requirements-dev.txt $(foreach d,$(DISTS),-e $(d)) -e 'core[ray,tune,serve,pettingzoo,atari,minatar]'
 	touch $(STAMP)
 
 # Seeded so a run repeats exactly; `make train SEED=3` for another one.
@@ -37,6 +37,10 @@ bench-tune: setup
 # Learning from logs: PPO writes CartPole experiences to 450; BC, MARWIL and DQN learn from them.
 bench-offline: setup
 	$(PY) benchmarks/offline_learning.py
+
+# PPO on MinAtar Breakout (10x10x4 images), 500k steps: the learning curve. About 8 minutes.
+bench-minatar: setup
+	$(PY) benchmarks/minatar_breakout.py --timesteps 500000 --every 20
 
 # PPO in-process, then with 2 Ray workers, 15 minutes each: RSS growth after warm-up.
 soak: setup

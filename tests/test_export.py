@@ -1,5 +1,6 @@
 """Exported policies act as their trainer does: TorchScript, ONNX and SavedModel exports of PPO
-and DQN, read back by plugrl/export.py alone in a process that imports no plugrl module."""
+(on vectors and images) and DQN, read back by plugrl/export.py alone in a process that imports
+no plugrl module."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import numpy as np
 import pytest
 
 import plugrl.export
+from plugrl.env.examples import BrightSquareEnv
 from plugrl.export import ExportError, import_model
 from plugrl_dqn import DQNTrainer
 from plugrl_dqn.testing import TINY_CONFIG as DQN_TINY_CONFIG
 from plugrl_ppo import PPOTorchPolicy, PPOTrainer
 from plugrl_ppo.testing import TINY_CONFIG
 
+IMAGES = {**TINY_CONFIG, "env": BrightSquareEnv, "model": {"fcnet_hiddens": [8]}}
 PENDULUM = {"env": "Pendulum-v1", "observation_filter": "MeanStdFilter", "normalize_actions": True}
 TORCH_CASES = {
     "ppo-cartpole": (PPOTrainer, TINY_CONFIG, {"torchscript": None, "onnx": 18}),
@@ -26,6 +29,7 @@ TORCH_CASES = {
         {"torchscript": None, "onnx": 18},
     ),
     "dqn-cartpole": (DQNTrainer, DQN_TINY_CONFIG, {"torchscript": None}),
+    "ppo-images": (PPOTrainer, IMAGES, {"torchscript": None, "onnx": 18}),
 }
 """Case -> (trainer class, config, formats to export: name -> ``onnx``)."""
 TF_CASES = {
@@ -35,6 +39,7 @@ TF_CASES = {
         {**TINY_CONFIG, **PENDULUM, "eager_tracing": True},
         {"saved_model": None},
     ),
+    "ppo-images": (PPOTrainer, IMAGES, {"saved_model": None}),
 }
 
 READ_BACK = """
@@ -74,7 +79,11 @@ def _export_and_read_back(cases: dict, framework: str, root) -> dict:
         trainer = trainer_class(config={**config, "framework": framework}, logdir=str(root / case))
         trainer.train()
         space = trainer.workers.local_worker().env.observation_space
-        obs = np.random.default_rng(0).normal(size=(20, *space.shape)).astype(np.float32)
+        rng = np.random.default_rng(0)
+        if space.dtype == np.uint8:  # pixels, as float32 values the export takes too
+            obs = rng.integers(0, 256, size=(20, *space.shape)).astype(np.float32)
+        else:
+            obs = rng.normal(size=(20, *space.shape)).astype(np.float32)
         for name, onnx in formats.items():
             trainer.export_policy_model(str(root / case / name), onnx=onnx)
             requests[str(root / case / name)] = obs

@@ -1,6 +1,6 @@
-"""TF and torch backends agree: weight names and shapes, forward passes, distributions, PPO's
-and A3C's losses and gradients on the same weights and batch, and checkpoints restored across
-frameworks."""
+"""TF and torch backends agree: weight names and shapes, forward passes (fully connected and
+vision networks), distributions, PPO's and A3C's losses and gradients on the same weights and
+batch, and checkpoints restored across frameworks."""
 
 from __future__ import annotations
 
@@ -52,9 +52,28 @@ def _torch_weights(model: torch.nn.Module) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("case", list(CASES))
 def test_default_models_have_the_same_weights_and_outputs(case):
     action_space, config = CASES[case]
+    obs = np.random.default_rng(1).uniform(-1, 1, (6, *OBS.shape)).astype(np.float32)
+    _assert_same_model(OBS, action_space, config, obs)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"fcnet_hiddens": [8]},
+        {"fcnet_hiddens": [], "vf_share_layers": True, "conv_activation": "elu"},
+        {"fcnet_hiddens": [8], "conv_filters": [[4, [3, 2], 2], [6, [2, 2], 1]]},
+    ],
+)
+def test_vision_networks_have_the_same_weights_and_outputs(config):
+    images = spaces.Box(0, 255, (10, 10, 3), np.uint8)
+    obs = np.random.default_rng(1).integers(0, 256, (6, 10, 10, 3)).astype(np.float32)
+    _assert_same_model(images, spaces.Discrete(3), config, obs)
+
+
+def _assert_same_model(obs_space, action_space, config, obs):
     _, num_outputs = torch_action_dist(action_space, config)
-    pt = torch_model(OBS, action_space, num_outputs, config)
-    tfm = tf_model(OBS, action_space, num_outputs, config)
+    pt = torch_model(obs_space, action_space, num_outputs, config)
+    tfm = tf_model(obs_space, action_space, num_outputs, config)
     weights = _torch_weights(pt)
     assert {k: v.shape for k, v in weights.items()} == {
         k: tuple(v.shape) for k, v in tfm.variables(as_dict=True).items()
@@ -63,7 +82,6 @@ def test_default_models_have_the_same_weights_and_outputs(case):
     pt.load_state_dict({k: torch.as_tensor(v, dtype=torch.float32) for k, v in weights.items()})
     for name, var in tfm.variables(as_dict=True).items():
         var.assign(weights[name])
-    obs = np.random.default_rng(1).uniform(-1, 1, (6, *OBS.shape)).astype(np.float32)
     out_pt, _ = pt({"obs": torch.as_tensor(obs), "is_training": False}, [], None)
     out_tf, _ = tfm({"obs": obs, "is_training": False})
     np.testing.assert_allclose(out_tf, out_pt.detach(), rtol=RTOL, atol=ATOL)

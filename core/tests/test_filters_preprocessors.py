@@ -8,25 +8,25 @@ from gymnasium import spaces
 
 from plugrl import EnvError
 from plugrl.env.filters import MeanStdFilter, NoFilter, make_filter
-from plugrl.env.preprocessors import Preprocessor, get_preprocessor
+from plugrl.env.preprocessors import FlattenPreprocessor, get_preprocessor
 from plugrl.errors import ConfigError
 
 
 def test_discrete_one_hot():
-    p = Preprocessor(spaces.Discrete(4))
+    p = FlattenPreprocessor(spaces.Discrete(4))
     assert p.observation_space.shape == (4,)
     np.testing.assert_array_equal(p.transform(2), [0, 0, 1, 0])
     np.testing.assert_array_equal(p.transform_batch([0, 3]), [[1, 0, 0, 0], [0, 0, 0, 1]])
 
 
 def test_discrete_with_start_offset():
-    p = Preprocessor(spaces.Discrete(3, start=5))
+    p = FlattenPreprocessor(spaces.Discrete(3, start=5))
     np.testing.assert_array_equal(p.transform(6), [0, 1, 0])
 
 
 def test_tuple_flattens_in_order():
     space = spaces.Tuple((spaces.Discrete(2), spaces.Box(-1, 1, (2, 2), np.float32)))
-    p = Preprocessor(space)
+    p = FlattenPreprocessor(space)
     assert p.size == 6
     out = p.transform((1, np.array([[1, 2], [3, 4]], np.float32)))
     np.testing.assert_array_equal(out, [0, 1, 1, 2, 3, 4])
@@ -35,13 +35,13 @@ def test_tuple_flattens_in_order():
 
 def test_dict_flattens_by_space_key_order():
     space = spaces.Dict({"a": spaces.Discrete(3), "b": spaces.Box(0, 1, (2,), np.float32)})
-    p = Preprocessor(space)
+    p = FlattenPreprocessor(space)
     obs = {"b": np.array([0.25, 0.5], np.float32), "a": 2}
     np.testing.assert_array_equal(p.transform(obs), [0, 0, 1, 0.25, 0.5])
 
 
 def test_box_1d_is_identity():
-    p = Preprocessor(spaces.Box(-1, 1, (3,), np.float32))
+    p = FlattenPreprocessor(spaces.Box(-1, 1, (3,), np.float32))
     assert p.is_identity
     np.testing.assert_array_equal(p.transform([1, 2, 3]), [1, 2, 3])
 
@@ -50,7 +50,7 @@ def test_unsupported_space_is_env_error():
     with pytest.raises(EnvError, match="not supported"):
         get_preprocessor(spaces.Text(5))
     with pytest.raises(EnvError):
-        Preprocessor(spaces.Tuple((spaces.Discrete(2), spaces.Text(3))))
+        FlattenPreprocessor(spaces.Tuple((spaces.Discrete(2), spaces.Text(3))))
 
 
 def test_mean_std_filter_matches_numpy():

@@ -26,12 +26,21 @@ MODEL_DEFAULTS: dict[str, Any] = {
     "free_log_std": False,
     # Don't add a final linear layer: the last hidden layer is the output.
     "no_final_linear": False,
+    # Image observations ([H, W, C] Boxes) get a vision network: these convolutions
+    # ([[out_channels, [kernel_h, kernel_w], stride], ...], no padding), then the fcnet_hiddens
+    # layers on their flattened output. None: defaults for 84x84, 64x64, 42x42 and 10x10 images.
+    "conv_filters": None,
+    # Activation of the convolutions: "tanh", "relu", "elu", "swish" or "linear".
+    "conv_activation": "relu",
     # Name of a model registered with ModelCatalog.register_custom_model or a plugin.
     "custom_model": None,
     # Extra keyword arguments for the custom model (free-form).
     "custom_model_config": {},
     # Name of a custom action distribution class registered like a custom model.
     "custom_action_dist": None,
+    # Name of a preprocessor registered with ModelCatalog.register_custom_preprocessor; None:
+    # images as they are, every other observation flattened to one float32 vector.
+    "custom_preprocessor": None,
     # Wrap the model (the default network or the custom_model) in an LSTM: the policy then
     # carries a recurrent state from step to step (see get_initial_state()).
     "use_lstm": False,
@@ -98,6 +107,10 @@ COMMON_CONFIG: dict[str, Any] = {
     "observation_space": None,
     # See observation_space.
     "action_space": None,
+    # Atari envs (ale-py ids such as ALE/Pong-v5): "deepmind" wraps them in the standard
+    # pipeline (no-op starts, 4 frames per step, 84x84 grayscale uint8, 4 stacked frames as
+    # channels: [84, 84, 4]); None makes them as gymnasium does ([210, 160, 3] frames).
+    "preprocessor_pref": "deepmind",
     # Cut episodes after this many steps (truncated, with bootstrapping); None = env's limit.
     "horizon": None,
     # Rescale policy outputs in [-1, 1] to a Box action space's bounds.

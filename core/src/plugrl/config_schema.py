@@ -78,6 +78,22 @@ Schedule = Annotated[
     list[Annotated[list[NonNegativeFloat], Field(strict=False, min_length=2, max_length=2)]],
     Field(strict=False, description="a list of [timestep, value] pairs of numbers >= 0"),
 ]
+ConvFilter = Annotated[
+    tuple[
+        PositiveInt,
+        Annotated[list[PositiveInt], Field(strict=False, min_length=2, max_length=2)],
+        PositiveInt,
+    ],
+    Field(strict=False),
+]
+ConvFilters = Annotated[
+    list[ConvFilter],
+    Field(
+        strict=False,
+        min_length=1,
+        description="a list of [out_channels, [kernel_h, kernel_w], stride] (integers >= 1)",
+    ),
+]
 Function = Callable[..., Any]
 _SPACE = "None, a gymnasium space or its JSON form (a mapping with a 'type')"
 Options = dict[str, Any]  # keyword arguments for something: free-form, but keyed by names
@@ -98,6 +114,8 @@ class ModelConfig(_Schema):
     vf_share_layers: bool
     free_log_std: bool
     no_final_linear: bool
+    conv_filters: ConvFilters | None
+    conv_activation: Literal["tanh", "relu", "elu", "swish", "linear"] | None
     custom_model: Annotated[
         str | type | None, Field(description="None, a registered model name or a model class")
     ]
@@ -105,6 +123,10 @@ class ModelConfig(_Schema):
     custom_action_dist: Annotated[
         str | type | None,
         Field(description="None, a registered action distribution name or a class"),
+    ]
+    custom_preprocessor: Annotated[
+        str | type | None,
+        Field(description="None, a registered preprocessor name or a Preprocessor subclass"),
     ]
     use_lstm: bool
     max_seq_len: PositiveInt
@@ -169,6 +191,7 @@ class CommonConfig(_Schema):
     observation_space: Annotated[Any, AfterValidator(_space), Field(description=_SPACE)]
     action_space: Annotated[Any, AfterValidator(_space), Field(description=_SPACE)]
     horizon: PositiveInt | None
+    preprocessor_pref: Literal["deepmind"] | None
     normalize_actions: bool
     clip_rewards: None | bool | NonNegativeFloat
     clip_actions: bool

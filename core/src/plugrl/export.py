@@ -4,13 +4,15 @@
 ``Trainer.export_policy_model(dir)`` (or ``policy.export_model(dir)``) writes into ``dir``:
 
 - the model's forward pass from a batch of preprocessed, filtered observations ``obs``
-  (float32 ``[B, n]``) to ``dist_inputs`` (the action distribution's inputs) and, when the
-  model has a value function, ``value`` (``[B]``): ``model.pt`` (TorchScript), ``model.onnx``
-  (ONNX) or ``saved_model/`` (a TensorFlow SavedModel, signature ``serving_default``);
+  (float32 ``[B, n]``, or ``[B, H, W, C]`` for images) to ``dist_inputs`` (the action
+  distribution's inputs) and, when the model has a value function, ``value`` (``[B]``):
+  ``model.pt`` (TorchScript), ``model.onnx`` (ONNX) or ``saved_model/`` (a TensorFlow
+  SavedModel, signature ``serving_default``);
 - ``policy.json``: that file and its format, the raw observation space and its preprocessing
-  (a Box is flattened, a Discrete one-hot encoded), the observation filter (MeanStdFilter's
-  mean, std and clip), the action distribution (the greedy action: each categorical's argmax,
-  a diagonal Gaussian's mean) and the rescaling and clipping of Box actions.
+  (a Box is flattened unless it is an image, a Discrete one-hot encoded), the observation
+  filter (MeanStdFilter's mean, std and clip), the action distribution (the greedy action:
+  each categorical's argmax, a diagonal Gaussian's mean) and the rescaling and clipping of Box
+  actions.
 
 ``policy.json`` is data only: its ``format`` picks one of the loaders below, and nothing named
 in it is ever imported. This module imports nothing from plugrl unless it is imported as
@@ -80,10 +82,11 @@ def add_pipeline(
     rescaled from [-1, 1] with ``normalize_actions``, clipped with ``clip_actions``), as a
     rollout worker does."""
     spec = read_spec(export_dir)
-    spec["observation"] = {
-        "space": _observation_space_spec(observation_space),
-        "filter": _filter_spec(observation_filter),
-    }
+    model_shape = spec["observation"]["space"]["shape"]  # the policy's: what the model takes
+    space = _observation_space_spec(observation_space)
+    if space["type"] == "Box":
+        space["model_shape"] = model_shape
+    spec["observation"] = {"space": space, "filter": _filter_spec(observation_filter)}
     is_box = spec["action"]["space"]["type"] == "Box"
     spec["action"].update(normalize=normalize_actions and is_box, clip=clip_actions and is_box)
     write_spec(export_dir, spec)
@@ -255,7 +258,7 @@ def _to_box(actions: np.ndarray, action: dict[str, Any]) -> np.ndarray:
 
 def _prepare_box(space: dict[str, Any]) -> Callable[[Any], np.ndarray]:
     shape = tuple(space["shape"])
-    size = int(np.prod(shape))
+    model_shape = tuple(space.get("model_shape", [int(np.prod(shape))]))  # images keep theirs
 
     def prepare(observations: Any) -> np.ndarray:
         obs = np.asarray(observations, dtype=np.float32)
@@ -264,7 +267,7 @@ def _prepare_box(space: dict[str, Any]) -> Callable[[Any], np.ndarray]:
                 f"Expected a batch of observations of shape {shape}, got an array of shape "
                 f"{obs.shape}."
             )
-        return np.ascontiguousarray(obs.reshape(len(obs), size))
+        return np.ascontiguousarray(obs.reshape(len(obs), *model_shape))
 
     return prepare
 

@@ -1,5 +1,5 @@
 """DQN and SimpleQ: loss targets, learner stats, target updates, replay wiring, exploration
-configs from the seeds, and save/restore."""
+configs from the seeds, save/restore, and custom and vision trunks."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from plugrl import ConfigError, EnvError, SampleBatch
+from plugrl.env.examples import BrightSquareEnv
 from plugrl.registry import registry
 from plugrl_dqn import (
     DQNTorchPolicy,
@@ -297,3 +298,17 @@ def test_custom_model_is_the_q_network_trunk():
     trainer.stop()
     with pytest.raises(ConfigError, match="must set self.num_outputs"):
         DQNTrainer(config={**TINY_CONFIG, "model": {"custom_model": NoSizeTrunk}})
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_images_get_the_vision_network_as_trunk(framework):
+    config = {**TINY_CONFIG, "env": BrightSquareEnv, "framework": framework}
+    trainer = DQNTrainer(config={**config, "model": {"fcnet_hiddens": [8]}})
+    try:
+        weights = trainer.get_policy().get_weights()
+        conv = [k for k in weights if "policy_conv.0.weight" in k]
+        assert len(conv) == 1 and weights[conv[0]].shape == (16, 1, 3, 3)
+        assert not any("value_conv" in k for k in weights)  # one conv tower
+        trainer.train()
+    finally:
+        trainer.stop()

@@ -30,6 +30,7 @@ CODE_KEYS: dict[tuple[str, ...], str | None] = {
     ("exploration_config", "type"): "explorations",
     ("model", "custom_model"): "models",
     ("model", "custom_action_dist"): "models",
+    ("model", "custom_preprocessor"): "models",
     ("callbacks",): None,
     ("custom_eval_function",): None,
     ("env_task_fn",): None,

@@ -2,11 +2,19 @@
 
 from plugrl.env.creator import EnvContext, make_env_creator
 from plugrl.env.filters import MeanStdFilter, NoFilter, make_filter
-from plugrl.env.preprocessors import Preprocessor, get_preprocessor
+from plugrl.env.preprocessors import (
+    FlattenPreprocessor,
+    ImagePreprocessor,
+    Preprocessor,
+    get_preprocessor,
+    split_flat,
+)
 from plugrl.env.task_settable import TaskSettableEnv
 
 __all__ = [
     "EnvContext",
+    "FlattenPreprocessor",
+    "ImagePreprocessor",
     "MeanStdFilter",
     "NoFilter",
     "Preprocessor",
@@ -14,4 +22,5 @@ __all__ = [
     "get_preprocessor",
     "make_env_creator",
     "make_filter",
+    "split_flat",
 ]

@@ -11,6 +11,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from plugrl.env.atari import is_atari, make_atari, register_optional
 from plugrl.env.spaces import config_spaces
 from plugrl.errors import ConfigError, EnvError, did_you_mean
 from plugrl.plugins import import_object
@@ -41,8 +42,12 @@ class EnvContext(dict):
 EnvCreator = Callable[[EnvContext], gym.Env]
 
 
-def make_env_creator(env: Any) -> EnvCreator:
-    """The creator for ``env``, or an :class:`EnvError` saying what was wrong."""
+def make_env_creator(env: Any, preprocessor_pref: str | None = "deepmind") -> EnvCreator:
+    """The creator for ``env``, or an :class:`EnvError` saying what was wrong.
+
+    ``preprocessor_pref="deepmind"`` wraps Atari ids in the standard pipeline
+    (:mod:`plugrl.env.atari`); None makes them as gymnasium does.
+    """
     if env is None:
         raise EnvError(
             "No env given: set config['env'] (or --env), e.g. 'CartPole-v1'. A trainer without "
@@ -56,11 +61,15 @@ def make_env_creator(env: Any) -> EnvCreator:
         raise EnvError(f"config['env'] must be a name, class or callable, got {env!r}.")
     if env in registry("envs"):
         return registry("envs").get(env)
+    if env not in gym.registry:
+        register_optional(env)
     if env in gym.registry:
+        if preprocessor_pref == "deepmind" and is_atari(env):
+            return _gymnasium_creator(env, make_atari)
         return _gymnasium_creator(env)
     if ":" in env or ("." in env and "-v" not in env):
         try:
-            return make_env_creator(import_object(env))
+            return make_env_creator(import_object(env), preprocessor_pref)
         except (ImportError, AttributeError) as exc:
             raise EnvError(
                 f"Env {env!r} looks like an import path but cannot be imported: {exc}."
@@ -86,12 +95,14 @@ def env_creator_of(config: Mapping[str, Any]) -> EnvCreator | None:
             )
         return None
     config_spaces(config)  # spaces given beside an env must still be spaces
-    return make_env_creator(config["env"])
+    return make_env_creator(config["env"], config.get("preprocessor_pref", "deepmind"))
 
 
-def _gymnasium_creator(env_id: str) -> EnvCreator:
+def _gymnasium_creator(env_id: str, make: Callable[..., gym.Env] | None = None) -> EnvCreator:
     def create(ctx: EnvContext) -> gym.Env:
         try:
+            if make is not None:
+                return make(env_id, dict(ctx))
             return gym.make(env_id, **dict(ctx))
         except TypeError as exc:
             raise EnvError(

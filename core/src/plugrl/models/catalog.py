@@ -1,4 +1,4 @@
-"""Custom model registration, by name, shared by every backend."""
+"""Custom model and preprocessor registration, by name, shared by every backend."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import inspect
 from typing import Any
 
 from plugrl.config import MODEL_DEFAULTS
+from plugrl.env.preprocessors import Preprocessor, get_preprocessor
 from plugrl.errors import ConfigError
 from plugrl.registry import registry
 
@@ -24,9 +25,46 @@ class ModelCatalog:
         registry("models").add(name, dist_class)
 
     @staticmethod
+    def register_custom_preprocessor(name: str, preprocessor_class: type) -> None:
+        """Make ``preprocessor_class`` (a :class:`~plugrl.env.preprocessors.Preprocessor`
+        subclass) available as ``config["model"]["custom_preprocessor"] = name``."""
+        if not (
+            isinstance(preprocessor_class, type) and issubclass(preprocessor_class, Preprocessor)
+        ):
+            raise ConfigError(
+                f"register_custom_preprocessor({name!r}, {preprocessor_class!r}): a custom "
+                "preprocessor must subclass plugrl.env.preprocessors.Preprocessor and define "
+                "_init_shape(obs_space, options) and transform(observation)."
+            )
+        registry("models").add(name, preprocessor_class)
+
+    @staticmethod
     def get_custom(name: str) -> Any:
         """The class registered as ``name`` (a :class:`~plugrl.errors.PluginError` if none)."""
         return registry("models").get(name)
+
+    @staticmethod
+    def get_preprocessor(env_or_space: Any, options: dict | None = None) -> Preprocessor:
+        """The preprocessor for an env (its ``observation_space``) or a space, as ``options``
+        (the model config) asks: its ``custom_preprocessor``, else the default for the space."""
+        space = getattr(env_or_space, "observation_space", env_or_space)
+        return ModelCatalog.get_preprocessor_for_space(space, options)
+
+    @staticmethod
+    def get_preprocessor_for_space(space: Any, options: dict | None = None) -> Preprocessor:
+        """The preprocessor for observations of ``space``; see :meth:`get_preprocessor`."""
+        options = {**MODEL_DEFAULTS, **(options or {})}
+        custom = options.get("custom_preprocessor")
+        if not custom:
+            return get_preprocessor(space)(space, options)
+        cls = ModelCatalog.get_custom(custom) if isinstance(custom, str) else custom
+        if not (isinstance(cls, type) and issubclass(cls, Preprocessor)):
+            raise ConfigError(
+                f"custom_preprocessor {custom!r} is {cls!r}, which is not a preprocessor: "
+                "subclass plugrl.env.preprocessors.Preprocessor and register it with "
+                "ModelCatalog.register_custom_preprocessor(name, cls)."
+            )
+        return cls(space, options)
 
 
 def build_model(

@@ -21,10 +21,10 @@ from plugrl.env.checker import CheckedEnv, check_step
 from plugrl.env.creator import EnvContext, EnvCreator
 from plugrl.env.filters import make_filter
 from plugrl.env.multi_agent_env import MultiAgentEnv
-from plugrl.env.preprocessors import Preprocessor
 from plugrl.env.spaces import check_env_spaces, config_spaces
 from plugrl.env.video import record_video, with_render_mode
 from plugrl.errors import ConfigError
+from plugrl.models.catalog import ModelCatalog
 from plugrl.offline.estimators import OffPolicyEstimate
 from plugrl.offline.io_context import IOContext
 from plugrl.offline.json_reader import InputReader
@@ -134,7 +134,10 @@ class RolloutWorker:
         if self.multi_agent:
             specs = infer_spaces(specs, self.env, self.policy_mapping_fn, self)
         self.preprocessors = {
-            pid: Preprocessor(spec.observation_space) for pid, spec in specs.items()
+            pid: ModelCatalog.get_preprocessor_for_space(
+                spec.observation_space, _with_overrides(config, spec.config)["model"]
+            )
+            for pid, spec in specs.items()
         }
         self.filters = {
             pid: make_filter(config["observation_filter"], prep.observation_space.shape)

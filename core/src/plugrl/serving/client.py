@@ -23,9 +23,9 @@ from typing import Any
 
 from plugrl.checkpoint.config import CODE_KEYS, drop_code
 from plugrl.env.filters import make_filter
-from plugrl.env.preprocessors import Preprocessor
 from plugrl.env.spaces import space_from_json
 from plugrl.errors import ConfigError, ServingError
+from plugrl.models.catalog import ModelCatalog
 from plugrl.registry import get_policy_class
 from plugrl.sampling.rollout_worker import build_policy, env_actions
 from plugrl.serving.protocol import (
@@ -247,7 +247,9 @@ class PolicyClient:
             )
         policy_class = get_policy_class([info["algorithm"]], info["framework"])
         config = client_policy_config(info["config"])
-        self._preprocessor = Preprocessor(self.observation_space)
+        self._preprocessor = ModelCatalog.get_preprocessor_for_space(
+            self.observation_space, config.get("model")
+        )
         self.policy = build_policy(
             policy_class,
             self._preprocessor.observation_space,

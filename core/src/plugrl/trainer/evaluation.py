@@ -214,7 +214,9 @@ class Evaluator:
         # evaluation_config may name an env of its own (a trainer fed by a server has none)
         env = config["evaluation_config"].get("env")
         self.workers: WorkerSet = trainer._make_workers(
-            trainer.env_creator if env is None else make_env_creator(env),
+            trainer.env_creator
+            if env is None
+            else make_env_creator(env, trainer.config["preprocessor_pref"]),
             trainer._policy_class,
             self._worker_config(config),
             config["evaluation_num_workers"],

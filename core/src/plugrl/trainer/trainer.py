@@ -22,6 +22,7 @@ from plugrl.checkpoint.config import saved_config, trusted_config
 from plugrl.checkpoint.fit import first_mismatch, space_signature
 from plugrl.config import COMMON_CONFIG, TrainerConfig, merge_dicts, merge_trainer_config
 from plugrl.env.creator import env_creator_of
+from plugrl.env.preprocessors import FlattenPreprocessor, ImagePreprocessor
 from plugrl.errors import (
     CheckpointError,
     ConfigError,
@@ -545,11 +546,19 @@ class Trainer(TemplateClass):
                 "policies built on a framework backend (build_torch_policy, build_tf_policy) "
                 "can be exported."
             )
-        policy.export_model(export_dir, onnx)
         local = self.workers.local_worker()
+        preprocessor = local.preprocessors[policy_id]
+        if type(preprocessor) not in (FlattenPreprocessor, ImagePreprocessor):
+            raise ExportError(
+                f"Policy {policy_id!r} takes observations through the custom preprocessor "
+                f"{type(preprocessor).__name__}, which an export cannot replay: export the "
+                "policy's model alone with get_policy().export_model(dir), which takes "
+                "preprocessed observations."
+            )
+        policy.export_model(export_dir, onnx)
         add_pipeline(
             export_dir,
-            local.preprocessors[policy_id].original_space,
+            preprocessor.original_space,
             local.filters[policy_id],
             normalize_actions=local.config["normalize_actions"],
             clip_actions=local.config["clip_actions"],

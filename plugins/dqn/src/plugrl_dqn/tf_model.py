@@ -10,6 +10,7 @@ import gymnasium as gym
 import numpy as np
 
 from plugrl.config import MODEL_DEFAULTS
+from plugrl.env.preprocessors import is_image_space
 from plugrl.models.fcnet import HIDDEN_GAIN
 from plugrl_dqn.q_model import check_discrete, q_network_args, trunk_size
 from plugrl_tf._tf import tf
@@ -38,8 +39,10 @@ class QNetwork(TFModelV2):
         config = {**MODEL_DEFAULTS, **model_config}
         self.trunk_activation = get_activation_fn(config["fcnet_activation"])
         self.base: TFModelV2 | None = None
-        if config.get("custom_model"):
-            self.base = get_model(obs_space, action_space, None, model_config, "base")
+        if config.get("custom_model") or is_image_space(obs_space):
+            # images: the vision network's trunk (one conv tower; its value head is unused)
+            trunk_config = {**model_config, "vf_share_layers": True}
+            self.base = get_model(obs_space, action_space, None, trunk_config, "base")
             features = trunk_size(self.base, config["custom_model"])
             self.register_variables(self.base.variables())
         else:

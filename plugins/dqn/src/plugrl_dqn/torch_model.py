@@ -9,7 +9,8 @@ Weight names (``i`` counts layers from 0, input side first):
                                logits), or advantages when dueling
 ``value_hidden.i.*``           with ``dueling``: the state-value stream's hidden layers
 ``value_out.*``                with ``dueling``: ``[num_atoms, in]``
-``base.*``                     instead of ``hidden.*``: a ``custom_model`` used as the trunk
+``base.*``                     instead of ``hidden.*``: a ``custom_model`` (or, for images,
+                               the vision network) used as the trunk
 =============================  =============================================================
 """
 
@@ -24,6 +25,7 @@ import torch
 from torch import nn
 
 from plugrl.config import MODEL_DEFAULTS
+from plugrl.env.preprocessors import is_image_space
 from plugrl_dqn.q_model import check_discrete, q_network_args, trunk_size
 from plugrl_torch.models import TorchModelV2, get_activation_fn, get_model, hidden_layers, linear
 
@@ -58,8 +60,10 @@ class QNetwork(TorchModelV2):
         super().__init__(obs_space, action_space, num_outputs, model_config, name)
         config = {**MODEL_DEFAULTS, **model_config}
         self.trunk_activation = get_activation_fn(config["fcnet_activation"])()
-        if config.get("custom_model"):
-            self.base = get_model(obs_space, action_space, None, model_config, "base")
+        if config.get("custom_model") or is_image_space(obs_space):
+            # images: the vision network's trunk (one conv tower; its value head is unused)
+            trunk_config = {**model_config, "vf_share_layers": True}
+            self.base = get_model(obs_space, action_space, None, trunk_config, "base")
             features = trunk_size(self.base, config["custom_model"])
         else:
             sizes = [int(h) for h in config["fcnet_hiddens"]]

@@ -13,6 +13,8 @@ _EXPORTS = {
     "TFMultiCategorical": "plugrl_tf.distributions",
     "get_action_dist": "plugrl_tf.distributions",
     "FullyConnectedNetwork": "plugrl_tf.models",
+    "VisionNetwork": "plugrl_tf.models",
+    "ActionMaskModel": "plugrl_tf.action_mask",
     "TFModelV2": "plugrl_tf.models",
     "get_model": "plugrl_tf.models",
     "TFBackend": "plugrl_tf.backend",

@@ -1,12 +1,14 @@
-"""TF models: the :class:`TFModelV2` base, the default fully connected network, and
-:func:`get_model`, which builds the model a config asks for.
+"""TF models: the :class:`TFModelV2` base, the default fully connected and vision networks,
+and :func:`get_model`, which builds the model a config asks for.
 
 Weight names
 ------------
 :class:`FullyConnectedNetwork` has exactly the weights of the torch backend's network, under the
 same names and in the same ``[out, in]`` layout (see ``plugrl_torch.models``): its kernels are
 kept transposed relative to Keras ``Dense`` and applied with ``matmul(x, w, transpose_b=True)``,
-so weights cross between frameworks as they are.
+so weights cross between frameworks as they are. Likewise :class:`VisionNetwork`'s
+convolution weights are kept in torch's ``[out, in, kernel_h, kernel_w]`` layout (transposed
+when applied), and its features are flattened channels first, as torch's are.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from plugrl.env.preprocessors import is_image_space
 from plugrl.errors import ConfigError, did_you_mean
 from plugrl.models import build_model
 from plugrl.models.fcnet import HIDDEN_GAIN, fcnet_layout
 from plugrl.models.recurrent import prev_inputs
+from plugrl.models.visionnet import VisionLayout, vision_layout
 from plugrl_tf._tf import tf
 
 ACTIVATIONS: dict[str | None, Callable[[tf.Tensor], tf.Tensor]] = {
@@ -233,8 +237,7 @@ class FullyConnectedNetwork(TFModelV2):
     def forward(
         self, input_dict: dict[str, Any], state: list[tf.Tensor], seq_lens: tf.Tensor | None
     ) -> tuple[tf.Tensor, list[tf.Tensor]]:
-        obs = tf.cast(input_dict["obs"], tf.float32)
-        self._obs = tf.reshape(obs, [tf.shape(obs)[0], -1])
+        self._obs = self._encode(input_dict["obs"])
         self._features = self._run(self.policy_hidden, self._obs)
         out = self._features
         if self.policy_out is not None:
@@ -250,8 +253,17 @@ class FullyConnectedNetwork(TFModelV2):
         if self.vf_share_layers:
             features = self._features
         else:
-            features = self._run(self.value_hidden, self._obs)
+            features = self._run(self.value_hidden, self._value_input())
         return tf.squeeze(dense(features, *self.value_out), axis=1)
+
+    def _encode(self, obs: tf.Tensor) -> tf.Tensor:
+        """The input of the policy's hidden layers: the observations, flattened."""
+        obs = tf.cast(obs, tf.float32)
+        return tf.reshape(obs, [tf.shape(obs)[0], -1])
+
+    def _value_input(self) -> tf.Tensor:
+        """The input of the value branch's hidden layers (without ``vf_share_layers``)."""
+        return self._obs
 
     def _run(self, layers: list[tuple[tf.Variable, tf.Variable]], x: tf.Tensor) -> tf.Tensor:
         for weight, bias in layers:
@@ -272,6 +284,61 @@ def orthogonal(rows: int, cols: int, gain: float) -> tf.Tensor:
     return gain * (q if rows >= cols else tf.transpose(q))
 
 
+class VisionNetwork(FullyConnectedNetwork):
+    """Convolutions on ``[B, H, W, C]`` images (integer pixels scaled to [0, 1]), then the
+    fully connected network on their flattened output; the torch backend's network, in TF."""
+
+    def __init__(
+        self,
+        obs_space: gym.Space,
+        action_space: gym.Space,
+        num_outputs: int | None,
+        model_config: dict,
+        name: str,
+    ):
+        layout = vision_layout(obs_space, model_config)
+        super().__init__(layout.feature_space, action_space, num_outputs, model_config, name)
+        self.obs_space = obs_space
+        self.scale = layout.scale
+        self.conv_activation = get_activation_fn(layout.activation)
+        self.strides = [spec.stride for spec in layout.layers]
+        self.policy_conv = self._conv_layers("policy_conv", layout)
+        if not self.vf_share_layers:
+            self.value_conv = self._conv_layers("value_conv", layout)
+        self._images: tf.Tensor | None = None
+
+    def _encode(self, obs: tf.Tensor) -> tf.Tensor:
+        images = tf.cast(obs, tf.float32) * self.scale
+        if images.shape.rank == 3:  # [B, H, W]: one channel
+            images = images[..., None]
+        self._images = images
+        return self._convolve(self.policy_conv, images)
+
+    def _value_input(self) -> tf.Tensor:
+        return self._convolve(self.value_conv, self._images)
+
+    def _convolve(self, layers: list, x: tf.Tensor) -> tf.Tensor:
+        for (weight, bias), stride in zip(layers, self.strides, strict=True):
+            kernel = tf.transpose(weight, [2, 3, 1, 0])
+            x = self.conv_activation(tf.nn.conv2d(x, kernel, stride, "VALID") + bias)
+        x = tf.transpose(x, [0, 3, 1, 2])  # flatten as torch does: channels first
+        return tf.reshape(x, [tf.shape(x)[0], -1])
+
+    def _conv_layers(self, prefix: str, layout: VisionLayout) -> list:
+        layers = []
+        for i, spec in enumerate(layout.layers):
+            fan_in = spec.in_channels * spec.kernel[0] * spec.kernel[1]
+            shape = [spec.out_channels, spec.in_channels, *spec.kernel]
+            weight = tf.reshape(orthogonal(spec.out_channels, fan_in, HIDDEN_GAIN), shape)
+            layers.append(
+                (
+                    self.create_variable(f"{prefix}.{i}.weight", weight),
+                    self.create_variable(f"{prefix}.{i}.bias", tf.zeros([spec.out_channels])),
+                )
+            )
+        return layers
+
+
 def get_model(
     obs_space: gym.Space,
     action_space: gym.Space,
@@ -281,14 +348,15 @@ def get_model(
 ) -> TFModelV2:
     """The model ``model_config`` asks for: its ``custom_model`` (a registered name or a class),
     built with ``custom_model_config`` as keyword arguments when its ``__init__`` takes them, or
-    else a :class:`FullyConnectedNetwork`."""
+    else a :class:`VisionNetwork` for images and a
+    :class:`FullyConnectedNetwork` for everything else."""
     return build_model(
         obs_space,
         action_space,
         num_outputs,
         model_config,
         name,
-        default=FullyConnectedNetwork,
+        default=VisionNetwork if is_image_space(obs_space) else FullyConnectedNetwork,
         base=TFModelV2,
         backend="tf",
         base_hint="plugrl_tf.models.TFModelV2",

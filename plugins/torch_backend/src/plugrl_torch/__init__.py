@@ -14,6 +14,8 @@ _EXPORTS = {
     "TorchMultiCategorical": "plugrl_torch.distributions",
     "get_action_dist": "plugrl_torch.distributions",
     "FullyConnectedNetwork": "plugrl_torch.models",
+    "VisionNetwork": "plugrl_torch.models",
+    "ActionMaskModel": "plugrl_torch.action_mask",
     "TorchModelV2": "plugrl_torch.models",
     "get_model": "plugrl_torch.models",
     "TorchPolicy": "plugrl_torch.policy",

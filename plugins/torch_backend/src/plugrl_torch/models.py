@@ -1,5 +1,5 @@
-"""Torch models: the :class:`TorchModelV2` base, the default fully connected network, and
-:func:`get_model`, which builds the model a config asks for.
+"""Torch models: the :class:`TorchModelV2` base, the default fully connected and vision
+networks, and :func:`get_model`, which builds the model a config asks for.
 
 Weight names
 ------------
@@ -22,6 +22,10 @@ name                        shape                   present
 ``log_std``                 ``[num_outputs // 2]``  with ``free_log_std``
 ==========================  ======================  ============================================
 
+:class:`VisionNetwork` has these too, after its convolutions: ``policy_conv.i.weight``
+(``[out_channels, in_channels, kernel_h, kernel_w]``) and ``policy_conv.i.bias``, and
+``value_conv.i.*`` likewise unless ``vf_share_layers``.
+
 Weights are in torch's ``[out, in]`` layout: a Keras ``Dense`` kernel is the transpose. With
 ``no_final_linear`` the last ``policy_hidden`` layer is the output layer (as wide as
 ``policy_out`` would be).
@@ -36,10 +40,12 @@ import gymnasium as gym
 import torch
 from torch import nn
 
+from plugrl.env.preprocessors import is_image_space
 from plugrl.errors import ConfigError, did_you_mean
 from plugrl.models import build_model
 from plugrl.models.fcnet import HIDDEN_GAIN, fcnet_layout
 from plugrl.models.recurrent import prev_inputs
+from plugrl.models.visionnet import VisionLayout, vision_layout
 
 ACTIVATIONS: dict[str | None, type[nn.Module]] = {
     "tanh": nn.Tanh,
@@ -168,8 +174,7 @@ class FullyConnectedNetwork(TorchModelV2):
     def forward(
         self, input_dict: dict[str, Any], state: list[torch.Tensor], seq_lens: torch.Tensor | None
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        obs = input_dict["obs"].float()
-        self._obs = obs.reshape(obs.shape[0], -1)
+        self._obs = self._encode(input_dict["obs"])
         self._features = self._run(self.policy_hidden, self._obs)
         out = self._features if self.policy_out is None else self.policy_out.forward(self._features)
         if self.free_log_std:
@@ -182,8 +187,17 @@ class FullyConnectedNetwork(TorchModelV2):
         if self.vf_share_layers:
             features = self._features
         else:
-            features = self._run(self.value_hidden, self._obs)
+            features = self._run(self.value_hidden, self._value_input())
         return self.value_out.forward(features).squeeze(-1)
+
+    def _encode(self, obs: torch.Tensor) -> torch.Tensor:
+        """The input of the policy's hidden layers: the observations, flattened."""
+        obs = obs.float()
+        return obs.reshape(obs.shape[0], -1)
+
+    def _value_input(self) -> torch.Tensor:
+        """The input of the value branch's hidden layers (without ``vf_share_layers``)."""
+        return self._obs
 
     def _run(self, layers: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
         # ``forward`` directly: these internal layers have no hooks, and skipping
@@ -209,6 +223,61 @@ def hidden_layers(in_size: int, sizes: Sequence[int]) -> nn.ModuleList:
     )
 
 
+class VisionNetwork(FullyConnectedNetwork):
+    """Convolutions on ``[B, H, W, C]`` images (integer pixels scaled to [0, 1]), then the
+    fully connected network on their flattened output.
+
+    Reads ``conv_filters`` and ``conv_activation`` (see :mod:`plugrl.models.visionnet`) and
+    the keys :class:`FullyConnectedNetwork` reads. Without ``vf_share_layers`` the value
+    branch has convolutions of its own.
+    """
+
+    def __init__(
+        self,
+        obs_space: gym.Space,
+        action_space: gym.Space,
+        num_outputs: int | None,
+        model_config: dict,
+        name: str,
+    ):
+        layout = vision_layout(obs_space, model_config)
+        super().__init__(layout.feature_space, action_space, num_outputs, model_config, name)
+        self.obs_space = obs_space
+        self.scale = layout.scale
+        self.conv_activation = get_activation_fn(layout.activation)()
+        self.policy_conv = conv_layers(layout)
+        if not self.vf_share_layers:
+            self.value_conv = conv_layers(layout)
+        self._images: torch.Tensor | None = None
+
+    def _encode(self, obs: torch.Tensor) -> torch.Tensor:
+        images = obs.float() * self.scale
+        if images.dim() == 3:  # [B, H, W]: one channel
+            images = images.unsqueeze(-1)
+        self._images = images.permute(0, 3, 1, 2)
+        return self._convolve(self.policy_conv, self._images)
+
+    def _value_input(self) -> torch.Tensor:
+        return self._convolve(self.value_conv, self._images)
+
+    def _convolve(self, layers: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
+        activation = self.conv_activation.forward
+        for layer in layers:
+            x = activation(layer.forward(x))
+        return x.flatten(1)
+
+
+def conv_layers(layout: VisionLayout) -> nn.ModuleList:
+    """The convolutions of ``layout``: orthogonal weights, zero biases, no padding."""
+    layers = nn.ModuleList()
+    for spec in layout.layers:
+        conv = nn.Conv2d(spec.in_channels, spec.out_channels, spec.kernel, spec.stride)
+        nn.init.orthogonal_(conv.weight, HIDDEN_GAIN)
+        nn.init.zeros_(conv.bias)
+        layers.append(conv)
+    return layers
+
+
 def get_model(
     obs_space: gym.Space,
     action_space: gym.Space,
@@ -218,14 +287,15 @@ def get_model(
 ) -> nn.Module:
     """The model ``model_config`` asks for: its ``custom_model`` (a registered name or a class),
     built with ``custom_model_config`` as keyword arguments when its ``__init__`` takes them, or
-    else a :class:`FullyConnectedNetwork`."""
+    else a :class:`VisionNetwork` for images and a
+    :class:`FullyConnectedNetwork` for everything else."""
     return build_model(
         obs_space,
         action_space,
         num_outputs,
         model_config,
         name,
-        default=FullyConnectedNetwork,
+        default=VisionNetwork if is_image_space(obs_space) else FullyConnectedNetwork,
         base=nn.Module,
         backend="torch",
         base_hint="plugrl_torch.models.TorchModelV2 (or torch.nn.Module)",
