@@ -35,6 +35,7 @@ from plugrl_a3c import A2CTrainer
 from plugrl_dqn import DQNTrainer
 from plugrl_pg import PGTrainer
 from plugrl_ppo import PPOTrainer
+from plugrl_torch import ActionMaskModel
 
 TwoCartPoles = make_multi_agent("CartPole-v1")
 TINY = {"model": {"fcnet_hiddens": [8]}, "seed": 0}
@@ -329,15 +330,18 @@ def test_pettingzoo_aec_with_action_masks_and_parallel_envs(tmp_path):
 
     small = {**TINY, "train_batch_size": 128, "sgd_minibatch_size": 64, "num_sgd_iter": 1}
     small["rollout_fragment_length"] = 64
-    trainer = PPOTrainer(env=lambda ctx: PettingZooEnv(tictactoe_v3.env()), config=small)
+    masked = {**small, "model": {"custom_model": ActionMaskModel, "fcnet_hiddens": [16]}}
+    trainer = PPOTrainer(env=lambda ctx: PettingZooEnv(tictactoe_v3.env()), config=masked)
     for _ in range(2):
         result = trainer.train()
     assert result["episodes_this_iter"] > 0 and result["timesteps_total"] == 256
     rows = trainer.workers.local_worker().sample().policy_batches["default_policy"]
     # Dict observation flattened: the 9-entry action mask comes first, then the board
     assert rows["obs"].shape[1] == 9 + 18
-    assert set(np.unique(rows["obs"][:, :9])) <= {0.0, 1.0}
     assert set(np.unique(rows["agent_index"])) == {0, 1}  # the two players take turns
+    # the mask reached the model: every move taken was a legal one
+    assert rows["obs"][np.arange(rows.count), rows["actions"]].all()
+    assert (rows["obs"][:, :9] == 0).any()  # and it did rule moves out
     trainer.stop()
 
     multiagent = {

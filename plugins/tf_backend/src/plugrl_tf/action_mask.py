@@ -15,8 +15,8 @@ from plugrl_tf.models import FullyConnectedNetwork, TFModelV2
 
 
 class ActionMaskModel(TFModelV2):
-    """The default fully connected network on the ``"observations"`` part, with the logits of
-    masked-out actions set to the lowest float."""
+    """The default fully connected network on the ``"observations"`` (or ``"observation"``) part,
+    with the logits of masked-out actions set to the lowest float."""
 
     def __init__(
         self,
@@ -27,7 +27,7 @@ class ActionMaskModel(TFModelV2):
         name: str,
     ):
         super().__init__(obs_space, action_space, num_outputs, model_config, name)
-        self.original_space, inner_size = check_mask_space(obs_space, action_space)
+        self.original_space, self.obs_key, inner_size = check_mask_space(obs_space, action_space)
         inner_space = gym.spaces.Box(-np.inf, np.inf, (inner_size,), np.float32)
         self.inner = FullyConnectedNetwork(
             inner_space, action_space, num_outputs, model_config, f"{name}_inner"
@@ -38,7 +38,7 @@ class ActionMaskModel(TFModelV2):
         self, input_dict: dict[str, Any], state: list[tf.Tensor], seq_lens: tf.Tensor | None
     ) -> tuple[tf.Tensor, list[tf.Tensor]]:
         parts = split_flat(tf.cast(input_dict["obs"], tf.float32), self.original_space)
-        logits, _ = self.inner({"obs": parts["observations"]}, state, seq_lens)
+        logits, _ = self.inner({"obs": parts[self.obs_key]}, state, seq_lens)
         lowest = tf.fill(tf.shape(logits), logits.dtype.min)
         return tf.where(parts["action_mask"] < 0.5, lowest, logits), state
 

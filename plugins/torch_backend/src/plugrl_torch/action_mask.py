@@ -16,8 +16,9 @@ from plugrl_torch.models import FullyConnectedNetwork, TorchModelV2
 
 
 class ActionMaskModel(TorchModelV2):
-    """The default fully connected network on the ``"observations"`` part, with the logits of
-    masked-out actions set to the lowest float. Weight names: ``inner.*`` (the network's)."""
+    """The default fully connected network on the ``"observations"`` (or ``"observation"``) part,
+    with the logits of masked-out actions set to the lowest float. Weight names: ``inner.*``
+    (the network's)."""
 
     def __init__(
         self,
@@ -28,7 +29,7 @@ class ActionMaskModel(TorchModelV2):
         name: str,
     ):
         super().__init__(obs_space, action_space, num_outputs, model_config, name)
-        self.original_space, inner_size = check_mask_space(obs_space, action_space)
+        self.original_space, self.obs_key, inner_size = check_mask_space(obs_space, action_space)
         inner_space = gym.spaces.Box(-np.inf, np.inf, (inner_size,), np.float32)
         self.inner = FullyConnectedNetwork(
             inner_space, action_space, num_outputs, model_config, f"{name}_inner"
@@ -38,7 +39,7 @@ class ActionMaskModel(TorchModelV2):
         self, input_dict: dict[str, Any], state: list[torch.Tensor], seq_lens: torch.Tensor | None
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         parts = split_flat(input_dict["obs"].float(), self.original_space)
-        logits, _ = self.inner({"obs": parts["observations"]}, state, seq_lens)
+        logits, _ = self.inner({"obs": parts[self.obs_key]}, state, seq_lens)
         lowest = torch.finfo(logits.dtype).min
         return logits.masked_fill(parts["action_mask"] < 0.5, lowest), state
 
