@@ -27,8 +27,11 @@ train: setup
 test: setup check-core check-wheels docs
 	$(PY) -m pytest -q
 
+# Sampling, policy costs, time to 450 beside Stable-Baselines3, ...; then a MinAtar Breakout
+# learning curve (PPO, default vision network, 300k steps; `make bench-minatar`: 500k).
 bench: setup
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/minatar_breakout.py --timesteps 300000 --every 20
 
 # The PPO CartPole grid (3 lrs x 2 seeds) under Ray Tune, against six plugrl train runs in a row.
 bench-tune: setup
