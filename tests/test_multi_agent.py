@@ -8,6 +8,7 @@ import sys
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 from plugrl import (
     CheckpointError,
@@ -35,7 +36,7 @@ from plugrl_a3c import A2CTrainer
 from plugrl_dqn import DQNTrainer
 from plugrl_pg import PGTrainer
 from plugrl_ppo import PPOTrainer
-from plugrl_torch import ActionMaskModel
+from plugrl_torch import ActionMaskModel, TorchModelV2
 
 TwoCartPoles = make_multi_agent("CartPole-v1")
 TINY = {"model": {"fcnet_hiddens": [8]}, "seed": 0}
@@ -486,3 +487,44 @@ def test_cli_trains_and_rolls_out_a_multi_agent_env(capsys, tmp_path, monkeypatc
     code, out, err = run_cli(capsys, *rollout)
     assert code == 0, err
     assert "Mean reward over 2 episodes" in out
+
+
+class PrevActionRecorder(TorchModelV2):
+    """A feed-forward model that reads the previous action and records what it was fed."""
+
+    uses_prev_actions = True
+
+    def __init__(self, obs_space, action_space, num_outputs, model_config, name):
+        super().__init__(obs_space, action_space, num_outputs, model_config, name)
+        self.net = torch.nn.Linear(obs_space.shape[0] + 1, num_outputs)
+        self.value = torch.nn.Linear(obs_space.shape[0] + 1, 1)
+        self.fed: list[np.ndarray] = []
+
+    def forward(self, input_dict, state, seq_lens):
+        prev = input_dict["prev_actions"].float().reshape(-1, 1)
+        self.fed.append(prev.detach().numpy().ravel().copy())
+        self._x = torch.cat([input_dict["obs"], prev], -1)
+        return self.net(self._x), state
+
+    def value_function(self):
+        return self.value(self._x).squeeze(-1)
+
+
+def test_models_that_read_the_previous_action_get_each_agents_own():
+    worker = ppo_worker(
+        ComingAndGoing,
+        {"policies": {"shared": PolicySpec()}},
+        rollout_fragment_length=6,
+        batch_mode="complete_episodes",
+        model={"custom_model": PrevActionRecorder},
+    )
+    model = worker.get_policy("shared").model
+    rows = worker.sample().policy_batches["shared"]
+    fed = np.concatenate(model.fed)
+    acting = fed[: rows.count]  # the acting calls (learning may add more later)
+    assert len(acting) == rows.count
+    assert sorted(acting.tolist()) == sorted(rows["prev_actions"].astype(float).tolist())
+    for index in np.unique(rows["agent_index"]):  # per agent: its own previous action
+        own = rows.take(np.flatnonzero(rows["agent_index"] == index))
+        assert own["prev_actions"][0] == 0
+        np.testing.assert_array_equal(own["prev_actions"][1:], own["actions"][:-1])

@@ -218,16 +218,25 @@ class MultiAgentSampler:
         acted = 0
         for pid, keys in by_policy.items():
             policy = worker.policy_map[pid]
-            obs = np.stack([self.slots[i].agents[agent_id].obs for i, agent_id in keys])
+            agents = [self.slots[i].agents[agent_id] for i, agent_id in keys]
+            obs = np.stack([agent.obs for agent in agents])
+            prev_actions = prev_rewards = None
+            if getattr(policy, "prev_inputs", None):  # a model that reads the previous step
+                prev_actions = np.stack([agent.prev_action for agent in agents])
+                prev_rewards = np.array([agent.prev_reward for agent in agents], np.float32)
             episodes = [self.slots[i].episode for i, _ in keys]
             actions, _, extra = policy.compute_actions(
-                obs, [], episodes=episodes, timestep=policy.global_timestep
+                obs,
+                [],
+                prev_actions,
+                prev_rewards,
+                episodes=episodes,
+                timestep=policy.global_timestep,
             )
             actions = np.asarray(actions)
             env_actions = worker.to_env_actions(actions, pid)
-            for j, (i, agent_id) in enumerate(keys):
+            for j, ((i, agent_id), agent) in enumerate(zip(keys, agents, strict=True)):
                 slot = self.slots[i]
-                agent = slot.agents[agent_id]
                 agent.pending = (agent.obs, actions[j], {k: v[j] for k, v in extra.items()})
                 slot.episode._act(agent_id, actions[j])
                 action_dicts[i][agent_id] = env_actions[j]
