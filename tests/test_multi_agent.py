@@ -528,3 +528,24 @@ def test_models_that_read_the_previous_action_get_each_agents_own():
         own = rows.take(np.flatnonzero(rows["agent_index"] == index))
         assert own["prev_actions"][0] == 0
         np.testing.assert_array_equal(own["prev_actions"][1:], own["actions"][:-1])
+
+
+def test_a_checkpoint_never_names_a_mapping_function_that_gets_imported():
+    from plugrl.checkpoint.config import trusted_config
+
+    saved = {
+        "evaluation_interval": 1,
+        "evaluation_config": {
+            "multiagent": {"policies": ["a"], "policy_mapping_fn": "os:system"},
+        },
+    }
+    with pytest.raises(CheckpointError, match="sets evaluation_config.multiagent.policies"):
+        trusted_config(saved, {}, "ckpt")
+    mine = {"policies": ["a"], "policy_mapping_fn": by_agent_id}  # the user's own
+    config = trusted_config(saved, {"evaluation_config": {"multiagent": mine}}, "ckpt")
+    assert config["evaluation_config"]["multiagent"]["policy_mapping_fn"] is by_agent_id
+
+
+def test_several_policies_on_a_single_agent_env_is_one_clear_error():
+    with pytest.raises(ConfigError, match="single-agent env: several policies need"):
+        ppo_worker(lambda ctx: gym.make("CartPole-v1"), {"policies": ["p0"]})

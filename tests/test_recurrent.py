@@ -407,3 +407,16 @@ def test_a_feed_forward_model_that_asks_gets_the_previous_actions():
     np.testing.assert_array_equal(
         fed[1:][batch["t"][1:] > 0], batch["actions"][:-1][batch["t"][1:] > 0]
     )
+
+
+def test_a_traced_tf_lstm_reading_previous_actions_acts_before_and_after_the_first_step():
+    model = {**LSTM, "lstm_use_prev_action": True, "lstm_use_prev_reward": True}
+    worker = _worker(PPOTFPolicy, framework="tf", eager_tracing=True, model=model)
+    policy = worker.get_policy()
+    obs = np.zeros((2, 2), np.float32)
+    state = policy.get_initial_state()
+    states = [np.stack([s, s]) for s in state]
+    actions, states, _ = policy.compute_actions(obs, states)  # no previous step yet
+    actions, _, _ = policy.compute_actions(obs, states, actions, np.ones(2, np.float32))
+    assert actions.shape == (2,)
+    assert worker.sample().count == 32

@@ -11,7 +11,7 @@ import pytest
 
 from plugrl import CheckpointError, Trainer
 from plugrl.checkpoint import STATE_FILE
-from plugrl.checkpoint.config import CODE_KEYS
+from plugrl.checkpoint.config import CODE_KEYS, ESSENTIAL_KEYS
 from plugrl.testing import cli_error
 from plugrl_ppo import PPOTrainer
 
@@ -53,7 +53,7 @@ CASES = [*CODE_KEYS, *(("evaluation_config", *key) for key in CODE_KEYS)]
 @pytest.mark.parametrize("form", ["plugrl_canary:Thing", "plugrl_canary.Thing"])
 def test_no_code_key_of_a_checkpoint_is_imported(key, form, canary, tampered):
     path = tampered(lambda state: _set(state["config"], key, form))
-    essential = CODE_KEYS[key[1:] if key[0] == "evaluation_config" else key] is not None
+    essential = (key[1:] if key[0] == "evaluation_config" else key) in ESSENTIAL_KEYS
     if essential:
         with pytest.raises(CheckpointError, match="never imports code named in a checkpoint"):
             Trainer.from_checkpoint(str(path))

@@ -77,7 +77,9 @@ def postprocess_advantages(
     else:
         obs = sample_batch[SampleBatch.NEXT_OBS][-1]
         state = next_state(sample_batch)
-        if state:  # a recurrent policy: the state after the last step, and that step
+        if state or getattr(policy, "prev_inputs", None):
+            # a recurrent policy, or a model that reads the previous step: the state after the
+            # last step, and that step
             actions, rewards = sample_batch[SampleBatch.ACTIONS], sample_batch[SampleBatch.REWARDS]
             last_r = policy.value(obs, state, actions[-1], rewards[-1])
         else:

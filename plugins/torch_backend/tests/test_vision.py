@@ -124,3 +124,17 @@ def test_ppo_learns_where_the_bright_square_is():
         trainer.stop()
     # 10 images per episode: a random policy scores 5
     assert result["episode_reward_mean"] >= 9.0, result["episode_reward_mean"]
+
+
+def test_only_pixel_ranges_are_scaled_and_images_refuse_a_mean_std_filter():
+    from plugrl.models.visionnet import vision_layout
+
+    config = {**MODEL_DEFAULTS, **SMALL}
+    assert vision_layout(spaces.Box(0, 255, (10, 10, 1), np.uint8), config).scale == 1 / 255
+    assert vision_layout(spaces.Box(0, 15, (10, 10, 1), np.int64), config).scale == 1 / 15
+    limits = np.iinfo(np.int32)  # a dtype's limits (a custom preprocessor's), not pixels
+    assert (
+        vision_layout(spaces.Box(limits.min, limits.max, (10, 10, 1), np.int32), config).scale == 1
+    )
+    with pytest.raises(ConfigError, match="MeanStdFilter would turn policy 'default_policy'"):
+        PPOTrainer(config={**IMAGE_PPO, "observation_filter": "MeanStdFilter"})

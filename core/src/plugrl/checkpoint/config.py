@@ -37,10 +37,15 @@ CODE_KEYS: dict[tuple[str, ...], str | None] = {
     ("before_learn_on_batch",): None,
     ("input",): None,
     ("output",): None,
+    # policy classes and the mapping function (the top-level section is handled whole by
+    # _drop_multiagent; these catch it inside evaluation_config)
+    ("multiagent", "policies"): None,
+    ("multiagent", "policy_mapping_fn"): None,
 }
+_MULTIAGENT_KEYS = (("multiagent", "policies"), ("multiagent", "policy_mapping_fn"))
 # Dropping these changes what the trainer is, so the user must name them; the others only
 # change what runs alongside (callbacks, evaluation) and are dropped with a warning.
-_ESSENTIAL = frozenset(key for key, kind in CODE_KEYS.items() if kind)
+ESSENTIAL_KEYS = frozenset([*(key for key, kind in CODE_KEYS.items() if kind), *_MULTIAGENT_KEYS])
 
 
 def saved_config(checkpoint: str | Path, state: dict[str, Any]) -> dict[str, Any]:
@@ -81,7 +86,7 @@ def trusted_config(saved: dict[str, Any], overrides: dict[str, Any], source: str
         if _lookup(overrides, path) is not None:
             continue
         key = ".".join(path)
-        if code_key in _ESSENTIAL:
+        if code_key in ESSENTIAL_KEYS:
             raise CheckpointError(
                 f"The config of checkpoint {source!r} sets {key} to {value!r}, which is not "
                 "registered in this process. plugrl never imports code named in a checkpoint: "
@@ -108,8 +113,9 @@ def _drop_multiagent(config: dict[str, Any], overrides: dict[str, Any], source: 
         ids = sorted(policies) if isinstance(policies, dict | list) else policies
         raise CheckpointError(
             f"Checkpoint {source!r} was trained with multi-agent policies {ids}. plugrl never "
-            "loads policy classes or a policy_mapping_fn from a checkpoint: pass the same "
-            "config['multiagent'] yourself (policies, policy_mapping_fn, policies_to_train)."
+            "imports code named in a checkpoint (policy classes, a policy_mapping_fn): pass the "
+            "same config['multiagent'] yourself (policies, policy_mapping_fn, "
+            "policies_to_train)."
         )
 
 

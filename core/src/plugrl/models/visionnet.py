@@ -80,11 +80,13 @@ def vision_layout(obs_space: gym.spaces.Box, model_config: dict) -> VisionLayout
             )
         layers.append(ConvLayer(channels, out_channels, (int(kh), int(kw)), stride))
         channels = out_channels
+    # integer pixels (bounded like uint8: at most 255) are scaled to [0, 1]; a larger bound
+    # is a dtype's limit (e.g. a custom preprocessor's int32), not the pixels' range
     integer = np.issubdtype(obs_space.dtype, np.integer)
     high = float(np.max(obs_space.high)) if integer else 1.0
     return VisionLayout(
         layers=layers,
         activation=config["conv_activation"],
-        scale=1.0 / high if integer and high > 0 else 1.0,
+        scale=1.0 / high if integer and 0 < high <= 255 else 1.0,
         out_shape=(channels, *size),
     )

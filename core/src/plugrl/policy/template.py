@@ -228,10 +228,12 @@ class TemplatePolicy(TemplateClass, Policy):
         given = {SampleBatch.PREV_ACTIONS: prev_actions, SampleBatch.PREV_REWARDS: prev_rewards}
         for key in self.prev_inputs:
             value = given[key]
+            # one dtype for a column whether given or not: a traced forward pass keeps it
+            rewards = key == SampleBatch.PREV_REWARDS
+            dtype = np.float32 if rewards else self.action_space.dtype
             if value is None:
-                shape = () if key == SampleBatch.PREV_REWARDS else self.action_space.shape
-                value = np.zeros((n, *shape), np.float32)
-            inputs[key] = self.backend.tensor(np.asarray(value))
+                value = np.zeros((n, *(() if rewards else self.action_space.shape)), dtype)
+            inputs[key] = self.backend.tensor(np.asarray(value, dtype))
         return inputs
 
     @staticmethod

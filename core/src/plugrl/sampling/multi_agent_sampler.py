@@ -277,8 +277,9 @@ class MultiAgentSampler:
             over = bool(terminateds[ALL] or truncateds[ALL]) or cut_off
             ended = bool(terminateds[ALL])
             for agent_id, agent in slot.agents.items():
-                terminated = bool(terminateds.get(agent_id, over and ended))
-                truncated = not terminated and (bool(truncateds.get(agent_id, False)) or over)
+                cut = bool(truncateds.get(agent_id, False))
+                terminated = bool(terminateds.get(agent_id, over and ended and not cut))
+                truncated = not terminated and (cut or over)
                 seen = (i, agent_id) in new_obs
                 if agent.pending is not None and (seen or terminated or truncated):
                     new = new_obs[(i, agent_id)] if seen else agent.obs

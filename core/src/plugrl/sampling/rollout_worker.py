@@ -140,7 +140,7 @@ class RolloutWorker:
             for pid, spec in specs.items()
         }
         self.filters = {
-            pid: make_filter(config["observation_filter"], prep.observation_space.shape)
+            pid: _observation_filter(config["observation_filter"], prep, pid)
             for pid, prep in self.preprocessors.items()
         }
         self.policy_map = {
@@ -189,6 +189,12 @@ class RolloutWorker:
         """The policies to build: the multi-agent config's (spaces inferred later), or the
         default policy with the env's (or the config's) spaces."""
         if self.multi_agent:
+            if self.env is not None and not isinstance(self.env, MultiAgentEnv):
+                raise ConfigError(
+                    f"multiagent.policies is set but the env ({type(self.env.unwrapped).__name__}"
+                    ") is a single-agent env: several policies need a MultiAgentEnv (e.g. "
+                    "make_multi_agent(...), or a PettingZoo env through PettingZooEnv)."
+                )
             specs = policy_specs(self.config)
             check_frameworks(specs, self.config)
             if self.config["input"] != "sampler":
@@ -700,6 +706,19 @@ def build_policy(
     policy = policy_class(obs_space, action_space, config)
     policy.context = context
     return policy
+
+
+def _observation_filter(name: str, preprocessor: Any, policy_id: str) -> Any:
+    """The ``observation_filter`` for a policy's preprocessed observations; MeanStdFilter is
+    refused for integer images (their model scales the pixels itself)."""
+    space = preprocessor.observation_space
+    if name == "MeanStdFilter" and np.issubdtype(space.dtype, np.integer):
+        raise ConfigError(
+            f"observation_filter MeanStdFilter would turn policy {policy_id!r}'s {space.dtype} "
+            f"observations {space.shape} into normalized floats, but its model expects them as "
+            "they are (images are scaled inside the vision network): use NoFilter."
+        )
+    return make_filter(name, space.shape)
 
 
 def _with_overrides(config: dict, overrides: dict) -> dict:
