@@ -3,7 +3,9 @@ postprocessing, optimizers, replay, offline output, callbacks and checkpoints.""
 
 from __future__ import annotations
 
+import runpy
 import sys
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -428,36 +430,17 @@ def test_rock_paper_scissors_learned_policy_beats_heuristics():
 
 @pytest.mark.learning
 def test_two_cartpoles_two_ppo_policies_with_their_own_lr_reach_150():
-    config = {
-        "seed": 0,
-        "env_config": {"num_agents": 2},
-        "train_batch_size": 1000,
-        "rollout_fragment_length": 500,
-        "sgd_minibatch_size": 128,
-        "num_sgd_iter": 10,
-        "model": {"fcnet_hiddens": [32, 32]},
-        "multiagent": {
-            "policies": {
-                "p0": (None, None, None, {"lr": 3e-3}),
-                "p1": (None, None, None, {"lr": 1.5e-3}),
-            },
-            "policy_mapping_fn": by_agent_id,
-        },
-    }
-    trainer = PPOTrainer(env=TwoCartPoles, config=config)
-    try:
-        for _ in range(60):
-            result = trainer.train()
-            if min(result["policy_reward_mean"].values()) >= 150:
-                break
-    finally:
-        trainer.stop()
+    """The example itself (examples/multi_agent/two_cartpoles.py), seeded."""
+    example = runpy.run_path(
+        str(Path(__file__).parents[1] / "examples/multi_agent/two_cartpoles.py")
+    )
+    result = example["train"](reward=150, max_iterations=60, verbose=False)
+    assert sorted(result["policy_reward_mean"]) == ["fast", "slow"]
     assert min(result["policy_reward_mean"].values()) >= 150, result["policy_reward_mean"]
 
 
 def test_cli_trains_and_rolls_out_a_multi_agent_env(capsys, tmp_path, monkeypatch):
     import json
-    from pathlib import Path
 
     from plugrl import register_env
     from plugrl.testing import run_cli

@@ -433,8 +433,8 @@ class RolloutWorker:
     def to_env_actions(self, actions: np.ndarray, policy_id: str = DEFAULT_POLICY_ID) -> Any:
         """What the envs are stepped with, from the actions of policy ``policy_id`` (see
         :func:`env_actions`)."""
-        space = self.policy_map[policy_id].action_space
-        return env_actions(actions, space, self.policy_map[policy_id].config)
+        policy = self.policy_map[policy_id]
+        return env_actions(actions, policy.action_space, policy.config)
 
     def _trajectories(self, columns: dict[str, list], ends: list, truncate: bool) -> list:
         """Cut the recorded steps into per-env trajectories and postprocess each.
