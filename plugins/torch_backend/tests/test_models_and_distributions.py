@@ -156,6 +156,39 @@ def test_fcnet_no_final_linear():
     assert model.state_dict()["policy_hidden.1.weight"].shape == (3, 8)
 
 
+@pytest.mark.parametrize(
+    "config",
+    [
+        {**SMALL, "vf_share_layers": False},
+        {**SMALL, "vf_share_layers": True},
+        {"fcnet_hiddens": [], "vf_share_layers": False},
+        {"fcnet_hiddens": [6, 7, 5], "fcnet_activation": "relu", "free_log_std": True},
+    ],
+)
+def test_acting_without_gradients_joins_the_branches_and_agrees(config):
+    action_space = spaces.Box(-1.0, 1.0, (3,))
+    _, num_outputs = get_action_dist(action_space, {})
+    model = get_model(OBS, action_space, num_outputs, config)
+    obs = torch.randn(B, *OBS.shape)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    for _ in range(2):  # the joined weights follow an optimizer step
+        out, _ = model({"obs": obs}, [], None)
+        value = model.value_function()
+        (out.sum() + value.sum()).backward()
+        with torch.inference_mode():
+            acting_out, _ = model({"obs": obs}, [], None)
+            acting_value = model.value_function()
+        assert model._fused.available
+        torch.testing.assert_close(acting_out, out.detach())
+        torch.testing.assert_close(acting_value, value.detach())
+        optimizer.step()
+    # and a load_state_dict
+    model.load_state_dict({k: torch.zeros_like(v) for k, v in model.state_dict().items()})
+    with torch.inference_mode():
+        acting_out, _ = model({"obs": obs}, [], None)
+        assert not acting_out.any() and not model.value_function().any()
+
+
 def test_fcnet_rejects_unknown_activation():
     with pytest.raises(ConfigError, match="relu"):
         get_model(OBS, spaces.Discrete(3), 3, {**SMALL, "fcnet_activation": "rleu"})

@@ -33,12 +33,14 @@ Weights are in torch's ``[out, in]`` layout: a Keras ``Dense`` kernel is the tra
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from plugrl.env.preprocessors import is_image_space
 from plugrl.errors import ConfigError, did_you_mean
@@ -167,25 +169,39 @@ class FullyConnectedNetwork(TorchModelV2):
         if not self.vf_share_layers:
             self.value_hidden = hidden_layers(layout.obs_dim, layout.value_sizes)
         self.value_out = linear(layout.value_in, 1, 1.0)
-
-        self._obs: torch.Tensor | None = None
-        self._features: torch.Tensor | None = None
+        # the last forward pass: "obs" (encoded), "features" (the policy trunk's output), or
+        # "value" when the fused acting pass computed it (a plain dict: cheap to update)
+        self._last: dict[str, torch.Tensor] = {}
+        self._fused = FusedActing(self)
 
     def forward(
         self, input_dict: dict[str, Any], state: list[torch.Tensor], seq_lens: torch.Tensor | None
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        self._obs = self._encode(input_dict["obs"])
-        self._features = self._run(self.policy_hidden, self._obs)
-        out = self._features if self.policy_out is None else self.policy_out.forward(self._features)
+        obs = self._encode(input_dict["obs"])
+        last = self._last
+        last.clear()
+        last["obs"] = obs
+        if self._fused.available and torch.is_inference_mode_enabled():
+            out, last["value"] = self._fused(obs)
+        else:
+            features = last["features"] = self._run(self.policy_hidden, obs)
+            out = features if self.policy_out is None else self.policy_out.forward(features)
         if self.free_log_std:
             out = torch.cat([out, self.log_std.expand(out.shape[0], -1)], dim=-1)
         return out, state
 
+    def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> FullyConnectedNetwork:
+        self._fused.invalidate()  # to(), cuda(), float()... may give the weights new storage
+        return super()._apply(fn, *args, **kwargs)
+
     def value_function(self) -> torch.Tensor:
-        if self._obs is None:
+        last = self._last
+        if "value" in last:
+            return last["value"]
+        if "obs" not in last:
             raise RuntimeError("value_function() needs a forward pass first.")
         if self.vf_share_layers:
-            features = self._features
+            features = last["features"]
         else:
             features = self._run(self.value_hidden, self._value_input())
         return self.value_out.forward(features).squeeze(-1)
@@ -197,7 +213,7 @@ class FullyConnectedNetwork(TorchModelV2):
 
     def _value_input(self) -> torch.Tensor:
         """The input of the value branch's hidden layers (without ``vf_share_layers``)."""
-        return self._obs
+        return self._last["obs"]
 
     def _run(self, layers: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
         # ``forward`` directly: these internal layers have no hooks, and skipping
@@ -206,6 +222,69 @@ class FullyConnectedNetwork(TorchModelV2):
         for layer in layers:
             x = activation(layer.forward(x))
         return x
+
+
+class FusedActing:
+    """A :class:`FullyConnectedNetwork`'s policy and value branches as one network twice as
+    wide, for acting (under ``torch.inference_mode``, as policies act): the first layers'
+    weights stacked, the others and the two heads block-diagonal, so one pass of as many
+    layers as one branch computes both the action inputs and the values (on the small batches
+    of acting, the cost is per layer, not per multiply). With ``vf_share_layers`` the two heads are stacked on the one trunk.
+
+    The joined weights are rebuilt when a weight changes in place (an optimizer step,
+    ``load_state_dict``) or the model moves (``to``); writes through ``param.data`` and
+    parameters replaced by new ones are not seen. Not available (the model acts as it
+    learns) when the value branch reads an input of its own (a subclass's ``_value_input``,
+    e.g. the vision network's own convolutions), is not as deep as the policy's, or there is
+    no ``policy_out`` layer.
+    """
+
+    def __init__(self, model: FullyConnectedNetwork):
+        separate = not model.vf_share_layers
+        own_value_input = type(model)._value_input is not FullyConnectedNetwork._value_input
+        self.available = model.policy_out is not None and not (
+            separate and (own_value_input or len(model.value_hidden) != len(model.policy_hidden))
+        )
+        branches = [model.policy_hidden, model.value_hidden] if separate else [model.policy_hidden]
+        self.hidden = list(zip(*branches, strict=True)) if self.available else []
+        self.heads = (model.policy_out, model.value_out) if self.available else ()
+        self.shared_trunk = not separate or not self.hidden
+        self.activation = model.activation.forward
+        layers = [*itertools.chain.from_iterable(self.hidden), *self.heads]
+        self._params = [t for layer in layers for t in (layer.weight, layer.bias)]
+        self._key: tuple = ()
+        self._weights: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def invalidate(self) -> None:
+        """Rebuild the joined weights at the next call (the model moved to a device or
+        dtype)."""
+        self._key = ()
+
+    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The policy head's outputs and the values for encoded observations ``x``."""
+        weights = self._current()
+        for weight, bias in weights[:-1]:
+            x = self.activation(F.linear(x, weight, bias))
+        out = F.linear(x, *weights[-1])
+        return out[:, :-1], out[:, -1]
+
+    def _current(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The joined weights, rebuilt when a weight changed since the last call."""
+        key = tuple([t._version for t in self._params])
+        if key != self._key:
+            with torch.no_grad():
+                layers = [_join(layer, stacked=i == 0) for i, layer in enumerate(self.hidden)]
+                layers.append(_join(self.heads, stacked=self.shared_trunk))
+            self._weights, self._key = layers, key
+        return self._weights
+
+
+def _join(layers: Sequence[nn.Linear], stacked: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The weight and bias of side-by-side ``layers`` as one layer: ``stacked`` when they read
+    the same input, else block-diagonal (each reads its own part of the input)."""
+    weights = [layer.weight for layer in layers]
+    weight = torch.cat(weights) if stacked else torch.block_diag(*weights)
+    return weight, torch.cat([layer.bias for layer in layers])
 
 
 def linear(in_size: int, out_size: int, gain: float) -> nn.Linear:
