@@ -229,7 +229,8 @@ class FusedActing:
     wide, for acting (under ``torch.inference_mode``, as policies act): the first layers'
     weights stacked, the others and the two heads block-diagonal, so one pass of as many
     layers as one branch computes both the action inputs and the values (on the small batches
-    of acting, the cost is per layer, not per multiply). With ``vf_share_layers`` the two heads are stacked on the one trunk.
+    of acting, the cost is per layer, not per multiply). With ``vf_share_layers`` the two
+    heads are stacked on the one trunk.
 
     The joined weights are rebuilt when a weight changes in place (an optimizer step,
     ``load_state_dict``) or the model moves (``to``); writes through ``param.data`` and
