@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -92,3 +94,24 @@ def test_timeslices():
 def test_infos_column_of_dicts_is_object_array():
     b = SampleBatch({"infos": [{"a": 1}, {}], "rewards": [0.0, 1.0]})
     assert b["infos"].dtype == object and b["infos"][0] == {"a": 1}
+
+
+def test_numeric_columns_pickle_as_out_of_band_buffers():
+    """Remote workers' batches travel through Ray's object store as pickle-5 buffers: the
+    numeric columns are not copied into the pickle stream."""
+    rows = 1000
+    batch = SampleBatch(
+        {
+            "obs": np.zeros((rows, 4), np.float32),
+            "actions": np.zeros(rows, np.int64),
+            "rewards": np.ones(rows, np.float32),
+            "infos": np.array([{} for _ in range(rows)], dtype=object),
+        }
+    )
+    buffers: list = []
+    stream = pickle.dumps(batch, protocol=5, buffer_callback=buffers.append)
+    assert sum(b.raw().nbytes for b in buffers) == rows * (16 + 8 + 4)
+    assert len(stream) < 4 * rows  # the infos (a few bytes each) and the names: no columns
+    copy = pickle.loads(stream, buffers=buffers)
+    assert isinstance(copy, SampleBatch) and copy.count == rows
+    np.testing.assert_array_equal(copy["rewards"], batch["rewards"])
