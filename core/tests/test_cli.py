@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from plugrl.cli import train as train_command
-from plugrl.cli.train import _YamlLoader, lookup, resolve_trainer_class, should_stop
+from plugrl.cli.main import build_cli
+from plugrl.cli.train import lookup, resolve_trainer_class, should_stop, yaml_loader
 from plugrl.jsonable import to_jsonable
 from plugrl.registry import KNOWN_DISTRIBUTIONS, get_trainer_class
 from plugrl.testing import cli_error, run_cli
@@ -91,7 +92,7 @@ def test_config_lists_keys_with_defaults_and_comments(capsys):
 
     code, out, err = run_cli(capsys, "config", "PPO")
     assert code == 0, err
-    assert yaml.load(out, Loader=_YamlLoader) == to_jsonable(DEFAULT_CONFIG)
+    assert yaml.load(out, Loader=yaml_loader()) == to_jsonable(DEFAULT_CONFIG)
     lines = out.splitlines()
     assert lines[lines.index("lr: 5.0e-05") - 1] == "# Learning rate."
     assert "  # Sizes of the hidden layers of the default fully connected network." in lines
@@ -105,6 +106,14 @@ def test_help_shows_examples(capsys):
         assert code == 0
         examples = out[out.index("Examples:") :].splitlines()
         assert examples[1].strip().startswith("plugrl train --run PPO --env CartPole-v1"), args
+
+
+def test_help_lists_every_command(capsys):
+    commands = build_cli().commands
+    _, out, _ = run_cli(capsys, "--help")
+    listed = out[out.index("Commands:") : out.index("Examples:")]
+    assert {line.split()[0] for line in listed.splitlines()[1:] if line.strip()} == set(commands)
+    assert {"train", "rollout", "plot", "config", "plugins"} <= set(commands)
 
 
 @pytest.fixture

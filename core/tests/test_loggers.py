@@ -1,11 +1,13 @@
 """Result sinks: progress.csv keeps every column, even ones that appear late; TensorBoard
-gets curves, not wall-clock times."""
+gets curves, not wall-clock times, and its writer imports no torch."""
 
 from __future__ import annotations
 
 import csv
 import json
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 from plugrl.builtins.loggers import CSVSink, JsonSink, TensorBoardSink
@@ -61,3 +63,17 @@ def test_tensorboard_leaves_wall_clock_keys_to_the_exact_files(tmp_path):
     assert not [tag for tag in scalars if "timestamp" in tag or "date" in tag]
     lines = (tmp_path / "result.json").read_text().splitlines()
     assert [json.loads(line)["timestamp"] for line in lines] == [1_750_000_001, 1_750_000_002]
+
+
+def test_tensorboard_sink_imports_no_torch(tmp_path):
+    code = (
+        "import sys\n"
+        "from plugrl.builtins.loggers import TensorBoardSink\n"
+        f"sink = TensorBoardSink({str(tmp_path)!r}, {{}})\n"
+        "sink.on_result({'training_iteration': 1})\n"
+        "sink.close()\n"
+        "assert 'torch' not in sys.modules\n"
+        "import torch\n"  # and torch still imports afterwards
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert _scalars(tmp_path)["plugrl/training_iteration"] == [1.0]

@@ -3,7 +3,7 @@
 Subclasses override ``get_exploration_action(*, action_distribution, timestep, explore=True)``
 and return ``(actions, logp)``. Both call forms work: the keyword form, and the older
 positional ``(distribution_inputs, action_dist_class, model=None, explore=True, timestep=None)``
-(as callers and as a subclass's own signature).
+(as callers and as a subclass's own signature). :class:`StochasticSampling` is the default.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def resolve_exploration_class(type_: Any) -> type:
             f"exploration_config['type'] must be a name, dotted path or class, got {type_!r}."
         )
     if type_ in registry("explorations"):
-        return registry("explorations").get(type_)
+        return registry("explorations").load(type_)
     if "." in type_ or ":" in type_:
         try:
             return import_object(type_)
@@ -212,3 +212,40 @@ def batch_size(action_distribution: Any) -> int:
 def zero_logp(n: int) -> np.ndarray:
     """The log-probability reported for actions that are not a sample of the distribution."""
     return np.zeros(n, dtype=np.float32)
+
+
+class StochasticSampling(Exploration):
+    """Samples actions from the policy's distribution.
+
+    Args:
+        random_timesteps: for this many initial timesteps, act uniformly at random instead.
+    """
+
+    def __init__(self, action_space: Any, *, random_timesteps: int = 0, **kwargs: Any):
+        super().__init__(action_space, **kwargs)
+        self.random_timesteps = random_timesteps
+        self.last_timestep = 0
+
+    def get_exploration_action(
+        self, *, action_distribution: Any, timestep: int | None, explore: bool = True
+    ) -> tuple[Any, Any]:
+        if timestep is not None:
+            self.last_timestep = timestep
+        if not explore:
+            action = action_distribution.deterministic_sample()
+            return action, zero_logp(batch_size(action_distribution))
+        if self.last_timestep < self.random_timesteps:
+            action = random_actions(self.action_space, batch_size(action_distribution))
+            return action, action_distribution.logp(action)
+        return self.sample(action_distribution)
+
+    def sample(self, action_distribution: Any) -> tuple[Any, Any]:
+        """Draw exploring actions and their log-likelihoods."""
+        action = action_distribution.sample()
+        return action, action_distribution.sampled_action_logp()
+
+    def get_state(self) -> dict[str, Any]:
+        return {"last_timestep": self.last_timestep}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.last_timestep = int(state["last_timestep"])

@@ -50,12 +50,14 @@ def register_policies(register: Any) -> None:
 
 @hookspec
 def register_explorations(register: Any) -> None:
-    """Register exploration classes by their ``exploration_config["type"]`` name."""
+    """Register exploration classes by their ``exploration_config["type"]`` name: the class,
+    or its import path ``"module:Class"`` (imported when first used)."""
 
 
 @hookspec
 def register_optimizers(register: Any) -> None:
-    """Register policy optimizer classes by name (e.g. ``"SyncSamplesOptimizer"``)."""
+    """Register policy optimizer classes by name (e.g. ``"SyncSamplesOptimizer"``): the class,
+    or its import path ``"module:Class"`` (imported when first used)."""
 
 
 @hookspec
@@ -65,7 +67,9 @@ def register_models(register: Any) -> None:
 
 @hookspec
 def register_envs(register: Any) -> None:
-    """Register environment creators ``creator(env_config) -> gymnasium.Env`` by name."""
+    """Register environment creators ``creator(env_config) -> gymnasium.Env`` by name: the
+    creator (an env class is one), or its import path ``"module:attr"`` (imported when first
+    made)."""
 
 
 @hookspec

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
-import gymnasium as gym
-import numpy as np
-
-from plugrl.env.spaces import space_to_json
 from plugrl.errors import ConfigError
 
 
@@ -16,17 +13,23 @@ def to_jsonable(value: Any) -> Any:
     """Dicts, lists and scalars as they are; numpy scalars and arrays as Python values;
     gymnasium spaces in their JSON form (:mod:`plugrl.env.spaces`); classes and functions by
     their dotted name; anything else by ``repr``."""
+    # A value can only be a numpy or gymnasium object once that library is imported; this
+    # module imports neither, so the CLI can start without them.
+    np = sys.modules.get("numpy")
+    gym = sys.modules.get("gymnasium")
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
+    if np is not None and isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, np.ndarray):
+    if np is not None and isinstance(value, np.ndarray):
         return value.tolist()
     if value is None or isinstance(value, (bool, int, str)):
         return value
-    if isinstance(value, gym.Space):
+    if gym is not None and isinstance(value, gym.Space):
+        from plugrl.env.spaces import space_to_json
+
         try:
             return space_to_json(value)
         except ConfigError:  # a custom space type

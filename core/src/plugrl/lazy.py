@@ -1,33 +1,36 @@
-"""Lazy exports: a plugin package names what it exports without importing a framework, so
-plugin discovery and the CLI start fast."""
+"""Lazy exports (PEP 562): a package names what it exports without importing it, so
+``import plugrl``, plugin discovery and the CLI start fast and import no framework."""
 
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from importlib.util import find_spec
 from typing import Any
 
 
-def lazy_exports(package: str, exports: dict[str, str]) -> Callable[[str], Any]:
-    """A module ``__getattr__`` for ``package`` that imports each name (name -> the module
-    that defines it) on first use."""
+def lazy_exports(
+    package: str, exports: dict[str, str], needs: dict[str, str] | None = None
+) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
+    """A module's ``__getattr__``, ``__dir__`` and ``__all__`` for ``package``.
+
+    Each name of ``exports`` (name -> the module that defines it) is imported on first use and
+    then kept in the package. ``needs`` maps a name to a module it cannot work without (e.g. a
+    TF policy to ``"tensorflow"``): ``__all__`` leaves the name out where that module is not
+    installed, so a star-import still works there.
+    """
+    needs = needs or {}
 
     def __getattr__(name: str) -> Any:
         if name not in exports:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(exports[name]), name)
+        value = getattr(importlib.import_module(exports[name]), name)
+        setattr(sys.modules[package], name, value)
+        return value
 
-    return __getattr__
+    def __dir__() -> list[str]:
+        return sorted(set(vars(sys.modules[package])) | set(exports))
 
-
-def lazy_policies(
-    package: str, policies: dict[str, tuple[str, str]]
-) -> tuple[Callable[[str], Any], list[str]]:
-    """:func:`lazy_exports` of an algorithm's policies (name -> ``(submodule of package, the
-    framework module it needs)``, e.g. ``("torch_policy", "torch")``), and the names whose
-    framework is installed, for ``__all__`` (a star-import then works on a machine without
-    one of them)."""
-    exports = {name: f"{package}.{submodule}" for name, (submodule, _) in policies.items()}
-    available = [name for name, (_, needs) in policies.items() if find_spec(needs)]
-    return lazy_exports(package, exports), available
+    available = [name for name in exports if name not in needs or find_spec(needs[name])]
+    return __getattr__, __dir__, sorted(available)

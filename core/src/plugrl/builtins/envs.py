@@ -1,11 +1,10 @@
-"""The kernel's example envs, by name."""
+"""The kernel's example envs, by name (each imported when first made)."""
 
 from typing import Any
 
-from plugrl.env.stateless_cartpole import StatelessCartPole
 from plugrl.hookspecs import hookimpl
 
 
 @hookimpl
 def register_envs(register: Any) -> None:
-    register("StatelessCartPole", StatelessCartPole)
+    register("StatelessCartPole", "plugrl.env.stateless_cartpole:StatelessCartPole")

@@ -7,6 +7,7 @@ import json
 import math
 import numbers
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +79,7 @@ class TensorBoardSink:
     progress.csv, which keep them exact."""
 
     def __init__(self, logdir: str, config: dict):
-        from tensorboardX import SummaryWriter
-
-        self._writer = SummaryWriter(logdir, flush_secs=30)
+        self._writer = _summary_writer_class()(logdir, flush_secs=30)
 
     def on_result(self, result: dict) -> None:
         step = int(result.get("timesteps_total") or result.get("training_iteration") or 0)
@@ -96,6 +95,22 @@ class TensorBoardSink:
 
     def close(self) -> None:
         self._writer.close()
+
+
+def _summary_writer_class() -> type:
+    """tensorboardX's SummaryWriter. tensorboardX imports torch, if installed, only to accept
+    its tensors, which results never hold: where torch is not imported yet (a TensorFlow
+    trainer), it is kept out, which saves seconds."""
+    if "torch" in sys.modules:
+        from tensorboardX import SummaryWriter
+
+        return SummaryWriter
+    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` fails at once
+    try:
+        from tensorboardX import SummaryWriter
+    finally:
+        del sys.modules["torch"]
+    return SummaryWriter
 
 
 class NullSink:

@@ -1,12 +1,11 @@
-"""The kernel's synchronous policy optimizers."""
+"""The kernel's synchronous policy optimizers (each imported when first used)."""
 
 from typing import Any
 
 from plugrl.hookspecs import hookimpl
-from plugrl.optimizers import MinibatchSGDOptimizer, SyncSamplesOptimizer
 
 
 @hookimpl
 def register_optimizers(register: Any) -> None:
-    register("SyncSamplesOptimizer", SyncSamplesOptimizer)
-    register("MinibatchSGDOptimizer", MinibatchSGDOptimizer)
+    register("SyncSamplesOptimizer", "plugrl.optimizers.sync_samples:SyncSamplesOptimizer")
+    register("MinibatchSGDOptimizer", "plugrl.optimizers.minibatch_sgd:MinibatchSGDOptimizer")

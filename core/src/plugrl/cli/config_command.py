@@ -14,7 +14,6 @@ from types import ModuleType
 from typing import Any
 
 import click
-import yaml
 
 from plugrl.config import COMMON_CONFIG
 from plugrl.jsonable import to_jsonable
@@ -47,6 +46,8 @@ def config_command(algorithm: str, as_json: bool) -> None:
 def yaml_lines(config: dict[str, Any], comments: dict[str, str], indent: str = "") -> list[str]:
     """``config`` as YAML, each key under its comment; a dict whose keys have comments (such
     as ``model``) is written out key by key."""
+    import yaml
+
     lines: list[str] = []
     for key, value in config.items():
         if key in comments:

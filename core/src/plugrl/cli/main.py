@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import logging
 import shlex
 import sys
 import traceback
@@ -30,6 +29,8 @@ def _set_verbosity(ctx: click.Context, param: click.Parameter, value: int) -> in
     global _verbosity
     _verbosity = value or 0
     if _verbosity:
+        import logging
+
         level = logging.DEBUG if _verbosity >= 2 else logging.INFO
         logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
         logging.getLogger("plugrl").setLevel(level)

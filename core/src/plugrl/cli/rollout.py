@@ -1,4 +1,8 @@
-"""``plugrl rollout``: run a trained agent from a checkpoint in a fresh env."""
+"""``plugrl rollout``: run a trained agent from a checkpoint in a fresh env.
+
+The trainer, env and gymnasium modules are imported when the command runs, so ``plugrl
+--help`` stays fast.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,15 @@ import json
 import os
 import sys
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import gymnasium as gym
 
-from plugrl.builtins.loggers import NullSink
 from plugrl.cli.main import log_level_name, parse_json_option, verbose_option
-from plugrl.env.creator import EnvContext, env_name
-from plugrl.env.multi_agent_env import ALL, MultiAgentEnv
-from plugrl.env.video import record_video, with_render_mode
 from plugrl.jsonable import to_jsonable
-from plugrl.registry import get_trainer_class, registry
-from plugrl.sampling.episode import MultiAgentEpisode
-from plugrl.trainer import Trainer
+
+if TYPE_CHECKING:
+    import gymnasium as gym
 
 
 def _has_display() -> bool:
@@ -34,6 +33,12 @@ def make_rollout_env(
     """A fresh env; a gymnasium id renders with ``render_mode="human"`` when asked and
     possible, and a warning is printed once when it is not. With ``video``, every episode is
     recorded into that folder instead (``rollout-episode-<n>.mp4``)."""
+    import gymnasium as gym
+
+    from plugrl.env.creator import EnvContext
+    from plugrl.env.video import record_video, with_render_mode
+    from plugrl.registry import registry
+
     env_id, env_config = config.get("env"), dict(config.get("env_config") or {})
     if video:
         env = env_creator(with_render_mode(EnvContext(env_config)))
@@ -109,6 +114,11 @@ def rollout(
     verbose: int,
 ) -> int:
     """Roll out the agent saved in CHECKPOINT and print each episode's reward."""
+    from plugrl.builtins.loggers import NullSink
+    from plugrl.env.creator import env_name
+    from plugrl.registry import get_trainer_class
+    from plugrl.trainer import Trainer
+
     overrides = parse_json_option("--config", config_json)
     overrides.update(num_workers=0, evaluation_interval=None, num_envs_per_worker=1, monitor=False)
     if log_level_name(verbose):
@@ -140,6 +150,8 @@ def rollout(
 def _multi_agent_actor(trainer: Any) -> Any:
     """``act(observations, explore) -> actions`` for one episode of a multi-agent env, each
     agent through the policy the trainer's mapping function gives it."""
+    from plugrl.sampling.episode import MultiAgentEpisode
+
     worker = trainer.workers.local_worker()
     episode = MultiAgentEpisode(0, worker.policy_map, worker.policy_mapping_fn, worker)
 
@@ -157,6 +169,8 @@ def _multi_agent_actor(trainer: Any) -> Any:
 def _run_episodes(
     trainer: Any, env: gym.Env, steps: int, episodes: int, out: str | None, explore: bool | None
 ) -> list[float]:
+    from plugrl.env.multi_agent_env import ALL, MultiAgentEnv
+
     sink = open(out, "w") if out else None  # noqa: SIM115
     rewards: list[float] = []
     total_steps = 0

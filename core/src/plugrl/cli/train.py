@@ -1,9 +1,13 @@
 """``plugrl train``: run an algorithm from flags or an RLlib-style YAML file until a stop
-criterion is met, checkpointing on the way, at the end and on Ctrl-C."""
+criterion is met, checkpointing on the way, at the end and on Ctrl-C.
+
+The trainer, env and checkpoint modules are imported when a run starts, so ``plugrl --help``
+and argument errors answer fast.
+"""
 
 from __future__ import annotations
 
-import logging
+import functools
 import math
 import os
 import re
@@ -14,9 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
-from plugrl.checkpoint import read_state
 from plugrl.cli.main import (
     EXIT_INTERRUPTED,
     log_level_name,
@@ -27,14 +29,10 @@ from plugrl.cli.main import (
 from plugrl.cli.progress import TrainingProgress
 from plugrl.cli.trials import Experiment, run_and_summarize, single_trial_config
 from plugrl.config import COMMON_CONFIG, merge_dicts
-from plugrl.env.creator import env_name, make_env_creator
 from plugrl.errors import CheckpointError, ConfigError, did_you_mean
 from plugrl.jsonable import flatten
 from plugrl.registry import get_trainer_class
 from plugrl.trainer.logdir import new_logdir
-from plugrl.trainer.trainer import algorithm_mismatch, lineage_of
-
-logger = logging.getLogger("plugrl.cli")
 
 # Keys of one experiment in a YAML file (RLlib's, minus the Tune-only ones).
 EXPERIMENT_KEYS = (
@@ -51,16 +49,21 @@ EXPERIMENT_KEYS = (
 )
 
 
-class _YamlLoader(yaml.SafeLoader):
+@functools.cache
+def yaml_loader() -> type:
     """``yaml.safe_load``'s loader, reading ``1e-3`` as a float like YAML 1.2 (YAML 1.1 wants
-    a dot: ``1.0e-3``)."""
+    a dot: ``1.0e-3``). Made on first use: the CLI starts without importing yaml."""
+    import yaml
 
+    class YamlLoader(yaml.SafeLoader):
+        """SafeLoader with YAML 1.2's floats."""
 
-_YamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
+    YamlLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"),
+        list("-+0123456789"),
+    )
+    return YamlLoader
 
 
 def load_experiments(path: str) -> dict[str, dict[str, Any]]:
@@ -68,11 +71,13 @@ def load_experiments(path: str) -> dict[str, dict[str, Any]]:
 
     A file holding one experiment without the name level is accepted too (named after the file).
     """
+    import yaml
+
     file = Path(path).expanduser()
     if not file.is_file():
         raise ConfigError(f"Config file {path!r} does not exist.")
     try:
-        data = yaml.load(file.read_text(), Loader=_YamlLoader)
+        data = yaml.load(file.read_text(), Loader=yaml_loader())
     except yaml.YAMLError as exc:
         raise ConfigError(f"Config file {path!r} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not data:
@@ -291,6 +296,8 @@ def train(
             )
         )
     if sum(experiment.num_trials for experiment in planned) > 1:
+        from plugrl.env.creator import make_env_creator
+
         for experiment in planned:
             experiment.trainer_class = resolve_trainer_class(_require_run(experiment.run))
             make_env_creator(experiment.env)  # an unknown env fails before Ray starts
@@ -403,6 +410,13 @@ def run_experiment(
     leaves nothing behind.
     """
     trainer_cls = resolve_trainer_class(_require_run(run))
+    # Imported once the algorithm is known, so a mistyped --run answers fast.
+    import logging
+
+    from plugrl.checkpoint import read_state
+    from plugrl.env.creator import env_name, make_env_creator
+    from plugrl.trainer.trainer import algorithm_mismatch, lineage_of
+
     make_env_creator(env)  # fail on an unknown env before building anything
     config["env"] = env
     # A checkpoint to continue from is read and checked before anything is built or written.
@@ -427,6 +441,7 @@ def run_experiment(
         click.echo(f"Stops when {criteria}.")
     else:
         click.echo("No stop criteria (--stop): trains until Ctrl-C.")
+    logger = logging.getLogger("plugrl.cli")
     previous_sigterm = _sigterm_interrupts()
     last_saved_at: int | None = None
     checkpoint: str | None = None

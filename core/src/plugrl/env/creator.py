@@ -60,7 +60,8 @@ def make_env_creator(env: Any, preprocessor_pref: str | None = "deepmind") -> En
     if not isinstance(env, str):
         raise EnvError(f"config['env'] must be a name, class or callable, got {env!r}.")
     if env in registry("envs"):
-        return registry("envs").get(env)
+        creator = registry("envs").get(env)
+        return import_object(creator) if isinstance(creator, str) else creator
     if env not in gym.registry:
         register_optional(env)
     if env in gym.registry:

@@ -1,6 +1,8 @@
-"""Trainer: config, workers, optimizer, results and checkpoints for one algorithm."""
+"""Trainer: config, workers, optimizer, results and checkpoints for one algorithm (names load
+on first use, so ``plugrl.trainer.logdir`` imports light)."""
 
-from plugrl.trainer.template import build_trainer
-from plugrl.trainer.trainer import Trainer
+from plugrl.lazy import lazy_exports
 
-__all__ = ["Trainer", "build_trainer"]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__, {"Trainer": "plugrl.trainer.trainer", "build_trainer": "plugrl.trainer.template"}
+)

@@ -1,21 +1,19 @@
-"""Advantage actor-critic for plugrl: A2C (synchronous) and A3C (asynchronous gradients)."""
+"""Advantage actor-critic for plugrl: A2C (synchronous) and A3C (asynchronous gradients).
+Names load on first use."""
 
-from plugrl.lazy import lazy_policies
-from plugrl_a3c.a3c import A2CTrainer, A3CTrainer
-from plugrl_a3c.async_gradients import AsyncGradientsOptimizer
-from plugrl_a3c.config import A2C_DEFAULT_CONFIG, DEFAULT_CONFIG
-from plugrl_a3c.microbatch import MicrobatchOptimizer
+from plugrl.lazy import lazy_exports
 
-__getattr__, _policies = lazy_policies(
+__getattr__, __dir__, __all__ = lazy_exports(
     __name__,
-    {"A3CTorchPolicy": ("torch_policy", "torch"), "A3CTFPolicy": ("tf_policy", "tensorflow")},
+    {
+        "A2C_DEFAULT_CONFIG": "plugrl_a3c.config",
+        "DEFAULT_CONFIG": "plugrl_a3c.config",
+        "A2CTrainer": "plugrl_a3c.a3c",
+        "A3CTrainer": "plugrl_a3c.a3c",
+        "AsyncGradientsOptimizer": "plugrl_a3c.async_gradients",
+        "MicrobatchOptimizer": "plugrl_a3c.microbatch",
+        "A3CTorchPolicy": "plugrl_a3c.torch_policy",
+        "A3CTFPolicy": "plugrl_a3c.tf_policy",
+    },
+    needs={"A3CTorchPolicy": "torch", "A3CTFPolicy": "tensorflow"},
 )
-__all__ = [
-    "A2C_DEFAULT_CONFIG",
-    "DEFAULT_CONFIG",
-    "A2CTrainer",
-    "A3CTrainer",
-    "AsyncGradientsOptimizer",
-    "MicrobatchOptimizer",
-    *_policies,
-]

@@ -1,27 +1,25 @@
-"""DQN and SimpleQ for plugrl."""
+"""DQN and SimpleQ for plugrl (names load on first use)."""
 
-from plugrl.lazy import lazy_policies
-from plugrl_dqn.config import DEFAULT_CONFIG
-from plugrl_dqn.dqn import DQNTrainer
-from plugrl_dqn.replay_buffer import PrioritizedReplayBuffer, ReplayBuffer
-from plugrl_dqn.replay_optimizer import SyncReplayOptimizer
-from plugrl_dqn.simple_q import SimpleQTrainer
+from plugrl.lazy import lazy_exports
 
-__getattr__, _policies = lazy_policies(
+__getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
-        "DQNTorchPolicy": ("torch_policy", "torch"),
-        "SimpleQTorchPolicy": ("torch_policy", "torch"),
-        "DQNTFPolicy": ("tf_policy", "tensorflow"),
-        "SimpleQTFPolicy": ("tf_policy", "tensorflow"),
+        "DEFAULT_CONFIG": "plugrl_dqn.config",
+        "DQNTrainer": "plugrl_dqn.dqn",
+        "PrioritizedReplayBuffer": "plugrl_dqn.replay_buffer",
+        "ReplayBuffer": "plugrl_dqn.replay_buffer",
+        "SyncReplayOptimizer": "plugrl_dqn.replay_optimizer",
+        "SimpleQTrainer": "plugrl_dqn.simple_q",
+        "DQNTorchPolicy": "plugrl_dqn.torch_policy",
+        "SimpleQTorchPolicy": "plugrl_dqn.torch_policy",
+        "DQNTFPolicy": "plugrl_dqn.tf_policy",
+        "SimpleQTFPolicy": "plugrl_dqn.tf_policy",
+    },
+    needs={
+        "DQNTorchPolicy": "torch",
+        "SimpleQTorchPolicy": "torch",
+        "DQNTFPolicy": "tensorflow",
+        "SimpleQTFPolicy": "tensorflow",
     },
 )
-__all__ = [
-    "DEFAULT_CONFIG",
-    "DQNTrainer",
-    "PrioritizedReplayBuffer",
-    "ReplayBuffer",
-    "SimpleQTrainer",
-    "SyncReplayOptimizer",
-    *_policies,
-]

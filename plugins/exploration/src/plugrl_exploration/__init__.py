@@ -1,19 +1,9 @@
-"""Exploration strategies for plugrl, usable with any framework backend."""
+"""Exploration strategies for plugrl, usable with any framework backend (names load on first
+use)."""
 
-from plugrl.builtins.explorations import StochasticSampling  # the kernel's default
-from plugrl_exploration.epsilon_greedy import EpsilonGreedy, PerWorkerEpsilonGreedy
-from plugrl_exploration.gaussian_noise import GaussianNoise, OrnsteinUhlenbeckNoise
-from plugrl_exploration.parameter_noise import ParameterNoise
-from plugrl_exploration.random import Random
-from plugrl_exploration.soft_q import SoftQ
+from plugrl.lazy import lazy_exports
+from plugrl_exploration.plugin import EXPLORATIONS
 
-__all__ = [
-    "EpsilonGreedy",
-    "GaussianNoise",
-    "OrnsteinUhlenbeckNoise",
-    "ParameterNoise",
-    "PerWorkerEpsilonGreedy",
-    "Random",
-    "SoftQ",
-    "StochasticSampling",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__, {**EXPLORATIONS, "StochasticSampling": "plugrl.exploration"}
+)

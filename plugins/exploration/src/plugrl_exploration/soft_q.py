@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from plugrl.builtins.explorations import StochasticSampling
 from plugrl.errors import ConfigError
+from plugrl.exploration import StochasticSampling
 
 
 class SoftQ(StochasticSampling):

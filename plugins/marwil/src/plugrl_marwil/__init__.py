@@ -1,14 +1,17 @@
-"""MARWIL (advantage-weighted imitation learning) and behaviour cloning for plugrl."""
+"""MARWIL (advantage-weighted imitation learning) and behaviour cloning for plugrl (names
+load on first use)."""
 
-from plugrl.lazy import lazy_policies
-from plugrl_marwil.config import BC_DEFAULT_CONFIG, DEFAULT_CONFIG
-from plugrl_marwil.marwil import BCTrainer, MARWILTrainer
+from plugrl.lazy import lazy_exports
 
-__getattr__, _policies = lazy_policies(
+__getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
-        "MARWILTorchPolicy": ("torch_policy", "torch"),
-        "MARWILTFPolicy": ("tf_policy", "tensorflow"),
+        "BC_DEFAULT_CONFIG": "plugrl_marwil.config",
+        "DEFAULT_CONFIG": "plugrl_marwil.config",
+        "BCTrainer": "plugrl_marwil.marwil",
+        "MARWILTrainer": "plugrl_marwil.marwil",
+        "MARWILTorchPolicy": "plugrl_marwil.torch_policy",
+        "MARWILTFPolicy": "plugrl_marwil.tf_policy",
     },
+    needs={"MARWILTorchPolicy": "torch", "MARWILTFPolicy": "tensorflow"},
 )
-__all__ = ["BC_DEFAULT_CONFIG", "DEFAULT_CONFIG", "BCTrainer", "MARWILTrainer", *_policies]

@@ -1,11 +1,14 @@
-"""Vanilla policy gradient (REINFORCE) for plugrl."""
+"""Vanilla policy gradient (REINFORCE) for plugrl (names load on first use)."""
 
-from plugrl.lazy import lazy_policies
-from plugrl_pg.config import DEFAULT_CONFIG
-from plugrl_pg.pg import PGTrainer
+from plugrl.lazy import lazy_exports
 
-__getattr__, _policies = lazy_policies(
+__getattr__, __dir__, __all__ = lazy_exports(
     __name__,
-    {"PGTorchPolicy": ("torch_policy", "torch"), "PGTFPolicy": ("tf_policy", "tensorflow")},
+    {
+        "DEFAULT_CONFIG": "plugrl_pg.config",
+        "PGTrainer": "plugrl_pg.pg",
+        "PGTorchPolicy": "plugrl_pg.torch_policy",
+        "PGTFPolicy": "plugrl_pg.tf_policy",
+    },
+    needs={"PGTorchPolicy": "torch", "PGTFPolicy": "tensorflow"},
 )
-__all__ = ["DEFAULT_CONFIG", "PGTrainer", *_policies]

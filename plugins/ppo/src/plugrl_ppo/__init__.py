@@ -1,11 +1,14 @@
-"""Proximal Policy Optimization for plugrl."""
+"""Proximal Policy Optimization for plugrl (names load on first use)."""
 
-from plugrl.lazy import lazy_policies
-from plugrl_ppo.config import DEFAULT_CONFIG
-from plugrl_ppo.ppo import PPOTrainer
+from plugrl.lazy import lazy_exports
 
-__getattr__, _policies = lazy_policies(
+__getattr__, __dir__, __all__ = lazy_exports(
     __name__,
-    {"PPOTorchPolicy": ("torch_policy", "torch"), "PPOTFPolicy": ("tf_policy", "tensorflow")},
+    {
+        "DEFAULT_CONFIG": "plugrl_ppo.config",
+        "PPOTrainer": "plugrl_ppo.ppo",
+        "PPOTorchPolicy": "plugrl_ppo.torch_policy",
+        "PPOTFPolicy": "plugrl_ppo.tf_policy",
+    },
+    needs={"PPOTorchPolicy": "torch", "PPOTFPolicy": "tensorflow"},
 )
-__all__ = ["DEFAULT_CONFIG", "PPOTrainer", *_policies]
