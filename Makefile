@@ -6,6 +6,9 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 DISTS := core plugins/exploration plugins/torch_backend plugins/tf_backend plugins/ppo plugins/dqn plugins/a3c plugins/pg plugins/marwil
 STAMP := $(VENV)/.installed
 CORE_VENV := .venv-core
+# Stable-Baselines3, only for `make bench`'s side-by-side figures, in an environment of its own.
+SB3_VENV := .venv-sb3
+SB3_STAMP := $(SB3_VENV)/.installed
 
 .PHONY: setup train test bench bench-tune bench-offline bench-minatar soak lint check-core check-wheels docs clean
 
@@ -27,11 +30,18 @@ train: setup
 test: setup check-core check-wheels docs
 	$(PY) -m pytest -q
 
-# Sampling, policy costs, time to 450 beside Stable-Baselines3, ...; then a MinAtar Breakout
+# plugrl beside Stable-Baselines3 (installed into .venv-sb3 for this alone): start-up, sampling,
+# time to 450, memory, as one table with ratios; then plugrl's other paths, the remote path's
+# costs and a projection for 16 and 64 Ray workers; then a MinAtar Breakout
 # learning curve (PPO, default vision network, 300k steps; `make bench-minatar`: 500k).
-bench: setup
-	$(PY) benchmarks/bench.py
+bench: setup $(SB3_STAMP)
+	$(PY) benchmarks/bench.py --sb3-python $(SB3_VENV)/bin/python
 	$(PY) benchmarks/minatar_breakout.py --timesteps 300000 --every 20
+
+$(SB3_STAMP): constraints.txt
+	test -x $(SB3_VENV)/bin/python || $(PYTHON) -m venv $(SB3_VENV)
+	$(SB3_VENV)/bin/python -m pip --disable-pip-version-check -q install -c constraints.txt torch==2.13.0 stable-baselines3==2.9.2
+	touch $(SB3_STAMP)
 
 # The PPO CartPole grid (3 lrs x 2 seeds) under Ray Tune, against six plugrl train runs in a row.
 bench-tune: setup
@@ -70,4 +80,4 @@ check-wheels: setup
 	$(PY) tests/check_wheels.py
 
 clean:
-	rm -rf $(VENV) $(CORE_VENV)
+	rm -rf $(VENV) $(CORE_VENV) $(SB3_VENV)

@@ -1,11 +1,9 @@
-"""plugrl benchmark: sampling throughput against the raw env + MLP limit; the cost of PPO's
-policy per acting call and learning step on each backend (torch, TF eager, TF traced);
-wall-clock time for PPO (each backend) and DQN to reach a mean return of 450 and for A2C to
-reach 150 and 450 on CartPole-v1 (beside Stable-Baselines3's tuned agents when it is
-installed); A3C's env steps/s with 1 and 2 Ray workers; multi-agent sampling (2 and 8 agents,
-one shared policy) beside single-agent sampling of as many envs; offline data written and read
-(rows/s); a policy server's calls/s and latency with 1 and 8 clients, remote and local
-inference.
+"""plugrl benchmark. First plugrl beside Stable-Baselines3 (``comparison.py``): start-up,
+sampling throughput against the raw env + MLP limit, time to a mean return of 450 for PPO, A2C
+and DQN (medians over seeds), peak memory, as one table with the ratios. Then plugrl's other
+paths: multi-agent sampling beside single-agent, offline data written and read, a policy
+server's calls/s and latency, PPO's acting and learning costs and time to 450 on each
+backend, and A3C's env steps/s with 1 and 2 Ray workers.
 
 Run with ``make bench``. Not part of the tests: numbers depend on the machine and its load.
 """
@@ -17,15 +15,19 @@ import contextlib
 import importlib.util
 import json
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+import remote_costs
 import torch
+from comparison import Comparison, run_side
+from plugrl_side import TUNED
+from startup import measure_startup
 
 from plugrl import MultiAgentEnv, RolloutWorker, ServingError
 from plugrl.env.creator import make_env_creator
@@ -34,14 +36,8 @@ from plugrl.registry import get_policy_class, get_trainer_class
 from plugrl.testing import tuned_example
 from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy
 
-PLUGINS = Path(__file__).parents[1] / "plugins"
+SB3_PYTHON = Path(__file__).parents[1] / ".venv-sb3" / "bin" / "python"
 SERVING = Path(__file__).parents[1] / "examples" / "serving"
-TUNED = {
-    "PPO": PLUGINS / "ppo/src/plugrl_ppo/tuned_examples/cartpole-ppo.yaml",
-    "DQN": PLUGINS / "dqn/src/plugrl_dqn/tuned_examples/cartpole-dqn.yaml",
-    "A2C": PLUGINS / "a3c/src/plugrl_a3c/tuned_examples/cartpole-a2c.yaml",
-    "A3C": PLUGINS / "a3c/src/plugrl_a3c/tuned_examples/cartpole-a3c.yaml",
-}
 MODEL = {"fcnet_hiddens": [32, 32], "fcnet_activation": "tanh"}
 
 
@@ -58,13 +54,14 @@ def best_of(trials: int, measure: Callable[[], float]) -> float:
     return max(measure() for _ in range(trials))
 
 
-def raw_limit(num_envs: int = 8, steps: int = 1000) -> float:
-    """Env steps/s of gymnasium CartPole-v1 with one batched forward per step of an MLP the
-    size of the benchmarked policy's (one torch thread, as plugrl's policies use)."""
+def raw_limit(num_envs: int = 8, steps: int = 1000, hiddens: list[int] | None = None) -> float:
+    """Env steps/s of gymnasium CartPole-v1 with one batched forward per step of an MLP of
+    ``hiddens`` (tanh; the benchmarked policy's by default), on one torch thread as plugrl's
+    policies use: all a sampler must do, done as directly as possible."""
     torch.set_num_threads(1)
     envs = [gym.make("CartPole-v1") for _ in range(num_envs)]
     obs = np.stack([env.reset(seed=i)[0] for i, env in enumerate(envs)])
-    sizes = [4, *MODEL["fcnet_hiddens"]]
+    sizes = [4, *(hiddens or MODEL["fcnet_hiddens"])]
     layers: list[torch.nn.Module] = []
     for size_in, size_out in zip(sizes[:-1], sizes[1:], strict=True):
         layers += [torch.nn.Linear(size_in, size_out), torch.nn.Tanh()]
@@ -294,93 +291,6 @@ def policy_costs(overrides: dict[str, object], reps: int = 200) -> tuple[float, 
     return act, learn
 
 
-def time_to(
-    algorithm: str, thresholds: tuple[float, ...], seed: int, budget: int, **overrides: object
-) -> list[tuple[float, int]]:
-    """Wall-clock seconds (construction included) and steps for the tuned example of
-    ``algorithm`` to first reach each threshold (``nan`` seconds where the budget ran out);
-    ``overrides`` change its config (e.g. ``framework="tf"``)."""
-    trainer_class, config = tuned_example(TUNED[algorithm], seed=seed, **overrides)
-    start = time.perf_counter()
-    reached: list[tuple[float, int]] = []
-    with tempfile.TemporaryDirectory() as logdir:
-        trainer = trainer_class(config=config, logdir=logdir)
-        while len(reached) < len(thresholds):
-            result = trainer.train()
-            steps = result["timesteps_total"]
-            while len(reached) < len(thresholds) and (
-                result["episode_reward_mean"] >= thresholds[len(reached)]
-            ):
-                reached.append((time.perf_counter() - start, steps))
-            if steps >= budget:
-                reached += [(float("nan"), steps)] * (len(thresholds) - len(reached))
-        trainer.stop()
-    return reached
-
-
-# rl-baselines3-zoo's tuned CartPole-v1 settings (PPO's rates constant where the zoo anneals
-# them linearly).
-SB3_TUNED = {
-    "PPO": {
-        "n_envs": 8,
-        "n_steps": 32,
-        "batch_size": 256,
-        "gae_lambda": 0.8,
-        "gamma": 0.98,
-        "n_epochs": 20,
-        "ent_coef": 0.0,
-        "learning_rate": 1e-3,
-        "clip_range": 0.2,
-    },
-    "DQN": {
-        "learning_rate": 2.3e-3,
-        "batch_size": 64,
-        "buffer_size": 100_000,
-        "learning_starts": 1000,
-        "gamma": 0.99,
-        "target_update_interval": 10,
-        "train_freq": 256,
-        "gradient_steps": 128,
-        "exploration_fraction": 0.16,
-        "exploration_final_eps": 0.04,
-        "policy_kwargs": {"net_arch": [256, 256]},
-    },
-    "A2C": {"n_envs": 8, "ent_coef": 0.0},
-}
-
-
-def sb3_time_to(
-    algorithm: str, thresholds: tuple[float, ...], seed: int, budget: int
-) -> list[tuple[float, int]] | None:
-    """The same for Stable-Baselines3's agent with the zoo's settings, over its last 100
-    episodes; None when SB3 is not installed."""
-    try:
-        import stable_baselines3
-        from stable_baselines3.common.callbacks import BaseCallback
-        from stable_baselines3.common.env_util import make_vec_env
-    except ImportError:
-        return None
-    reached: list[tuple[float, int]] = []
-    start = time.perf_counter()
-
-    class StopAt(BaseCallback):
-        def _on_step(self) -> bool:
-            episodes = self.model.ep_info_buffer
-            if episodes and len(reached) < len(thresholds):
-                mean = float(np.mean([e["r"] for e in episodes]))
-                if mean >= thresholds[len(reached)]:
-                    reached.append((time.perf_counter() - start, self.num_timesteps))
-            return len(reached) < len(thresholds)
-
-    params = dict(SB3_TUNED[algorithm])
-    env = make_vec_env("CartPole-v1", n_envs=params.pop("n_envs", 1), seed=seed)
-    agent = getattr(stable_baselines3, algorithm)(
-        "MlpPolicy", env, seed=seed, device="cpu", **params
-    )
-    agent.learn(budget, callback=StopAt())
-    return reached + [(float("nan"), budget)] * (len(thresholds) - len(reached))
-
-
 def a3c_throughput(num_workers: int) -> float:
     """Env steps/s of A3C (the tuned example with ``num_workers`` Ray workers), best of 5
     iterations of 100 gradients after a warm-up one."""
@@ -401,49 +311,20 @@ def a3c_throughput(num_workers: int) -> float:
     return rate
 
 
-def report_time_to(
-    algorithm: str,
-    thresholds: tuple[float, ...],
-    seeds: list[int],
-    sb3_seeds: list[int],
-    budget: int,
-    backends: dict[str, dict[str, object]] | None = None,
-) -> None:
-    """Print plugrl's times to each threshold per seed (per backend in ``backends``; torch
-    alone by default), then Stable-Baselines3's."""
-    runs_to_report = [
-        (f"{algorithm} ({label})", partial(time_to, **overrides), seeds)
-        for label, overrides in (backends or {"torch": {}}).items()
-    ]
-    runs_to_report.append((f"Stable-Baselines3 {algorithm}", sb3_time_to, sb3_seeds))
-    for name, measure, run_seeds in runs_to_report:
-        runs = []
-        for seed in run_seeds:
-            reached = measure(algorithm, thresholds, seed, budget)
-            if reached is None:
-                print(f"{name}: Stable-Baselines3 is not installed, no comparison")
-                break
-            runs.append(reached)
-            parts = [
-                f"{threshold:g} in {seconds:.1f} s ({steps:,} steps)"
-                for threshold, (seconds, steps) in zip(thresholds, reached, strict=True)
-            ]
-            print(f"{name} CartPole-v1, seed {seed}: {', '.join(parts)}")
-        if len(runs) > 1:
-            medians = [
-                f"{threshold:g} in {statistics.median(run[i][0] for run in runs):.1f} s"
-                for i, threshold in enumerate(thresholds)
-            ]
-            print(f"{name} median over {len(runs)} seeds: {', '.join(medians)}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    # Stable-Baselines3's A2C takes minutes per seed here: one seed unless asked for more.
-    parser.add_argument("--sb3-seeds", type=int, nargs="*", default=[0])
+    parser.add_argument(
+        "--sb3-python",
+        default=str(SB3_PYTHON) if SB3_PYTHON.exists() else None,
+        help="interpreter of an environment with Stable-Baselines3 (make bench makes "
+        ".venv-sb3); without one the SB3 columns are empty",
+    )
     parser.add_argument(
         "--backends", nargs="+", choices=list(BACKENDS), help="PPO backends (default: all)"
+    )
+    parser.add_argument(
+        "--table-only", action="store_true", help="only the comparison with Stable-Baselines3"
     )
     parser.add_argument(
         "--serving-only", action="store_true", help="only the policy server's throughput"
@@ -458,15 +339,22 @@ def main() -> None:
     if args.multi_agent_only:
         report_multi_agent()
         return
+    table = Comparison(args.sb3_python, args.seeds)
+    table.startup(measure_startup(args.sb3_python))
+    for num_envs in (8, 1):
+        table.sampling(num_envs, raw_limit(num_envs, hiddens=[64, 64]))
+    table.time_to_450("PPO", 300_000, "under 0.4")
+    table.time_to_450("A2C", 500_000, "under 0.4")
+    table.time_to_450("DQN", 300_000, "all seeds, within 2x SB3's PPO", peer="PPO")
+    table.peak_rss()
+    if not args.table_only:
+        report_the_rest(args)
+    table.print_table()
+
+
+def report_the_rest(args: argparse.Namespace) -> None:
+    """Figures without a peer: plugrl's other paths."""
     backends = {k: v for k, v in BACKENDS.items() if not args.backends or k in args.backends}
-    limit = raw_limit()
-    print(f"raw limit (gymnasium CartPole x8 + batched MLP forward): {limit:,.0f} steps/s")
-    for num_envs in (1, 8):
-        rate = sampler_throughput(num_envs)
-        print(
-            f"RolloutWorker sampling, {num_envs} env(s): {rate:,.0f} steps/s "
-            f"({rate / limit:.0%} of the limit)"
-        )
     report_multi_agent()
     for compress in (True, False):
         write, read = offline_throughput(compress)
@@ -479,9 +367,10 @@ def main() -> None:
             f"PPO policy, {label}: acting call (8 obs) {act * 1e6:,.0f} us, "
             f"learning step (256 rows) {learn * 1e3:.2f} ms"
         )
-    report_time_to("PPO", (450,), args.seeds, args.sb3_seeds, 300_000, backends)
-    report_time_to("DQN", (450,), args.seeds, args.sb3_seeds, budget=300_000)
-    report_time_to("A2C", (150, 450), args.seeds, args.sb3_seeds, budget=500_000)
+    for label, overrides in backends.items():
+        if label != "torch":
+            report_time_to_tf(label, overrides, args.seeds)
+    remote_costs.report(remote_costs.measure())
     import ray
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
@@ -491,6 +380,28 @@ def main() -> None:
         f"A3C env steps/s with 1 / 2 Ray workers: {rates[1]:,.0f} / {rates[2]:,.0f} "
         f"({rates[2] / rates[1]:.2f}x)"
     )
+
+
+def report_time_to_tf(label: str, overrides: dict[str, object], seeds: list[int]) -> None:
+    """PPO's tuned example on a TF backend: seconds to 450 per seed (fresh processes)."""
+    settings = [f"{key}={json.dumps(value)}" for key, value in overrides.items()]
+    runs = [
+        run_side(
+            sys.executable,
+            "plugrl_side.py",
+            "time-to",
+            "PPO",
+            "--seed",
+            seed,
+            "--budget",
+            300_000,
+            "--set",
+            *settings,
+        )["reached"][0]
+        for seed in seeds
+    ]
+    each = ", ".join(f"{s:.1f} s ({steps // 1000}k)" for s, steps in runs)
+    print(f"PPO ({label}) to 450: median {statistics.median(s for s, _ in runs):.1f} s ({each})")
 
 
 if __name__ == "__main__":
