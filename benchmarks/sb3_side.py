@@ -19,6 +19,10 @@ import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 
+# One intra-op thread, as plugrl's policies use with their one reserved CPU: for networks this
+# small a second thread saves nothing, and on a busy 2-core machine its spinning costs minutes.
+torch.set_num_threads(1)
+
 # rl-baselines3-zoo's tuned CartPole-v1 settings (PPO's rates constant where the zoo anneals
 # them linearly).
 TUNED = {
