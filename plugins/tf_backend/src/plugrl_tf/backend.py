@@ -1,8 +1,9 @@
-"""TFBackend: plugrl's policy primitives on TensorFlow 2, eager or traced.
+"""TFBackend: plugrl's policy primitives on TensorFlow 2, traced or eager.
 
-With ``config["eager_tracing"]`` the kernel's acting forward pass and its learning steps run as
-``tf.function``s. Exploration stays eager (explorations may use numpy), so the traced forward
-pass also draws the action and its log-probability, which the exploration then takes
+With ``framework: tf`` (or ``eager_tracing: true``) the kernel's acting forward pass and its
+learning steps run as ``tf.function``s; ``tf2`` runs them eagerly, for debugging. Exploration
+stays eager (explorations may use numpy), so the traced forward pass also draws the action and
+its log-probability, which the exploration then takes
 (:meth:`~plugrl_tf.distributions.TFDistribution.preset`). Values a traced loss reads must be
 tensors that change in place, never Python numbers: the policy's parts
 (:mod:`plugrl.policy.parts`) hold theirs in ``tf.Variable``s for that.
@@ -41,15 +42,17 @@ class GradientComputer:
 
 
 class TFBackend(Backend):
-    """TensorFlow 2: eager by default, traced with ``eager_tracing``; intra-op threads as
-    CPUs are reserved for the process (set once per process, before TF runs an op)."""
+    """TensorFlow 2: traced, unless the framework is ``tf2`` or ``eager_tracing`` is False
+    (``eager_tracing: true`` traces ``tf2`` too); intra-op threads as CPUs are reserved for
+    the process (set once per process, before TF runs an op)."""
 
     name = "tf"
 
     def __init__(self, config: dict, context: Any):
         super().__init__(config, context)
         _set_threads(self.cpus())
-        self.tracing = bool(config.get("eager_tracing"))
+        tracing = config.get("eager_tracing")
+        self.tracing = config.get("framework") != "tf2" if tracing is None else bool(tracing)
         self.traced: dict[str, Any] = {}
         """The ``tf.function`` of each compiled step by name (``"forward"``, the learning
         steps' names), and the concrete forward passes as ``"forward explore=True"``..."""
