@@ -54,8 +54,8 @@ class TFBackend(Backend):
         tracing = config.get("eager_tracing")
         self.tracing = config.get("framework") != "tf2" if tracing is None else bool(tracing)
         self.traced: dict[str, Any] = {}
-        """The ``tf.function`` of each compiled step by name (``"forward"``, the learning
-        steps' names), and the concrete forward passes as ``"forward explore=True"``..."""
+        """The ``tf.function`` of each compiled step by name (the learning steps' names), and
+        the concrete forward passes as ``"forward explore=True"``..."""
         self._optimizer_vars: list[list[Any]] | None = None  # what each optimizer updates
 
     # --- models -----------------------------------------------------------------------------
@@ -314,7 +314,7 @@ class TFBackend(Backend):
 
 def _call(fn: Any, flat_inputs: list) -> Any:
     """A concrete function on its flat inputs. Its ``__call__`` binds the arguments to its
-    signature again on every call, which costs as much as running a small network: plugrl-tf
+    signature again on every call, a third of the cost of a small network's call: plugrl-tf
     pins its TensorFlow version, so it may use the private call that skips the binding."""
     return fn._call_flat(flat_inputs, fn.captured_inputs)
 
