@@ -141,7 +141,7 @@ def test_losses_do_not_count_padding():
         assert a["learner_stats"][key] == pytest.approx(b["learner_stats"][key], rel=1e-4), key
 
 
-@pytest.mark.parametrize("framework", ["torch", "tf"])
+@pytest.mark.parametrize("framework", ["torch", "tf2"])  # eager TF: quick; traced LSTMs below
 def test_compute_single_action_with_a_state(framework):
     config = {"env": ENV, "framework": framework, "model": LSTM, "seed": 0}
     trainer = PPOTrainer(config=config)
@@ -165,7 +165,7 @@ def test_compute_single_action_with_a_state(framework):
         trainer.stop()
 
 
-@pytest.mark.parametrize("framework", ["torch", "tf"])
+@pytest.mark.parametrize("framework", ["torch", "tf2"])  # eager TF: quick; traced LSTMs below
 @pytest.mark.parametrize("trainer_class", [PGTrainer, A2CTrainer])
 def test_pg_and_a2c_train_recurrent_policies(trainer_class, framework):
     tiny = PG_TINY if trainer_class is PGTrainer else A2C_TINY

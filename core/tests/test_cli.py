@@ -133,7 +133,8 @@ def experiment_config(monkeypatch):
     ("flags", "expected"),
     [
         (["--torch"], {"framework": "torch"}),
-        (["--eager"], {"framework": "tf2"}),
+        (["--framework", "tf"], {"framework": "tf", "eager_tracing": None}),  # traces
+        (["--eager"], {"framework": "tf2", "eager_tracing": False}),
         (["--eager", "--trace"], {"framework": "tf2", "eager_tracing": True}),
         (["--framework", "tf", "--trace"], {"framework": "tf", "eager_tracing": True}),
     ],

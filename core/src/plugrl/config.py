@@ -149,10 +149,13 @@ COMMON_CONFIG: dict[str, Any] = {
     # counts it (result key num_skipped_updates).
     "skip_nonfinite_updates": False,
     # === Framework ===
-    # Deep-learning backend plugin: "torch" (plugrl-torch) or "tf" (plugrl-tf).
+    # Deep-learning backend plugin: "torch" (plugrl-torch) or "tf" (plugrl-tf: acting and
+    # learning traced into graphs with tf.function, as RLlib's "tf" ran a static graph); "tf2"
+    # is the same TF backend in eager mode, without tracing: slower, for debugging.
     "framework": "torch",
-    # TF backend only: trace the action and learn paths with tf.function.
-    "eager_tracing": False,
+    # TF backend only: trace acting and learning with tf.function. None: "tf" traces and
+    # "tf2" does not; True or False decides for either.
+    "eager_tracing": None,
     # === Exploration ===
     # Whether compute_action(s) explores by default (overridable per call).
     "explore": True,

@@ -215,7 +215,7 @@ class CommonConfig(_Schema):
     nonfinite_env_values: Literal["error", "clip"]
     skip_nonfinite_updates: bool
     framework: str  # the installed backends are checked when the policy class is looked up
-    eager_tracing: bool
+    eager_tracing: bool | None
     explore: bool
     exploration_config: Options  # "type" and its arguments: checked by the exploration
     evaluation_interval: PositiveInt | None

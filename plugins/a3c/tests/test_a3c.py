@@ -109,8 +109,8 @@ def test_n_step_returns_without_gae():
     [
         (16, {}),
         (24, {}),  # 24 + 8 steps
-        (24, {"framework": "tf"}),
-        (24, {"framework": "tf", "eager_tracing": True}),
+        (24, {"framework": "tf2"}),  # eager
+        (24, {"framework": "tf"}),  # traced
     ],
 )
 def test_microbatches_make_the_same_update_as_one_batch(microbatch_size, backend):

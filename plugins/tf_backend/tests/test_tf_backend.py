@@ -299,12 +299,11 @@ def test_traced_paths_do_not_retrace_per_call():
         "forward explore=False",
         "forward explore=True",
     ]
-    assert traced["forward"].experimental_get_tracing_count() == 0
     batch = _pg_batch(policy)
     for size in (64, 64, 32, 48, 64, 16):
         policy.learn_on_batch(batch.slice(0, size))
-    # all columns, then only those the loss reads, then once more for a new batch size
-    assert traced["_learn_step"].experimental_get_tracing_count() == 3
+    # the first step runs eagerly to find the columns the loss reads; one trace for any size
+    assert traced["_learn_step"].experimental_get_tracing_count() == 1
 
 
 def test_compute_and_apply_gradients_equal_learn_on_batch():

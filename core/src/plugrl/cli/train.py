@@ -149,7 +149,7 @@ EXAMPLES = """
 Examples:
   plugrl train --run PPO --env CartPole-v1 --stop '{"training_iteration": 20}'
   plugrl train --run PPO --env CartPole-v1 --torch --config '{"lr": 0.001}'
-  plugrl train --run PG --env CartPole-v1 --eager --trace --stop '{"timesteps_total": 50000}'
+  plugrl train --run PG --env CartPole-v1 --framework tf --stop '{"timesteps_total": 50000}'
   plugrl train -f cartpole-ppo.yaml --seed 1
   plugrl train --run my_pkg.trainers:MyTrainer --env my_pkg.envs:MyEnv
   plugrl train -f cartpole-ppo.yaml --restore RUN_FOLDER/checkpoint_000010
@@ -208,11 +208,20 @@ the tuned examples are YAML files in each algorithm plugin (tuned_examples/).
     "--experiment-name",
     help="Folder under the results root (default: the YAML experiment name, or 'default').",
 )
-@click.option("--framework", help="Backend plugin: torch, or tf (tf2) with plugrl-tf.")
-@click.option("--torch", "use_torch", is_flag=True, help="Same as --framework torch.")
-@click.option("--eager", is_flag=True, help="Same as --framework tf2 (TensorFlow, eager).")
 @click.option(
-    "--trace", is_flag=True, help="With --eager: trace acting and learning (eager_tracing)."
+    "--framework", help="Backend plugin: torch, or tf (traced; tf2: eager) with plugrl-tf."
+)
+@click.option("--torch", "use_torch", is_flag=True, help="Same as --framework torch.")
+@click.option(
+    "--eager",
+    is_flag=True,
+    help="Same as --framework tf2: TensorFlow in eager mode, untraced (slow; for debugging).",
+)
+@click.option(
+    "--trace",
+    is_flag=True,
+    help="With --eager: trace acting and learning all the same (eager_tracing; tf traces "
+    "by default).",
 )
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--num-workers", type=click.IntRange(min=0), help="Remote rollout workers.")
@@ -257,7 +266,7 @@ def train(
     experiments = load_experiments(config_file) if config_file else {"default": {}}
     flags: dict[str, Any] = {
         "framework": framework_flag(framework, use_torch=use_torch, eager=eager),
-        "eager_tracing": True if trace else None,
+        "eager_tracing": True if trace else False if eager else None,
         "seed": seed,
         "num_workers": num_workers,
         "ray_address": ray_address,

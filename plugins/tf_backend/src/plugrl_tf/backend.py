@@ -1,8 +1,9 @@
-"""TFBackend: plugrl's policy primitives on TensorFlow 2, eager or traced.
+"""TFBackend: plugrl's policy primitives on TensorFlow 2, traced or eager.
 
-With ``config["eager_tracing"]`` the kernel's acting forward pass and its learning steps run as
-``tf.function``s. Exploration stays eager (explorations may use numpy), so the traced forward
-pass also draws the action and its log-probability, which the exploration then takes
+With ``framework: tf`` (or ``eager_tracing: true``) the kernel's acting forward pass and its
+learning steps run as ``tf.function``s; ``tf2`` runs them eagerly, for debugging. Exploration
+stays eager (explorations may use numpy), so the traced forward pass also draws the action and
+its log-probability, which the exploration then takes
 (:meth:`~plugrl_tf.distributions.TFDistribution.preset`). Values a traced loss reads must be
 tensors that change in place, never Python numbers: the policy's parts
 (:mod:`plugrl.policy.parts`) hold theirs in ``tf.Variable``s for that.
@@ -41,18 +42,20 @@ class GradientComputer:
 
 
 class TFBackend(Backend):
-    """TensorFlow 2: eager by default, traced with ``eager_tracing``; intra-op threads as
-    CPUs are reserved for the process (set once per process, before TF runs an op)."""
+    """TensorFlow 2: traced, unless the framework is ``tf2`` or ``eager_tracing`` is False
+    (``eager_tracing: true`` traces ``tf2`` too); intra-op threads as CPUs are reserved for
+    the process (set once per process, before TF runs an op)."""
 
     name = "tf"
 
     def __init__(self, config: dict, context: Any):
         super().__init__(config, context)
         _set_threads(self.cpus())
-        self.tracing = bool(config.get("eager_tracing"))
+        tracing = config.get("eager_tracing")
+        self.tracing = config.get("framework") != "tf2" if tracing is None else bool(tracing)
         self.traced: dict[str, Any] = {}
-        """The ``tf.function`` of each compiled step by name (``"forward"``, the learning
-        steps' names), and the concrete forward passes as ``"forward explore=True"``..."""
+        """The ``tf.function`` of each compiled step by name (the learning steps' names), and
+        the concrete forward passes as ``"forward explore=True"``..."""
         self._optimizer_vars: list[list[Any]] | None = None  # what each optimizer updates
 
     # --- models -----------------------------------------------------------------------------
@@ -76,10 +79,7 @@ class TFBackend(Backend):
     # --- tensors ----------------------------------------------------------------------------
 
     def tensor(self, value: Any) -> Any:
-        array = np.asarray(value)
-        return tf.convert_to_tensor(
-            array.astype(np.float32) if array.dtype == np.float64 else array
-        )
+        return tf.constant(_array(value))  # tf.constant: half the cost of convert_to_tensor
 
     def numpy(self, value: Any) -> Any:
         return value.numpy() if hasattr(value, "numpy") else np.asarray(value)
@@ -245,74 +245,84 @@ class TFBackend(Backend):
         return traced
 
     def compile_learning(self, step: Callable[[Mapping[str, Any]], Any]) -> Callable:
-        """Traced: the step's results come back as tensors, and after the first trace only
-        the columns the loss read are converted (fewer inputs make cheaper calls)."""
+        """Traced: the first step runs eagerly and records the columns the loss reads; later
+        steps convert only those and run one concrete function for any batch size (another
+        only for new dtypes or row shapes), whose results come back as tensors."""
         if not self.tracing:
             return super().compile_learning(step)
         keys: list[str] | None = None
+        traced = tf.function(lambda batch: tf.nest.map_structure(_as_tensor, step(batch)))
+        self.traced[step.__name__] = traced
+        concrete: dict[tuple, Any] = {}  # by the columns' dtypes and row shapes
 
-        def traced(batch: dict[str, Any]) -> Any:
+        def run(samples: SampleBatch) -> Any:
             nonlocal keys
-            recorder = _AccessRecorder(batch)
-            out = step(recorder)
-            keys = sorted(recorder.read)
-            return tf.nest.map_structure(_as_tensor, out)
+            if keys is None:
+                recorder = _AccessRecorder(self.train_batch(samples))
+                out = step(recorder)
+                keys = sorted(recorder.read)
+                return out
+            arrays = [_array(samples[key]) for key in keys]
+            signature = tuple((a.dtype, a.shape[1:]) for a in arrays)
+            fn = concrete.get(signature)
+            if fn is None:
+                specs = {
+                    k: tf.TensorSpec([None, *a.shape[1:]], a.dtype)
+                    for k, a in zip(keys, arrays, strict=True)
+                }
+                fn = concrete[signature] = traced.get_concrete_function(specs)
+            return _call(fn, [tf.constant(a) for a in arrays])
 
-        fn = self.traced[step.__name__] = tf.function(traced, reduce_retracing=True)
-        return lambda samples: fn(self.train_batch(samples, keys))
+        return run
 
     def compile_forward(self, policy: Any, forward: Callable) -> Callable:
-        """Traced: one concrete function per ``explore`` value (and set of model inputs, for
-        recurrent models) whatever the batch size (calling it skips matching arguments to
-        traces), which also draws the action."""
+        """Traced: one concrete function per ``explore`` value and set of model inputs,
+        whatever the batch size, which also draws the action."""
         if not self.tracing:
             return super().compile_forward(policy, forward)
-        dist_classes: dict[bool, type] = {}
+        traced: dict[tuple, tuple[Any, type]] = {}  # concrete function and distribution class
 
-        def traced_forward(obs: Any, state: list, explore: bool, step: Any) -> tuple:
-            dist, state_out, extra = forward(obs, state, explore, step)
-            dist_classes[explore] = type(dist)
-            return dist.inputs, state_out, extra, _draws(dist, explore)
+        def trace(inputs: tuple, explore: bool) -> tuple[Any, type]:
+            dist_class: list[type] = []
 
-        general = self.traced["forward"] = tf.function(traced_forward, reduce_retracing=True)
+            def traced_forward(obs: Any, state: list, step: Any) -> tuple:
+                dist, state_out, extra = forward(obs, state, explore, step)
+                dist_class.append(type(dist))
+                return dist.inputs, state_out, extra, _draws(dist, explore)
+
+            obs, state, _ = inputs
+            specs = (_batch_specs(obs), _batch_specs(state), tf.TensorSpec([], tf.int64))
+            fn = tf.function(traced_forward).get_concrete_function(*specs)
+            names = f" inputs={sorted(obs)}" if isinstance(obs, dict) else ""
+            self.traced[f"forward explore={explore}{names}"] = fn
+            return fn, dist_class[0]
 
         def run(obs: Any, state: list, explore: bool, timestep: int) -> tuple:
-            step = tf.constant(timestep, tf.int64)
-            if isinstance(obs, dict):  # recurrent, or the model reads the previous step
-                fn = self.traced.get(f"forward explore={explore} inputs={sorted(obs)}")
-                if fn is None:
-                    signature = [
-                        _batch_specs(obs),
-                        _batch_specs(state),
-                        tf.TensorSpec([], tf.int64),
-                    ]
-                    traced = tf.function(
-                        lambda o, h, s: traced_forward(o, h, explore, s), input_signature=signature
-                    )
-                    fn = traced.get_concrete_function()
-                    self.traced[f"forward explore={explore} inputs={sorted(obs)}"] = fn
-                dist_inputs, state_out, extra, draws = fn(obs, state, step)
-            elif state:
-                dist_inputs, state_out, extra, draws = general(obs, state, explore, step)
-            else:
-                fn = self.traced.get(f"forward explore={explore}")
-                if fn is None:
-                    signature = [
-                        tf.TensorSpec([None, *policy.observation_space.shape], tf.float32),
-                        tf.TensorSpec([], tf.int64),
-                    ]
-                    traced = tf.function(
-                        lambda o, s: traced_forward(o, [], explore, s), input_signature=signature
-                    )
-                    fn = traced.get_concrete_function()
-                    self.traced[f"forward explore={explore}"] = fn
-                dist_inputs, state_out, extra, draws = fn(obs, step)
-            dist = dist_classes[explore](dist_inputs, policy.model)
+            inputs = (obs, state, tf.constant(timestep, tf.int64))
+            key = (explore, tuple(sorted(obs)) if isinstance(obs, dict) else ())
+            if key not in traced:
+                traced[key] = trace(inputs, explore)
+            fn, dist_class = traced[key]
+            dist_inputs, state_out, extra, draws = _call(fn, tf.nest.flatten(inputs))
+            dist = dist_class(dist_inputs, policy.model)
             if draws is not None:
                 dist.preset(*draws)
             return dist, list(state_out), {SampleBatch.ACTION_DIST_INPUTS: dist_inputs, **extra}
 
         return run
+
+
+def _call(fn: Any, flat_inputs: list) -> Any:
+    """A concrete function on its flat inputs. Its ``__call__`` binds the arguments to its
+    signature again on every call, a third of the cost of a small network's call: plugrl-tf
+    pins its TensorFlow version, so it may use the private call that skips the binding."""
+    return fn._call_flat(flat_inputs, fn.captured_inputs)
+
+
+def _array(value: Any) -> np.ndarray:
+    """A column as numpy, float64 as float32."""
+    array = np.asarray(value)
+    return array.astype(np.float32) if array.dtype == np.float64 else array
 
 
 def _batch_specs(tensors: Any) -> Any:

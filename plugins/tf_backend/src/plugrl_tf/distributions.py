@@ -28,7 +28,9 @@ class TFDistribution(ActionDistribution):
     """
 
     def __init__(self, inputs: Any, model: Any = None):
-        super().__init__(tf.convert_to_tensor(inputs, tf.float32), model)
+        if not (isinstance(inputs, tf.Tensor) and inputs.dtype == tf.float32):
+            inputs = tf.convert_to_tensor(inputs, tf.float32)
+        super().__init__(inputs, model)
         self._last_sample: tf.Tensor | None = None
         self._last_logp: tf.Tensor | None = None
         self._preset: tuple[Any, Any, Any] | None = None

@@ -1,4 +1,5 @@
-"""Registers the TensorFlow backend with plugrl as ``tf`` and ``tf2`` (the same backend).
+"""Registers the TensorFlow backend with plugrl as ``tf`` and ``tf2`` (the same backend:
+``tf`` traces acting and learning, ``tf2`` runs them eagerly).
 
 TensorFlow is imported only when a seed is set or a policy is built, so listing plugins stays
 fast.

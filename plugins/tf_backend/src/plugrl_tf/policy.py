@@ -13,8 +13,8 @@ TF_ONLY = ("gradients_fn", "apply_gradients_fn", "grad_stats_fn")
 
 
 class TFPolicy(TemplatePolicy):
-    """A policy whose model, loss and optimizers are TensorFlow 2 objects (eager; traced with
-    ``eager_tracing``)."""
+    """A policy whose model, loss and optimizers are TensorFlow 2 objects (traced; eager with
+    ``framework: tf2``)."""
 
     backend_class = TFBackend
     _template: dict[str, Any] = dict.fromkeys((*TEMPLATE_FUNCTIONS, *TF_ONLY))
