@@ -16,6 +16,7 @@ from plugrl_dqn.replay_buffer import WEIGHTS
 from plugrl_dqn.simple_q import simple_q_config
 from plugrl_dqn.torch_model import make_q_network
 from plugrl_torch import build_torch_policy
+from plugrl_torch.backend import adam
 
 
 def q_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> LossOutput:
@@ -88,9 +89,7 @@ def project_onto_support(
 
 
 def adam_with_epsilon(policy: Any, config: dict) -> torch.optim.Optimizer:
-    return torch.optim.Adam(
-        policy.model.parameters(), lr=config["lr"], eps=config["adam_epsilon"], foreach=True
-    )
+    return adam(policy.model.parameters(), config["lr"], config["adam_epsilon"])
 
 
 DQNTorchPolicy = build_torch_policy(

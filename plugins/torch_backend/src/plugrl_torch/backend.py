@@ -82,7 +82,7 @@ class TorchBackend(Backend):
         return target
 
     def default_optimizers(self, model: Any, lr: float) -> list[Any]:
-        return [torch.optim.Adam(model.parameters(), lr=lr, foreach=True)]
+        return [adam(model.parameters(), lr)]
 
     # --- tensors ----------------------------------------------------------------------------
 
@@ -178,6 +178,12 @@ class TorchBackend(Backend):
     def export_model(self, policy: Any, export_dir: str, onnx: int | None) -> dict[str, Any]:
         """TorchScript, or ONNX with ``onnx`` (see :mod:`plugrl_torch.export`)."""
         return export.export_model(policy, export_dir, onnx)
+
+
+def adam(params: Any, lr: float, eps: float = 1e-8) -> torch.optim.Adam:
+    """Adam as one fused kernel per step (on the CPU about twice as fast as ``foreach`` for
+    the small networks RL uses)."""
+    return torch.optim.Adam(params, lr=lr, eps=eps, fused=True)
 
 
 def _with_grads(grads: Gradients) -> list[torch.Tensor]:

@@ -12,10 +12,10 @@ from plugrl.policy.sequences import SEQ_MASK
 
 def explained_variance(targets: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
     """``1 - Var[targets - predictions] / Var[targets]``, floored at -1 (0 for constant targets)."""
-    variance = torch.var(targets)
-    if variance > 0:
-        return torch.clamp(1 - torch.var(targets - predictions) / variance, min=-1.0)
-    return torch.tensor(0.0)
+    with torch.no_grad():  # a statistic: no graph, and no host read to branch on
+        variance = torch.var(targets)
+        explained = torch.clamp(1 - torch.var(targets - predictions) / variance, min=-1.0)
+        return torch.where(variance > 0, explained, torch.zeros_like(explained))
 
 
 def valid_rows(train_batch: Mapping[str, Any]) -> Callable[[torch.Tensor], torch.Tensor]:
