@@ -170,7 +170,8 @@ def test_acting_without_gradients_joins_the_branches_and_agrees(config):
     _, num_outputs = get_action_dist(action_space, {})
     model = get_model(OBS, action_space, num_outputs, config)
     obs = torch.randn(B, *OBS.shape)
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    # fused Adam leaves the weights' version counters as they were
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1, fused=True)
     for _ in range(2):  # the joined weights follow an optimizer step
         out, _ = model({"obs": obs}, [], None)
         value = model.value_function()

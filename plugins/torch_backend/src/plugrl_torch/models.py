@@ -41,6 +41,7 @@ import gymnasium as gym
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from plugrl.env.preprocessors import is_image_space
 from plugrl.errors import ConfigError, did_you_mean
@@ -232,12 +233,12 @@ class FusedActing:
     of acting, the cost is per layer, not per multiply). With ``vf_share_layers`` the two
     heads are stacked on the one trunk.
 
-    The joined weights are rebuilt when a weight changes in place (an optimizer step,
-    ``load_state_dict``) or the model moves (``to``); writes through ``param.data`` and
-    parameters replaced by new ones are not seen. Not available (the model acts as it
-    learns) when the value branch reads an input of its own (a subclass's ``_value_input``,
-    e.g. the vision network's own convolutions), is not as deep as the policy's, or there is
-    no ``policy_out`` layer.
+    The joined weights are rebuilt after any torch optimizer's step, when a weight changes in
+    place (``load_state_dict``, ``copy_``) and when the model moves (``to``); writes through
+    ``param.data`` and parameters replaced by new ones are not seen. Not available (the model
+    acts as it learns) when the value branch reads an input of its own (a subclass's
+    ``_value_input``, e.g. the vision network's own convolutions), is not as deep as the
+    policy's, or there is no ``policy_out`` layer.
     """
 
     def __init__(self, model: FullyConnectedNetwork):
@@ -271,13 +272,25 @@ class FusedActing:
 
     def _current(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """The joined weights, rebuilt when a weight changed since the last call."""
-        key = tuple([t._version for t in self._params])
+        key = (_optimizer_steps[0], *[t._version for t in self._params])
         if key != self._key:
             with torch.no_grad():
                 layers = [_join(layer, stacked=i == 0) for i, layer in enumerate(self.hidden)]
                 layers.append(_join(self.heads, stacked=self.shared_trunk))
             self._weights, self._key = layers, key
         return self._weights
+
+
+# Optimizer steps taken in this process: fused optimizers update weights without bumping
+# their version counters, so FusedActing also rebuilds after any step.
+_optimizer_steps = [0]
+
+
+def _count_step(optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+    _optimizer_steps[0] += 1
+
+
+register_optimizer_step_post_hook(_count_step)
 
 
 def _join(layers: Sequence[nn.Linear], stacked: bool) -> tuple[torch.Tensor, torch.Tensor]:
