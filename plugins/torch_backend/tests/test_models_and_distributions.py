@@ -190,6 +190,21 @@ def test_acting_without_gradients_joins_the_branches_and_agrees(config):
         assert not acting_out.any() and not model.value_function().any()
 
 
+def test_a_subclass_that_swaps_a_layer_acts_with_it():
+    class WiderHead(FullyConnectedNetwork):
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.policy_out = nn.Linear(8, 3)
+
+    model = WiderHead(OBS, spaces.Discrete(3), 3, SMALL, "wider")
+    obs = torch.randn(B, *OBS.shape)
+    with torch.no_grad():
+        expected, _ = model({"obs": obs}, [], None)
+    with torch.inference_mode():
+        acting, _ = model({"obs": obs}, [], None)
+    torch.testing.assert_close(acting, expected)
+
+
 def test_fcnet_rejects_unknown_activation():
     with pytest.raises(ConfigError, match="relu"):
         get_model(OBS, spaces.Discrete(3), 3, {**SMALL, "fcnet_activation": "rleu"})

@@ -235,17 +235,22 @@ class FusedActing:
 
     The joined weights are rebuilt after any torch optimizer's step, when a weight changes in
     place (``load_state_dict``, ``copy_``) and when the model moves (``to``); writes through
-    ``param.data`` and parameters replaced by new ones are not seen. Not available (the model
-    acts as it learns) when the value branch reads an input of its own (a subclass's
-    ``_value_input``, e.g. the vision network's own convolutions), is not as deep as the
-    policy's, or there is no ``policy_out`` layer.
+    ``param.data`` and parameters replaced by new ones are not seen. Only the default networks
+    themselves join (a subclass may change layers or how they run), and not (they act as they
+    learn) when the value branch reads an input of its own (the vision network's own
+    convolutions), is not as deep as the policy's, or there is no ``policy_out`` layer.
     """
 
     def __init__(self, model: FullyConnectedNetwork):
         separate = not model.vf_share_layers
         own_value_input = type(model)._value_input is not FullyConnectedNetwork._value_input
-        self.available = model.policy_out is not None and not (
-            separate and (own_value_input or len(model.value_hidden) != len(model.policy_hidden))
+        self.available = (
+            type(model) in _JOINABLE
+            and model.policy_out is not None
+            and not (
+                separate
+                and (own_value_input or len(model.value_hidden) != len(model.policy_hidden))
+            )
         )
         branches = [model.policy_hidden, model.value_hidden] if separate else [model.policy_hidden]
         self.hidden = list(zip(*branches, strict=True)) if self.available else []
@@ -358,6 +363,10 @@ class VisionNetwork(FullyConnectedNetwork):
         for layer in layers:
             x = activation(layer.forward(x))
         return x.flatten(1)
+
+
+# the networks FusedActing joins (exactly these types: a subclass may change what runs)
+_JOINABLE = (FullyConnectedNetwork, VisionNetwork)
 
 
 def conv_layers(layout: VisionLayout) -> nn.ModuleList:
