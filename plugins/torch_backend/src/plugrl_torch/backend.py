@@ -166,18 +166,27 @@ class TorchBackend(Backend):
         return _to_numpy_tree(optimizer.state_dict())
 
     def set_optimizer_state(self, optimizer: Any, state: Any) -> None:
+        # the optimizer keeps its own implementation (fused, foreach): a checkpoint written
+        # before fused Adam must not switch it back
+        kept = [{k: g[k] for k in IMPLEMENTATION if k in g} for g in optimizer.param_groups]
+        groups = [{**saved, **own} for saved, own in zip(state["param_groups"], kept, strict=True)]
+        fused = any(g.get("fused") for g in kept)  # fused steps count on the weights' device
         entries = {
             int(idx): {
-                k: torch.as_tensor(v, device=self.device if k != "step" else "cpu")
+                k: torch.as_tensor(v, device=self.device if k != "step" or fused else "cpu")
                 for k, v in values.items()
             }
             for idx, values in state["state"].items()
         }
-        optimizer.load_state_dict({"state": entries, "param_groups": state["param_groups"]})
+        optimizer.load_state_dict({"state": entries, "param_groups": groups})
 
     def export_model(self, policy: Any, export_dir: str, onnx: int | None) -> dict[str, Any]:
         """TorchScript, or ONNX with ``onnx`` (see :mod:`plugrl_torch.export`)."""
         return export.export_model(policy, export_dir, onnx)
+
+
+IMPLEMENTATION = ("fused", "foreach", "capturable", "differentiable")
+"""Optimizer settings that say how it runs, not what it computes (not taken from checkpoints)."""
 
 
 def adam(params: Any, lr: float, eps: float = 1e-8) -> torch.optim.Adam:
