@@ -1,5 +1,5 @@
-"""The actor-critic loss on TensorFlow (A2C and A3C; eager, or traced with
-``eager_tracing``)."""
+"""The actor-critic loss on TensorFlow (A2C and A3C; traced with ``framework: tf``, eager
+with ``tf2``)."""
 
 from __future__ import annotations
 

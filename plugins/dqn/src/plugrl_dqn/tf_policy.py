@@ -1,5 +1,5 @@
-"""DQN's and SimpleQ's loss on TF (eager, or traced with ``eager_tracing``): the torch loss of
-:mod:`plugrl_dqn.torch_policy`, term for term."""
+"""DQN's and SimpleQ's loss on TF (traced with ``framework: tf``, eager with ``tf2``): the
+torch loss of :mod:`plugrl_dqn.torch_policy`, term for term."""
 
 from __future__ import annotations
 

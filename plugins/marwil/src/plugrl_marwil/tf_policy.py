@@ -1,4 +1,4 @@
-"""MARWIL's (and BC's) loss on TensorFlow (eager, or traced with ``eager_tracing``)."""
+"""MARWIL's (and BC's) loss on TensorFlow (traced with ``framework: tf``, eager with ``tf2``)."""
 
 from __future__ import annotations
 

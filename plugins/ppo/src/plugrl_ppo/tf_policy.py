@@ -1,4 +1,4 @@
-"""PPO's loss on TensorFlow (eager, or traced with ``eager_tracing``)."""
+"""PPO's loss on TensorFlow (traced with ``framework: tf``, eager with ``tf2``)."""
 
 from __future__ import annotations
 

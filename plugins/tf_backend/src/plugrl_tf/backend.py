@@ -260,7 +260,8 @@ class TFBackend(Backend):
             if keys is None:
                 recorder = _AccessRecorder(self.train_batch(samples))
                 out = step(recorder)
-                keys = sorted(recorder.read)
+                # only the columns the tensor batch holds (object columns are left out)
+                keys = sorted(k for k in recorder.read if dict.__contains__(recorder, k))
                 return out
             arrays = [_array(samples[key]) for key in keys]
             signature = tuple((a.dtype, a.shape[1:]) for a in arrays)
