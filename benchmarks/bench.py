@@ -14,7 +14,6 @@ import argparse
 import contextlib
 import importlib.util
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ import gymnasium as gym
 import numpy as np
 import remote_costs
 import torch
-from comparison import Comparison, run_side
+from comparison import Comparison, run_side, times
 from plugrl_side import TUNED
 from startup import measure_startup
 
@@ -400,8 +399,7 @@ def report_time_to_tf(label: str, overrides: dict[str, object], seeds: list[int]
         )["reached"][0]
         for seed in seeds
     ]
-    each = ", ".join(f"{s:.1f} s ({steps // 1000}k)" for s, steps in runs)
-    print(f"PPO ({label}) to 450: median {statistics.median(s for s, _ in runs):.1f} s ({each})")
+    print(f"PPO ({label}) to 450, median of seeds {seeds}: {times(runs)}")
 
 
 if __name__ == "__main__":

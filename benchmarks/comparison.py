@@ -42,6 +42,7 @@ class Comparison:
     seeds: list[int]
     rows: list[Row] = field(default_factory=list)
     ppo_rss: dict[str, float] = field(default_factory=dict)
+    sb3_runs: dict[str, list | None] = field(default_factory=dict)
 
     def sb3(self, *args: object) -> dict | None:
         return run_side(self.sb3_python, "sb3_side.py", *args) if self.sb3_python else None
@@ -87,21 +88,22 @@ class Comparison:
 
     def time_to_450(self, algorithm: str, budget: int, aim: str, peer: str | None = None) -> None:
         """Median over the seeds of the seconds to 450 (nan: not reached in ``budget``); the
-        peer is SB3's ``peer`` algorithm (its own by default)."""
+        peer is SB3's ``peer`` algorithm (its own by default; runs of it are reused)."""
         ours = [self._ours(algorithm, seed, budget) for seed in self.seeds]
         peer = peer or algorithm
-        theirs = self._theirs(peer, budget)
-        ours_s = [s for s, _ in ours]
+        if peer not in self.sb3_runs:
+            self.sb3_runs[peer] = self._theirs(peer, budget)
+        theirs = self.sb3_runs[peer]
         label = f"{algorithm} to 450, median of seeds {', '.join(map(str, self.seeds))}"
         if peer != algorithm:
             label += f" (beside SB3's {peer})"
         ratio = None
         if theirs:
-            theirs_s = [s for s, _ in theirs]
-            ratio = _median(ours_s) / _median(theirs_s)
-            if peer != algorithm:  # every seed must make it: the slowest one counts
-                ratio = max(ours_s) / _median(theirs_s)
-        self.add(label, _times(ours), theirs and _times(theirs), ratio, aim)
+            ours_s = [_seconds(s) for s, _ in ours]
+            # beside another algorithm every seed must make it: the slowest one counts
+            mine = max(ours_s) if peer != algorithm else statistics.median(ours_s)
+            ratio = mine / statistics.median(_seconds(s) for s, _ in theirs)
+        self.add(label, times(ours), theirs and times(theirs), ratio, aim)
 
     def peak_rss(self) -> None:
         ours, theirs = self.ppo_rss.get("plugrl"), self.ppo_rss.get("sb3")
@@ -144,16 +146,19 @@ class Comparison:
         print("|---|---|---|---|---|")
         for row in self.rows:
             ratio = "-" if row.ratio is None or math.isnan(row.ratio) else f"{row.ratio:.2f}"
+            ratio = "never" if ratio == "inf" else ratio
             print(f"| {row.figure} | {row.plugrl} | {row.sb3} | {ratio} | {row.aim} |")
 
 
-def _median(values: list[float]) -> float:
-    """The median, with a run that never got there (nan) counted as the slowest."""
-    return statistics.median(math.inf if math.isnan(v) else v for v in values)
+def _seconds(value: float) -> float:
+    """Seconds to the threshold, a run that never got there (nan) counted as infinitely slow."""
+    return math.inf if math.isnan(value) else value
 
 
-def _times(runs: list[tuple[float, int]]) -> str:
+def times(runs: list[tuple[float, int]]) -> str:
+    """The median of the seconds to the threshold, then each run's seconds and steps."""
     each = ", ".join(
         "never" if math.isnan(s) else f"{s:.1f} s ({steps // 1000}k)" for s, steps in runs
     )
-    return f"{_median([s for s, _ in runs]):.1f} s (seeds: {each})"
+    median = statistics.median(_seconds(s) for s, _ in runs)
+    return f"{'never' if math.isinf(median) else f'{median:.1f} s'} (seeds: {each})"

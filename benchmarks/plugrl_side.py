@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import side_common
+import torch  # imported before the clock starts, as Stable-Baselines3 is on its side
 
 from plugrl import RolloutWorker
 from plugrl.env.creator import make_env_creator
@@ -69,8 +70,6 @@ def sampling(num_envs: int, hiddens: list[int], repeats: int, steps: int) -> dic
         while done < steps:
             done += worker.sample().count
         rates.append(done / (time.perf_counter() - begin))
-    import torch
-
     return {"rates": rates, "torch_threads": torch.get_num_threads()}
 
 

@@ -50,7 +50,7 @@ def time_to(
     class StopAt(BaseCallback):
         def _on_step(self) -> bool:
             episodes = self.model.ep_info_buffer
-            if episodes and len(reached) < len(thresholds):
+            if episodes and self.locals["dones"].any() and len(reached) < len(thresholds):
                 mean = float(np.mean([e["r"] for e in episodes]))
                 if mean >= thresholds[len(reached)]:
                     reached.append((time.perf_counter() - start, self.num_timesteps))
