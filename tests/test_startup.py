@@ -35,6 +35,16 @@ def test_import_plugrl_imports_only_what_it_needs():
     assert _run(code)[0] == []
 
 
+def test_submodules_are_reached_through_the_lazy_packages():
+    import plugrl
+    import plugrl_ppo
+
+    assert plugrl.sample_batch.SampleBatch is plugrl.SampleBatch
+    assert plugrl_ppo.config.DEFAULT_CONFIG is plugrl_ppo.DEFAULT_CONFIG
+    with pytest.raises(AttributeError, match="no attribute 'sample_batches'"):
+        plugrl.sample_batches  # noqa: B018
+
+
 @pytest.mark.parametrize("name", sorted(ep.name for ep in entry_points(group="plugrl")))
 def test_a_plugin_entry_point_imports_nothing_heavy(name):
     code = (

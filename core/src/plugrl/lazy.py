@@ -16,14 +16,18 @@ def lazy_exports(
     """A module's ``__getattr__``, ``__dir__`` and ``__all__`` for ``package``.
 
     Each name of ``exports`` (name -> the module that defines it) is imported on first use and
-    then kept in the package. ``needs`` maps a name to a module it cannot work without (e.g. a
-    TF policy to ``"tensorflow"``): ``__all__`` leaves the name out where that module is not
-    installed, so a star-import still works there.
+    then kept in the package; other names are the package's submodules, imported on use.
+    ``needs`` maps a name to a module it cannot work without (e.g. a TF policy to
+    ``"tensorflow"``): ``__all__`` leaves the name out where that module is not installed, so
+    a star-import still works there.
     """
     needs = needs or {}
 
     def __getattr__(name: str) -> Any:
         if name not in exports:
+            # a submodule, as after an eager import of the package (``plugrl.sample_batch``)
+            if not name.startswith("_") and find_spec(f"{package}.{name}") is not None:
+                return importlib.import_module(f"{package}.{name}")
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(exports[name]), name)
         setattr(sys.modules[package], name, value)
