@@ -63,13 +63,7 @@ def sampling(num_envs: int, hiddens: list[int], repeats: int, steps: int) -> dic
         seed=0,
     )
     worker = RolloutWorker(make_env_creator("CartPole-v1"), PPOTorchPolicy, config)
-    worker.sample()  # warm-up
-    rates = []
-    for _ in range(repeats):
-        done, begin = 0, time.perf_counter()
-        while done < steps:
-            done += worker.sample().count
-        rates.append(done / (time.perf_counter() - begin))
+    rates = side_common.rates(lambda: worker.sample().count, repeats, steps)
     return {"rates": rates, "torch_threads": torch.get_num_threads()}
 
 

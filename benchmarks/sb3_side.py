@@ -85,13 +85,7 @@ def sampling(num_envs: int, hiddens: list[int], repeats: int, steps: int) -> dic
         agent.collect_rollouts(agent.env, callback, agent.rollout_buffer, n_steps)
         return n_steps * num_envs
 
-    collect()  # warm-up
-    rates = []
-    for _ in range(repeats):
-        done, begin = 0, time.perf_counter()
-        while done < steps:
-            done += collect()
-        rates.append(done / (time.perf_counter() - begin))
+    rates = side_common.rates(collect, repeats, steps)
     return {"rates": rates, "torch_threads": torch.get_num_threads()}
 
 

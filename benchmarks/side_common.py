@@ -6,12 +6,26 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import time
 from collections.abc import Callable
 
 
 def peak_rss_mib() -> float:
     """The largest resident set size this process has had, in MiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rates(collect: Callable[[], int], repeats: int, steps: int) -> list[float]:
+    """Steps/s of ``collect()`` (which returns the steps it took), once per repeat of at least
+    ``steps`` steps, after one warm-up call."""
+    collect()
+    out = []
+    for _ in range(repeats):
+        done, begin = 0, time.perf_counter()
+        while done < steps:
+            done += collect()
+        out.append(done / (time.perf_counter() - begin))
+    return out
 
 
 def main(doc: str | None, algorithms: list[str], time_to: Callable, sampling: Callable) -> None:
