@@ -27,11 +27,12 @@ import torch
 from comparison import Comparison, run_side, times
 from plugrl_side import TUNED
 from startup import measure_startup
+from tf_costs import costs, policy_and_batch
 
 from plugrl import MultiAgentEnv, RolloutWorker, ServingError
 from plugrl.env.creator import make_env_creator
 from plugrl.offline import JsonReader, JsonWriter
-from plugrl.registry import get_policy_class, get_trainer_class
+from plugrl.registry import get_trainer_class
 from plugrl.testing import tuned_example
 from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy
 
@@ -264,30 +265,12 @@ def report_serving() -> None:
 
 def policy_costs(overrides: dict[str, object], reps: int = 200) -> tuple[float, float]:
     """Seconds per acting call on 8 observations and per learning step on 256 rows of PPO's
-    policy (the tuned network) on one backend, best of :data:`TRIALS`."""
-    config = dict(
-        DEFAULT_CONFIG,
-        model=MODEL,
-        num_envs_per_worker=8,
-        rollout_fragment_length=32,
-        seed=0,
-        **overrides,
-    )
-    policy_class = get_policy_class(["PPO"], config["framework"])
-    worker = RolloutWorker(make_env_creator("CartPole-v1"), policy_class, config)
-    policy, batch = worker.get_policy(), worker.sample()
-    obs = batch["obs"][:8]
-
-    def per_call(fn: Callable[[], object], n: int) -> float:
-        start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        return (time.perf_counter() - start) / n
-
-    per_call(lambda: (policy.compute_actions(obs), policy.learn_on_batch(batch)), 20)  # warm-up
-    act = min(per_call(lambda: policy.compute_actions(obs), reps) for _ in range(TRIALS))
-    learn = min(per_call(lambda: policy.learn_on_batch(batch), reps // 10) for _ in range(TRIALS))
-    return act, learn
+    policy (the tuned network) on one backend, best of :data:`TRIALS`
+    (:mod:`tf_costs` measures the backends in turns)."""
+    policy, batch = policy_and_batch(overrides)
+    costs(policy, batch, 20, 20)  # warm-up
+    runs = [costs(policy, batch, reps, reps // 10) for _ in range(TRIALS)]
+    return min(act for act, _ in runs), min(learn for _, learn in runs)
 
 
 def a3c_throughput(num_workers: int) -> float:

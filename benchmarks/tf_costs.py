@@ -24,8 +24,8 @@ from plugrl_ppo import DEFAULT_CONFIG
 MODEL = {"fcnet_hiddens": [32, 32], "fcnet_activation": "tanh"}  # the tuned example's
 BACKENDS: dict[str, dict[str, Any]] = {
     "torch": {"framework": "torch"},
-    "tf eager": {"framework": "tf2", "eager_tracing": False},
-    "tf traced": {"framework": "tf", "eager_tracing": True},
+    "tf eager": {"framework": "tf2"},
+    "tf traced": {"framework": "tf"},
 }
 
 
