@@ -125,6 +125,28 @@ def test_register_plugin_at_runtime(fresh_host):
         get_trainer_class("Dummy")
 
 
+class BrokenPathPlugin:
+    @hookimpl
+    def register_algorithms(self, register):
+        register("Gone", "plugrl_no_such_module.trainer:GoneTrainer")
+        register("Typo", "plugrl.trainer:NoSuchTrainer")
+
+
+def test_algorithm_registered_by_a_broken_import_path_names_its_entry(fresh_host):
+    register_plugin(BrokenPathPlugin(), name="broken-paths")
+    try:
+        with pytest.raises(
+            PluginError,
+            match=r"'Gone' is registered as 'plugrl_no_such_m.*"
+            r"ModuleNotFoundError.*Reinstall the plugin",
+        ):
+            get_trainer_class("Gone")
+        with pytest.raises(PluginError, match="'Typo'.*AttributeError.*NoSuchTrainer"):
+            get_trainer_class("Typo")
+    finally:
+        unregister_plugin("broken-paths")
+
+
 def test_importable_runtime_plugin_travels_in_spec(fresh_host):
     register_plugin(DummyAlgorithmPlugin)
     spec = plugins.get_host().spec()

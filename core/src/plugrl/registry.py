@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from plugrl import plugins
-from plugrl.errors import PluginError, did_you_mean
+from plugrl.errors import PluginError, PlugrlError, did_you_mean
 
 KINDS = (
     "algorithms",
@@ -158,8 +158,19 @@ class Registry:
         raise PluginError(missing_message(self.kind, name, list(items)))
 
     def load(self, name: str) -> Any:
-        """What is registered as ``name``, imported if it was registered by import path."""
-        return load(self.get(name))
+        """What is registered as ``name``, imported if it was registered by import path; a
+        :class:`PluginError` naming the entry when that import (or loader) fails."""
+        entry = self.get(name)
+        try:
+            return load(entry)
+        except PlugrlError:
+            raise
+        except Exception as exc:  # a broken plugin module: say which entry and what to do
+            raise PluginError(
+                f"The {_SINGULAR[self.kind]} {name!r} is registered as {entry!r}, which failed "
+                f"to load: {type(exc).__name__}: {exc}. Reinstall the plugin that provides it "
+                "(`plugrl plugins` lists what is installed and where it comes from)."
+            ) from exc
 
 
 def missing_message(kind: str, name: str, installed: list[str]) -> str:
