@@ -87,8 +87,9 @@ class Comparison:
         )
 
     def time_to_450(self, algorithm: str, budget: int, aim: str, peer: str | None = None) -> None:
-        """Median over the seeds of the seconds to 450 (nan: not reached in ``budget``); the
-        peer is SB3's ``peer`` algorithm (its own by default; runs of it are reused)."""
+        """Median over the seeds of the seconds to 450 (nan: not reached in ``budget``), or
+        the slowest seed beside another algorithm; the peer is SB3's ``peer`` algorithm (its
+        own by default; runs of it are reused)."""
         ours = [self._ours(algorithm, seed, budget) for seed in self.seeds]
         peer = peer or algorithm
         if peer not in self.sb3_runs:

@@ -7,6 +7,7 @@ import importlib.metadata
 import pytest
 
 from plugrl import (
+    ConfigError,
     PluginError,
     build_trainer,
     get_trainer_class,
@@ -125,11 +126,16 @@ def test_register_plugin_at_runtime(fresh_host):
         get_trainer_class("Dummy")
 
 
+def _refusing_loader():
+    raise ConfigError("this loader's own clear error")
+
+
 class BrokenPathPlugin:
     @hookimpl
     def register_algorithms(self, register):
         register("Gone", "plugrl_no_such_module.trainer:GoneTrainer")
         register("Typo", "plugrl.trainer:NoSuchTrainer")
+        register("Refused", _refusing_loader)
 
 
 def test_algorithm_registered_by_a_broken_import_path_names_its_entry(fresh_host):
@@ -137,12 +143,14 @@ def test_algorithm_registered_by_a_broken_import_path_names_its_entry(fresh_host
     try:
         with pytest.raises(
             PluginError,
-            match=r"'Gone' is registered as 'plugrl_no_such_m.*"
-            r"ModuleNotFoundError.*Reinstall the plugin",
+            match=r"'Gone' .from plugin 'broken-paths'. is registered as 'plugrl_no_such_m.*"
+            r"ModuleNotFoundError.*Fix or reinstall that plugin",
         ):
             get_trainer_class("Gone")
-        with pytest.raises(PluginError, match="'Typo'.*AttributeError.*NoSuchTrainer"):
+        with pytest.raises(PluginError, match="'Typo' .from plugin 'broken-paths'.*Attribute"):
             get_trainer_class("Typo")
+        with pytest.raises(ConfigError, match="^this loader's own clear error$"):
+            get_trainer_class("Refused")  # a plugrl error from a loader comes through as it is
     finally:
         unregister_plugin("broken-paths")
 

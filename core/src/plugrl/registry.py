@@ -166,10 +166,12 @@ class Registry:
         except PlugrlError:
             raise
         except Exception as exc:  # a broken plugin module: say which entry and what to do
+            shown = entry if isinstance(entry, str) else getattr(entry, "__qualname__", entry)
             raise PluginError(
-                f"The {_SINGULAR[self.kind]} {name!r} is registered as {entry!r}, which failed "
-                f"to load: {type(exc).__name__}: {exc}. Reinstall the plugin that provides it "
-                "(`plugrl plugins` lists what is installed and where it comes from)."
+                f"The {_SINGULAR[self.kind]} {name!r} (from plugin {self.source(name)!r}) is "
+                f"registered as {shown!r}, which failed to load: {type(exc).__name__}: {exc}. "
+                "Fix or reinstall that plugin (`plugrl plugins` lists what is installed; `-vv` "
+                "shows the traceback)."
             ) from exc
 
 

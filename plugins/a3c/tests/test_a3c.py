@@ -180,10 +180,10 @@ def test_algorithms_are_registered():
 @pytest.mark.learning
 @pytest.mark.parametrize(
     "framework, overrides",
-    # TF's calls cost more: on it, half as many (10 steps per env, 80-step batches) keep the
-    # test as short as torch's
+    # on TF, one update and one round of bootstrap values per 80 steps (10 per env) rather
+    # than per 40: each costs more there than on torch, and the test stays as short
     [("torch", {}), ("tf", {"rollout_fragment_length": 10, "train_batch_size": 80})],
     ids=["torch", "tf"],
 )
 def test_a2c_learns_cartpole(tmp_path, framework, overrides):
-    assert_learns(TUNED, 150, 500_000, tmp_path, seed=0, framework=framework, **overrides)
+    assert_learns(TUNED, 150, 100_000, tmp_path, seed=0, framework=framework, **overrides)
