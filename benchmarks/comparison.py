@@ -101,11 +101,7 @@ class Comparison:
         label = f"{algorithm} to 450, median of seeds {seeds}"
         if slowest:
             label = f"{algorithm} to 450, slowest of seeds {seeds} (beside SB3's {peer} median)"
-        ratio = None
-        if theirs:
-            ours_s = [_seconds(s) for s, _ in ours]
-            mine = max(ours_s) if slowest else statistics.median(ours_s)
-            ratio = mine / statistics.median(_seconds(s) for s, _ in theirs)
+        ratio = headline(ours, slowest) / headline(theirs) if theirs else None
         self.add(label, times(ours, slowest), theirs and times(theirs), ratio, aim)
 
     def peak_rss(self) -> None:
@@ -158,12 +154,16 @@ def _seconds(value: float) -> float:
     return math.inf if math.isnan(value) else value
 
 
+def headline(runs: list[tuple[float, int]], slowest: bool = False) -> float:
+    """The median (or the slowest) of the runs' seconds to the threshold (inf: never)."""
+    seconds = [_seconds(s) for s, _ in runs]
+    return max(seconds) if slowest else statistics.median(seconds)
+
+
 def times(runs: list[tuple[float, int]], slowest: bool = False) -> str:
-    """The median (or the slowest) of the seconds to the threshold, then each run's seconds
-    and steps."""
+    """:func:`headline`, then each run's seconds and steps."""
     each = ", ".join(
         "never" if math.isnan(s) else f"{s:.1f} s ({steps // 1000}k)" for s, steps in runs
     )
-    seconds = [_seconds(s) for s, _ in runs]
-    shown = max(seconds) if slowest else statistics.median(seconds)
+    shown = headline(runs, slowest)
     return f"{'never' if math.isinf(shown) else f'{shown:.1f} s'} (seeds: {each})"
