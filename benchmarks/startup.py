@@ -4,8 +4,10 @@
 - process start -> PPO trainer built: the tuned CartPole example (torch), built, not trained;
 - process start -> Stable-Baselines3's PPO built (``PPO("MlpPolicy", make_vec_env("CartPole-v1",
   n_envs=8))``), run by a Python that has it installed;
-- process start -> torch imported and its first optimizer built: the floor under both (the
-  first optimizer imports ``torch._dynamo``).
+- process start -> torch imported: the floor under both;
+- process start -> torch imported and its first ``torch.optim`` optimizer built: the floor under
+  SB3 (that optimizer imports ``torch._dynamo``; plugrl's Adam does not, see
+  ``plugrl_torch.optim``).
 
 Besides wall seconds, each figure gives the process's CPU seconds at that moment: on a shared
 machine they wander less than the wall time. A first run of each (not counted) warms the disk
@@ -54,7 +56,14 @@ PPO("MlpPolicy", make_vec_env("CartPole-v1", n_envs=8))
 {_READY}
 """
 
-TORCH_FLOOR = f"""
+TORCH_IMPORT = f"""
+import json, time
+import torch
+
+{_READY}
+"""
+
+TORCH_OPTIMIZER = f"""
 import json, time
 import torch
 
@@ -128,8 +137,9 @@ def measure_startup(sb3_python: str | None, repeats: int = 5) -> dict:
         "Stable-Baselines3 PPO built": (
             _repeat(lambda: _ready_time(sb3_python, SB3_PPO), repeats) if sb3_python else None
         ),
-        "torch imported, first optimizer built": _repeat(
-            lambda: _ready_time(sys.executable, TORCH_FLOOR), repeats
+        "torch imported": _repeat(lambda: _ready_time(sys.executable, TORCH_IMPORT), repeats),
+        "torch imported, first torch.optim optimizer built": _repeat(
+            lambda: _ready_time(sys.executable, TORCH_OPTIMIZER), repeats
         ),
     }
 

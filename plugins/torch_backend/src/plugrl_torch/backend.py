@@ -11,7 +11,7 @@ import torch
 
 from plugrl.policy.backend import Backend, Gradients
 from plugrl.sample_batch import SampleBatch
-from plugrl_torch import export
+from plugrl_torch import export, optim
 from plugrl_torch.distributions import get_action_dist
 from plugrl_torch.recurrent import get_model
 
@@ -191,8 +191,8 @@ IMPLEMENTATION = ("fused", "foreach", "capturable", "differentiable")
 
 def adam(params: Any, lr: float, eps: float = 1e-8) -> torch.optim.Adam:
     """Adam as one fused kernel per step (on the CPU about twice as fast as ``foreach`` for
-    the small networks RL uses)."""
-    return torch.optim.Adam(params, lr=lr, eps=eps, fused=True)
+    the small networks RL uses), without importing ``torch._dynamo`` (see :mod:`.optim`)."""
+    return optim.Adam(params, lr=lr, eps=eps, fused=True)
 
 
 def _with_grads(grads: Gradients) -> list[torch.Tensor]:
