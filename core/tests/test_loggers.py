@@ -77,3 +77,14 @@ def test_tensorboard_sink_imports_no_torch(tmp_path):
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     assert _scalars(tmp_path)["plugrl/training_iteration"] == [1.0]
+
+
+def test_tensorboard_scalars_are_on_disk_when_on_result_returns(tmp_path):
+    sink = TensorBoardSink(str(tmp_path), {})
+    sink.on_result({"timesteps_total": 10, "episode_reward_mean": 9.5, "info": {"kl": 0.25}})
+    assert _scalars(tmp_path) == {
+        "plugrl/timesteps_total": [10.0],
+        "plugrl/episode_reward_mean": [9.5],
+        "plugrl/info/kl": [0.25],
+    }
+    sink.close()

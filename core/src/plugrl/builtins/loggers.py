@@ -8,6 +8,7 @@ import math
 import numbers
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -74,43 +75,48 @@ def _is_wall_clock(key: str) -> bool:
 
 
 class TensorBoardSink:
-    """Writes every finite numeric result as a TensorBoard scalar, stepped by
-    ``timesteps_total``; wall-clock keys (``timestamp``) are left to result.json and
-    progress.csv, which keep them exact."""
+    """Writes every finite numeric result as TensorBoard scalars, stepped by
+    ``timesteps_total``: one event per result, written and flushed before ``on_result``
+    returns. Wall-clock keys (``timestamp``) are left to result.json and progress.csv, which
+    keep them exact."""
 
     def __init__(self, logdir: str, config: dict):
-        self._writer = _summary_writer_class()(logdir, flush_secs=30)
+        events_writer, self._event, self._summary = _tensorboardx()
+        self._writer = events_writer(str(Path(logdir) / "events"))
 
     def on_result(self, result: dict) -> None:
         step = int(result.get("timesteps_total") or result.get("training_iteration") or 0)
-        for key, value in flatten(result).items():
-            if (
-                isinstance(value, numbers.Number)
-                and not isinstance(value, bool)
-                and math.isfinite(value)
-                and not _is_wall_clock(key)
-            ):
-                self._writer.add_scalar(f"plugrl/{key}", float(value), global_step=step)
+        scalars = [
+            self._summary.Value(tag=f"plugrl/{key}", simple_value=float(value))
+            for key, value in flatten(result).items()
+            if isinstance(value, numbers.Number)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and not _is_wall_clock(key)
+        ]
+        summary = self._summary(value=scalars)
+        self._writer.write_event(self._event(wall_time=time.time(), step=step, summary=summary))
         self._writer.flush()
 
     def close(self) -> None:
         self._writer.close()
 
 
-def _summary_writer_class() -> type:
-    """tensorboardX's SummaryWriter. tensorboardX imports torch, if installed, only to accept
-    its tensors, which results never hold: where torch is not imported yet (a TensorFlow
-    trainer), it is kept out, which saves seconds."""
-    if "torch" in sys.modules:
-        from tensorboardX import SummaryWriter
-
-        return SummaryWriter
-    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` fails at once
+def _tensorboardx() -> tuple[type, type, type]:
+    """tensorboardX's event-file writer and its Event and Summary protos. tensorboardX imports
+    torch, if installed, only to accept its tensors, which results never hold: where torch is
+    not imported yet (a TensorFlow trainer), it is kept out, which saves seconds."""
+    hide_torch = "torch" not in sys.modules
+    if hide_torch:
+        sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` fails at once
     try:
-        from tensorboardX import SummaryWriter
+        from tensorboardX.event_file_writer import EventsWriter
+        from tensorboardX.proto.event_pb2 import Event
+        from tensorboardX.proto.summary_pb2 import Summary
     finally:
-        del sys.modules["torch"]
-    return SummaryWriter
+        if hide_torch:
+            del sys.modules["torch"]
+    return EventsWriter, Event, Summary
 
 
 class NullSink:
