@@ -29,12 +29,12 @@ def test_csv_adds_columns_that_appear_in_later_results(tmp_path):
     assert "hist" not in rows[0]
 
 
-def _scalars(logdir: Path) -> dict[str, list[float]]:
-    """The scalars of the TensorBoard event files in ``logdir`` (TFRecord framing: length,
-    its CRC, an Event proto, its CRC)."""
+def _scalars(logdir: Path) -> dict[str, list[tuple[int, float]]]:
+    """The scalars of the TensorBoard event files in ``logdir``, as (step, value) (TFRecord
+    framing: length, its CRC, an Event proto, its CRC)."""
     from tensorboardX.proto.event_pb2 import Event
 
-    found: dict[str, list[float]] = {}
+    found: dict[str, list[tuple[int, float]]] = {}
     for path in logdir.glob("events.out.tfevents*"):
         data = path.read_bytes()
         while data:
@@ -42,7 +42,7 @@ def _scalars(logdir: Path) -> dict[str, list[float]]:
             event = Event.FromString(data[12 : 12 + length])
             data = data[16 + length :]
             for value in event.summary.value:
-                found.setdefault(value.tag, []).append(value.simple_value)
+                found.setdefault(value.tag, []).append((event.step, value.simple_value))
     return found
 
 
@@ -59,7 +59,7 @@ def test_tensorboard_leaves_wall_clock_keys_to_the_exact_files(tmp_path):
     for sink in sinks:
         sink.close()
     scalars = _scalars(tmp_path)
-    assert scalars["plugrl/training_iteration"] == [1.0, 2.0]
+    assert scalars["plugrl/training_iteration"] == [(100, 1.0), (200, 2.0)]
     assert not [tag for tag in scalars if "timestamp" in tag or "date" in tag]
     lines = (tmp_path / "result.json").read_text().splitlines()
     assert [json.loads(line)["timestamp"] for line in lines] == [1_750_000_001, 1_750_000_002]
@@ -76,15 +76,26 @@ def test_tensorboard_sink_imports_no_torch(tmp_path):
         "import torch\n"  # and torch still imports afterwards
     )
     subprocess.run([sys.executable, "-c", code], check=True)
-    assert _scalars(tmp_path)["plugrl/training_iteration"] == [1.0]
+    assert _scalars(tmp_path)["plugrl/training_iteration"] == [(1, 1.0)]
 
 
 def test_tensorboard_scalars_are_on_disk_when_on_result_returns(tmp_path):
     sink = TensorBoardSink(str(tmp_path), {})
-    sink.on_result({"timesteps_total": 10, "episode_reward_mean": 9.5, "info": {"kl": 0.25}})
-    assert _scalars(tmp_path) == {
-        "plugrl/timesteps_total": [10.0],
-        "plugrl/episode_reward_mean": [9.5],
-        "plugrl/info/kl": [0.25],
-    }
-    sink.close()
+    try:
+        sink.on_result({"timesteps_total": 10, "episode_reward_mean": 9.5, "info": {"kl": 0.25}})
+        assert _scalars(tmp_path) == {
+            "plugrl/timesteps_total": [(10, 10.0)],
+            "plugrl/episode_reward_mean": [(10, 9.5)],
+            "plugrl/info/kl": [(10, 0.25)],
+        }
+    finally:
+        sink.close()
+
+
+def test_two_tensorboard_sinks_opened_at_once_keep_both_files(tmp_path):
+    first, second = TensorBoardSink(str(tmp_path), {}), TensorBoardSink(str(tmp_path), {})
+    first.on_result({"training_iteration": 1})
+    second.on_result({"training_iteration": 2})
+    for sink in (first, second):
+        sink.close()
+    assert sorted(_scalars(tmp_path)["plugrl/training_iteration"]) == [(1, 1.0), (2, 2.0)]

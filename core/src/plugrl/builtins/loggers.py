@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 import numbers
@@ -82,7 +83,10 @@ class TensorBoardSink:
 
     def __init__(self, logdir: str, config: dict):
         events_writer, self._event, self._summary = _tensorboardx()
-        self._writer = events_writer(str(Path(logdir) / "events"))
+        # the file is named by the second it was opened: the suffix keeps a sink opened on the
+        # same logdir within that second (a trial restarted at once) from overwriting it
+        suffix = f".{os.getpid()}.{next(_sinks_opened)}"
+        self._writer = events_writer(str(Path(logdir) / "events"), suffix)
 
     def on_result(self, result: dict) -> None:
         step = int(result.get("timesteps_total") or result.get("training_iteration") or 0)
@@ -94,12 +98,17 @@ class TensorBoardSink:
             and math.isfinite(value)
             and not _is_wall_clock(key)
         ]
+        if not scalars:
+            return
         summary = self._summary(value=scalars)
         self._writer.write_event(self._event(wall_time=time.time(), step=step, summary=summary))
         self._writer.flush()
 
     def close(self) -> None:
         self._writer.close()
+
+
+_sinks_opened = itertools.count()
 
 
 def _tensorboardx() -> tuple[type, type, type]:

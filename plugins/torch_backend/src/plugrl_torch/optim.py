@@ -11,10 +11,13 @@ calling those methods as torch wrote them, without the wrappers that import dyna
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
+# Checked against torch 2.13: the wrappers only import dynamo to disable it, and step's also
+# sets the grad mode, which Adam.step below does itself.
 _ADD_PARAM_GROUP, _ZERO_GRAD, _STEP, _STATE_DICT, _LOAD_STATE_DICT = (
     inspect.unwrap(getattr(torch.optim.Adam, name))
     for name in ("add_param_group", "zero_grad", "step", "state_dict", "load_state_dict")
@@ -31,8 +34,8 @@ class Adam(torch.optim.Adam):
     def zero_grad(self, set_to_none: bool = True) -> None:
         _ZERO_GRAD(self, set_to_none)
 
-    def step(self, closure: Any = None) -> Any:
-        with torch.no_grad():
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
+        with torch.set_grad_enabled(self.defaults["differentiable"]):
             return _STEP(self, closure)
 
     def state_dict(self) -> dict[str, Any]:
