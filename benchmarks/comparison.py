@@ -59,7 +59,7 @@ class Comparison:
         optimizer_s = measured["torch imported, first torch.optim optimizer built"]["median_s"]
         self.add(
             f"process start -> PPO trainer built, median (torch import alone: {torch_s:.2f} s; "
-            f"with a first torch.optim optimizer, as SB3 builds: {optimizer_s:.2f} s)",
+            f"with a first torch.optim optimizer, in SB3's environment: {optimizer_s:.2f} s)",
             f"{ours['median_s']:.2f} s",
             theirs and f"{theirs['median_s']:.2f} s",
             theirs and ours["median_s"] / theirs["median_s"],

@@ -5,9 +5,9 @@
 - process start -> Stable-Baselines3's PPO built (``PPO("MlpPolicy", make_vec_env("CartPole-v1",
   n_envs=8))``), run by a Python that has it installed;
 - process start -> torch imported: the floor under both;
-- process start -> torch imported and its first ``torch.optim`` optimizer built: the floor under
-  SB3 (that optimizer imports ``torch._dynamo``; plugrl's Adam does not, see
-  ``plugrl_torch.optim``).
+- process start -> torch imported and its first ``torch.optim`` optimizer built, run by SB3's
+  Python when one is given: the floor under SB3 (that optimizer imports ``torch._dynamo``;
+  plugrl's Adam does not, see ``plugrl_torch.optim``).
 
 Besides wall seconds, each figure gives the process's CPU seconds at that moment: on a shared
 machine they wander less than the wall time. A first run of each (not counted) warms the disk
@@ -139,7 +139,7 @@ def measure_startup(sb3_python: str | None, repeats: int = 5) -> dict:
         ),
         "torch imported": _repeat(lambda: _ready_time(sys.executable, TORCH_IMPORT), repeats),
         "torch imported, first torch.optim optimizer built": _repeat(
-            lambda: _ready_time(sys.executable, TORCH_OPTIMIZER), repeats
+            lambda: _ready_time(sb3_python or sys.executable, TORCH_OPTIMIZER), repeats
         ),
     }
 
