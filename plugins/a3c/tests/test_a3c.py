@@ -16,6 +16,7 @@ from plugrl.testing import assert_learns
 from plugrl_a3c import (
     A2C_DEFAULT_CONFIG,
     A2CTrainer,
+    A3CTFPolicy,
     A3CTorchPolicy,
     A3CTrainer,
     MicrobatchOptimizer,
@@ -30,7 +31,7 @@ def _workers(**config) -> WorkerSet:
     config = {**A2C_DEFAULT_CONFIG, **TINY, "num_workers": 0, **config}
     return WorkerSet(
         env_creator=make_env_creator("CartPole-v1"),
-        policy=A3CTorchPolicy,
+        policy=A3CTorchPolicy if config["framework"] == "torch" else A3CTFPolicy,
         trainer_config=config,
     )
 
@@ -153,6 +154,16 @@ def test_seeded_a2c_repeats_exactly(tmp_path):
         np.testing.assert_array_equal(weights[0][key], weights[1][key])
 
 
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_adam_epsilon_sets_the_default_optimizers_epsilon(framework):
+    policy = _workers(framework=framework, adam_epsilon=1e-3).local_worker().get_policy()
+    (optimizer,) = policy.optimizers
+    if framework == "torch":
+        assert optimizer.param_groups[0]["eps"] == 1e-3
+    else:
+        assert optimizer.epsilon == 1e-3
+
+
 @pytest.mark.parametrize(
     ("trainer", "overrides", "message"),
     [
@@ -160,6 +171,7 @@ def test_seeded_a2c_repeats_exactly(tmp_path):
         (A2CTrainer, {"use_critic": False}, "use_critic"),
         (A2CTrainer, {"use_critic": False, "use_gae": False}, "truncate_episodes"),
         (A2CTrainer, {"microbatch_size": 0}, "microbatch_size"),
+        (A2CTrainer, {"adam_epsilon": -1e-3}, "adam_epsilon"),
         (A2CTrainer, {"microbatch_size": 128}, r"microbatch_size \(128\) must be <="),
         (A3CTrainer, {"num_workers": 0}, "A3C .* needs num_workers >= 1"),
     ],

@@ -74,8 +74,9 @@ class Backend:
         self.set_weights(model, self.get_weights(policy.model))
         return model
 
-    def default_optimizers(self, model: Any, lr: float) -> list[Any]:
-        """The optimizers when an algorithm names none: Adam on every weight."""
+    def default_optimizers(self, model: Any, lr: float, epsilon: float | None = None) -> list[Any]:
+        """The optimizers when an algorithm names none: Adam on every weight (``epsilon``: its
+        epsilon, None for the framework's default)."""
         raise NotImplementedError
 
     def prepare_optimizers(self, model: Any, optimizers: list[Any]) -> None:

@@ -164,7 +164,9 @@ class TemplatePolicy(TemplateClass, Policy):
     def _make_optimizers(self) -> list[Any]:
         fn = self._template["optimizer_fn"]
         if not fn:
-            return self.backend.default_optimizers(self.model, self.config["lr"])
+            # an algorithm whose config has adam_epsilon (DQN, A2C/A3C) sets Adam's epsilon
+            epsilon = self.config.get("adam_epsilon")
+            return self.backend.default_optimizers(self.model, self.config["lr"], epsilon)
         out = fn(self, self.config)
         return list(out) if isinstance(out, (list, tuple)) else [out]
 

@@ -27,6 +27,8 @@ DEFAULT_CONFIG = with_common_config(
         "lr": 1e-4,
         # Piecewise-linear learning rate, [[timestep, lr], ...]; overrides lr when set.
         "lr_schedule": None,
+        # Epsilon of the Adam optimizer (added to the denominator for numerical stability).
+        "adam_epsilon": 1e-8,
         # Weight of the value loss (0.5 * squared error) in the total loss.
         "vf_loss_coeff": 0.5,
         # Entropy bonus coefficient.
@@ -66,6 +68,7 @@ class A3CConfig(CommonConfig):
     lambda_: UnitFloat
     grad_clip: PositiveFloat | None
     lr_schedule: Schedule | None
+    adam_epsilon: NonNegativeFloat
     vf_loss_coeff: NonNegativeFloat
     entropy_coeff: NonNegativeFloat
     entropy_coeff_schedule: Schedule | None

@@ -86,15 +86,10 @@ def project_onto_support(
     )
 
 
-def adam_with_epsilon(policy: Any, config: dict) -> Any:
-    return tf.keras.optimizers.Adam(learning_rate=config["lr"], epsilon=config["adam_epsilon"])
-
-
 DQNTFPolicy = build_tf_policy(
     name="DQNTFPolicy",
     make_model=make_q_network,
     loss_fn=q_loss,
-    optimizer_fn=adam_with_epsilon,
     **POLICY_TEMPLATE,
 )
 

@@ -16,7 +16,6 @@ from plugrl_dqn.replay_buffer import WEIGHTS
 from plugrl_dqn.simple_q import simple_q_config
 from plugrl_dqn.torch_model import make_q_network
 from plugrl_torch import build_torch_policy
-from plugrl_torch.backend import adam
 
 
 def q_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> LossOutput:
@@ -88,15 +87,10 @@ def project_onto_support(
     return projected
 
 
-def adam_with_epsilon(policy: Any, config: dict) -> torch.optim.Optimizer:
-    return adam(policy.model.parameters(), config["lr"], config["adam_epsilon"])
-
-
 DQNTorchPolicy = build_torch_policy(
     name="DQNTorchPolicy",
     make_model=make_q_network,
     loss_fn=q_loss,
-    optimizer_fn=adam_with_epsilon,
     **POLICY_TEMPLATE,
 )
 

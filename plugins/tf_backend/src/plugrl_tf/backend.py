@@ -69,8 +69,10 @@ class TFBackend(Backend):
             model({SampleBatch.OBS: obs, "is_training": False}, [], None)
         return model
 
-    def default_optimizers(self, model: Any, lr: float) -> list[Any]:
-        return [tf.keras.optimizers.Adam(learning_rate=lr)]
+    def default_optimizers(self, model: Any, lr: float, epsilon: float | None = None) -> list[Any]:
+        if epsilon is None:
+            return [tf.keras.optimizers.Adam(learning_rate=lr)]
+        return [tf.keras.optimizers.Adam(learning_rate=lr, epsilon=epsilon)]
 
     def prepare_optimizers(self, model: Any, optimizers: list[Any]) -> None:
         for optimizer in optimizers:  # slot variables now, not inside a trace

@@ -81,8 +81,8 @@ class TorchBackend(Backend):
         target.requires_grad_(False)
         return target
 
-    def default_optimizers(self, model: Any, lr: float) -> list[Any]:
-        return [adam(model.parameters(), lr)]
+    def default_optimizers(self, model: Any, lr: float, epsilon: float | None = None) -> list[Any]:
+        return [adam(model.parameters(), lr, 1e-8 if epsilon is None else epsilon)]
 
     # --- tensors ----------------------------------------------------------------------------
 
