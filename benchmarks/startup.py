@@ -59,17 +59,12 @@ PPO("MlpPolicy", make_vec_env("CartPole-v1", n_envs=8))
 TORCH_IMPORT = f"""
 import json, time
 import torch
-
 {_READY}
 """
 
-TORCH_OPTIMIZER = f"""
-import json, time
-import torch
-
-torch.optim.Adam([torch.zeros(1, requires_grad=True)])
-{_READY}
-"""
+TORCH_OPTIMIZER = TORCH_IMPORT.replace(
+    _READY, f"torch.optim.Adam([torch.zeros(1, requires_grad=True)])\n{_READY}"
+)
 
 
 def _environment() -> dict[str, str]:
