@@ -121,9 +121,18 @@ def _ppo_config(**overrides) -> dict:
     }
 
 
-@pytest.mark.parametrize("grad_clip", [None, 0.5])
-def test_ppo_loss_and_gradients_agree(grad_clip):
-    config = _ppo_config(grad_clip=grad_clip)
+# at coefficient 0 torch computes the KL and the entropy without a graph and leaves them out
+# of the total (TF adds them times 0): the same loss, gradients and reported terms
+NO_KL_OR_ENTROPY = {"kl_coeff": 0.0, "entropy_coeff": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("grad_clip", "coefficients"),
+    [(None, {}), (0.5, {}), (None, NO_KL_OR_ENTROPY)],
+    ids=["unclipped", "clipped", "kl-and-entropy-coefficients-0"],
+)
+def test_ppo_loss_and_gradients_agree(grad_clip, coefficients):
+    config = _ppo_config(grad_clip=grad_clip, **coefficients)
     worker = RolloutWorker(make_env_creator("CartPole-v1"), PPOTorchPolicy, config)
     batch = worker.sample()
     torch_policy = worker.get_policy()
@@ -149,14 +158,16 @@ def _a3c_config(**overrides) -> dict:
         "num_envs_per_worker": 2,
         "rollout_fragment_length": 32,
         "seed": 3,
-        "entropy_coeff": 0.05,
         **overrides,
     }
 
 
-@pytest.mark.parametrize(("grad_clip", "tracing"), [(None, False), (0.5, True)])
-def test_a3c_loss_and_gradients_agree(grad_clip, tracing):
-    config = _a3c_config(grad_clip=grad_clip)
+@pytest.mark.parametrize(
+    ("grad_clip", "tracing", "entropy_coeff"),
+    [(None, False, 0.05), (0.5, True, 0.05), (None, True, 0.0)],
+)
+def test_a3c_loss_and_gradients_agree(grad_clip, tracing, entropy_coeff):
+    config = _a3c_config(grad_clip=grad_clip, entropy_coeff=entropy_coeff)
     worker = RolloutWorker(make_env_creator("CartPole-v1"), A3CTorchPolicy, config)
     torch_policy = worker.get_policy()
     tf_config = {**config, "framework": "tf", "eager_tracing": tracing}

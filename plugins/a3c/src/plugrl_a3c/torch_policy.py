@@ -8,7 +8,7 @@ from plugrl import Postprocessing, SampleBatch
 from plugrl.policy import LossOutput
 from plugrl_a3c.a3c import POLICY_TEMPLATE
 from plugrl_torch import build_torch_policy
-from plugrl_torch.ops import explained_variance, valid_rows
+from plugrl_torch.ops import explained_variance, graph_unless_zero, valid_rows
 
 
 def actor_critic_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> LossOutput:
@@ -22,8 +22,10 @@ def actor_critic_loss(policy: Any, model: Any, dist_class: type, train_batch: An
     dist = dist_class(logits, model)
     logp = dist.logp(train_batch[SampleBatch.ACTIONS])
     policy_loss = -valid(logp * train_batch[Postprocessing.ADVANTAGES]).mean()
-    entropy = valid(dist.entropy()).mean()
-    total = policy_loss - policy.entropy_coeff.value * entropy
+    entropy_coeff = float(policy.entropy_coeff)
+    with graph_unless_zero(entropy_coeff):
+        entropy = valid(dist.entropy()).mean()
+    total = policy_loss - entropy_coeff * entropy if entropy_coeff else policy_loss
     stats = {"policy_loss": policy_loss, "policy_entropy": entropy}
     if config["use_critic"]:
         values = model.value_function()

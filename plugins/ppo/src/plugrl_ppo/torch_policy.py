@@ -10,7 +10,7 @@ from plugrl import Postprocessing, SampleBatch
 from plugrl.policy import LossOutput
 from plugrl_ppo.ppo import POLICY_TEMPLATE
 from plugrl_torch import build_torch_policy
-from plugrl_torch.ops import explained_variance, valid_rows
+from plugrl_torch.ops import explained_variance, graph_unless_zero, valid_rows
 
 
 def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> LossOutput:
@@ -19,16 +19,22 @@ def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: A
     valid = valid_rows(train_batch)  # the steps, without a recurrent batch's padding
     logits, _ = model.from_batch(train_batch)
     curr = dist_class(logits, model)
-    prev = dist_class(train_batch[SampleBatch.ACTION_DIST_INPUTS], model)
     ratio = torch.exp(
         curr.logp(train_batch[SampleBatch.ACTIONS]) - train_batch[SampleBatch.ACTION_LOGP]
     )
     advantages = train_batch[Postprocessing.ADVANTAGES]
     clip = config["clip_param"]
     surrogate = torch.min(advantages * ratio, advantages * torch.clamp(ratio, 1 - clip, 1 + clip))
-    kl = prev.kl(curr)
-    entropy = curr.entropy()
-    total = -surrogate - policy.entropy_coeff.value * entropy + policy.kl_coeff.value * kl
+    total = -surrogate
+    kl_coeff, entropy_coeff = float(policy.kl_coeff), float(policy.entropy_coeff)
+    with graph_unless_zero(kl_coeff):
+        kl = dist_class(train_batch[SampleBatch.ACTION_DIST_INPUTS], model).kl(curr)
+    with graph_unless_zero(entropy_coeff):
+        entropy = curr.entropy()
+    if entropy_coeff:
+        total = total - entropy_coeff * entropy
+    if kl_coeff:
+        total = total + kl_coeff * kl
     stats = {
         "policy_loss": -valid(surrogate).mean(),
         "kl": valid(kl).mean(),

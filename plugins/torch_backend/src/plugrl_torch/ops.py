@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,6 +17,13 @@ def explained_variance(targets: torch.Tensor, predictions: torch.Tensor) -> torc
         variance = torch.var(targets)
         explained = torch.clamp(1 - torch.var(targets - predictions) / variance, min=-1.0)
         return torch.where(variance > 0, explained, torch.zeros_like(explained))
+
+
+def graph_unless_zero(weight: float) -> contextlib.AbstractContextManager:
+    """Where a loss computes a term it adds with ``weight``: without an autograd graph when
+    the weight is 0, so a term that is only reported (PPO's KL and entropy at coefficient 0)
+    costs no backward pass. The loss then leaves the term out of its total."""
+    return contextlib.nullcontext() if weight else torch.no_grad()
 
 
 def valid_rows(train_batch: Mapping[str, Any]) -> Callable[[torch.Tensor], torch.Tensor]:
