@@ -30,23 +30,20 @@ class Coefficient:
         self._backend: Any = None
         self.value: Any = self._initial
         """The backend scalar a loss computes with (a float before binding)."""
-        self._float = self._initial  # the same value, read without a device round trip
 
     def bind(self, backend: Any, policy: Any) -> None:
         self._backend = backend
         self.value = backend.scalar(self._initial)
-        self._float = self._initial
 
     def __float__(self) -> float:
-        return self._float
+        return float(self.value)
 
     def set(self, value: float) -> None:
         """Change the value (in place, so compiled code reads the new one)."""
-        self._float = float(value)
         if self._backend is None:
-            self.value = self._float
+            self.value = float(value)
         else:
-            self._backend.assign(self.value, self._float)
+            self._backend.assign(self.value, float(value))
 
     def on_timestep(self, timestep: int) -> None:
         if self._schedule is not None:
