@@ -42,7 +42,7 @@ class Comparison:
     seeds: list[int]
     rows: list[Row] = field(default_factory=list)
     ppo_rss: dict[str, float] = field(default_factory=dict)
-    sb3_runs: dict[str, list | None] = field(default_factory=dict)
+    sb3_runs: dict[str, list] = field(default_factory=dict)
 
     def sb3(self, *args: object) -> dict | None:
         return run_side(self.sb3_python, "sb3_side.py", *args) if self.sb3_python else None
@@ -90,12 +90,18 @@ class Comparison:
     def time_to_450(self, algorithm: str, budget: int, aim: str, peer: str | None = None) -> None:
         """Median over the seeds of the seconds to 450 (nan: not reached in ``budget``), or
         the slowest seed beside another algorithm; the peer is SB3's ``peer`` algorithm (its
-        own by default; runs of it are reused)."""
-        ours = [self._ours(algorithm, seed, budget) for seed in self.seeds]
+        own by default; runs of it are reused). Each seed's plugrl run is followed by SB3's of
+        the same seed, so this machine's drifting speed weighs on both sides alike."""
         peer = peer or algorithm
-        if peer not in self.sb3_runs:
-            self.sb3_runs[peer] = self._theirs(peer, budget)
-        theirs = self.sb3_runs[peer]
+        measure_peer = peer not in self.sb3_runs and self.sb3_python is not None
+        ours, peer_runs = [], []
+        for seed in self.seeds:
+            ours.append(self._ours(algorithm, seed, budget))
+            if measure_peer:
+                peer_runs.append(self._theirs(peer, seed, budget))
+        if measure_peer:
+            self.sb3_runs[peer] = peer_runs
+        theirs = self.sb3_runs.get(peer)
         seeds = ", ".join(map(str, self.seeds))
         # beside another algorithm every seed must make it: the slowest one counts
         slowest = peer != algorithm
@@ -130,16 +136,11 @@ class Comparison:
             self.ppo_rss["plugrl"] = max(self.ppo_rss.get("plugrl", 0.0), out["peak_rss_mib"])
         return tuple(out["reached"][0])
 
-    def _theirs(self, algorithm: str, budget: int) -> list[tuple[float, int]] | None:
-        if not self.sb3_python:
-            return None
-        runs = []
-        for seed in self.seeds:
-            out = self.sb3("time-to", algorithm, "--seed", seed, "--budget", budget)
-            if algorithm == "PPO":
-                self.ppo_rss["sb3"] = max(self.ppo_rss.get("sb3", 0.0), out["peak_rss_mib"])
-            runs.append(tuple(out["reached"][0]))
-        return runs
+    def _theirs(self, algorithm: str, seed: int, budget: int) -> tuple[float, int]:
+        out = self.sb3("time-to", algorithm, "--seed", seed, "--budget", budget)
+        if algorithm == "PPO":
+            self.ppo_rss["sb3"] = max(self.ppo_rss.get("sb3", 0.0), out["peak_rss_mib"])
+        return tuple(out["reached"][0])
 
     def print_table(self) -> None:
         print("\n| figure | plugrl | Stable-Baselines3 | plugrl / SB3 | aim |")
