@@ -59,6 +59,20 @@ def test_loss_decreases_on_a_fixed_batch():
     assert stats["kl"] > 0  # the policy moved away from the sampling one
 
 
+@pytest.mark.parametrize(("kl_coeff", "entropy_coeff"), [(0.0, 0.0), (0.2, 0.0), (0.0, 0.01)])
+def test_a_term_with_coefficient_0_is_reported_without_a_graph(kl_coeff, entropy_coeff):
+    """KL and entropy are always reported; only a term the total uses is differentiated."""
+    w = _worker(kl_coeff=kl_coeff, entropy_coeff=entropy_coeff)
+    batch = w.sample()
+    policy = w.get_policy()
+    out = ppo_surrogate_loss(
+        policy, policy.model, policy.dist_class, policy.backend.train_batch(batch)
+    )
+    assert out.stats["kl"].requires_grad == (kl_coeff != 0)
+    assert out.stats["entropy"].requires_grad == (entropy_coeff != 0)
+    assert out.loss.requires_grad
+
+
 def test_surrogate_is_clipped():
     """With a ratio far above 1 + clip and positive advantages, the policy gradient is zero."""
     w = _worker(kl_coeff=0.0, entropy_coeff=0.0, vf_loss_coeff=0.0, use_critic=True)

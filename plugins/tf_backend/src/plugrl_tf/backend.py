@@ -70,9 +70,8 @@ class TFBackend(Backend):
         return model
 
     def default_optimizers(self, model: Any, lr: float, epsilon: float | None = None) -> list[Any]:
-        if epsilon is None:
-            return [tf.keras.optimizers.Adam(learning_rate=lr)]
-        return [tf.keras.optimizers.Adam(learning_rate=lr, epsilon=epsilon)]
+        options = {} if epsilon is None else {"epsilon": epsilon}
+        return [tf.keras.optimizers.Adam(learning_rate=lr, **options)]
 
     def prepare_optimizers(self, model: Any, optimizers: list[Any]) -> None:
         for optimizer in optimizers:  # slot variables now, not inside a trace

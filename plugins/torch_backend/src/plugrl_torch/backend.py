@@ -82,7 +82,8 @@ class TorchBackend(Backend):
         return target
 
     def default_optimizers(self, model: Any, lr: float, epsilon: float | None = None) -> list[Any]:
-        return [adam(model.parameters(), lr, 1e-8 if epsilon is None else epsilon)]
+        options = {} if epsilon is None else {"eps": epsilon}
+        return [adam(model.parameters(), lr, **options)]
 
     # --- tensors ----------------------------------------------------------------------------
 
