@@ -243,3 +243,22 @@ def test_callbacks_named_by_import_path_in_cli_config_run(capsys, tmp_path, monk
 def test_callbacks_import_path_that_does_not_import(tmp_path):
     with pytest.raises(ConfigError, match="'nowhere.module:Nope' cannot be imported"):
         PPOTrainer(config={**TINY, "callbacks": "nowhere.module:Nope"}, logdir=str(tmp_path))
+
+
+class ZeroAdvantages(DefaultCallbacks):
+    """Sees each minibatch before the policy learns on it, and changes it."""
+
+    sizes: list[int] = []
+
+    def on_learn_on_batch(self, *, policy, train_batch, result, **kwargs):
+        ZeroAdvantages.sizes.append(train_batch.count)
+        train_batch["advantages"][:] = 0.0
+
+
+def test_on_learn_on_batch_sees_and_may_change_every_minibatch(tmp_path):
+    ZeroAdvantages.sizes.clear()
+    _, result = _train_once(tmp_path, ZeroAdvantages)
+    minibatches = TINY["train_batch_size"] // TINY["sgd_minibatch_size"] * TINY["num_sgd_iter"]
+    assert ZeroAdvantages.sizes == [TINY["sgd_minibatch_size"]] * minibatches
+    # with every advantage 0, PPO's surrogate is 0: the policy learned on the changed rows
+    assert result["info"]["learner"]["default_policy"]["policy_loss"] == 0.0

@@ -79,7 +79,7 @@ def test_split_by_episode():
 
 def test_minibatches_cover_rows_once_and_drop_remainder():
     b = _batch(10)
-    mbs = list(b.minibatches(3, np.random.default_rng(1)))
+    mbs = [b.take(rows) for rows in b.minibatch_rows(3, np.random.default_rng(1))]
     assert [m.count for m in mbs] == [3, 3, 3]
     seen = np.concatenate([m["rewards"] for m in mbs])
     assert len(set(seen.tolist())) == 9

@@ -13,7 +13,7 @@ from plugrl.policy.sequences import (
     check_max_seq_len,
     next_state,
     pad_into_sequences,
-    sequence_minibatches,
+    sequence_minibatch_rows,
     sequence_starts,
 )
 
@@ -77,7 +77,7 @@ def test_padding_lays_each_sequence_out_in_rows_of_the_longest_with_a_mask():
 def test_minibatches_hold_whole_sequences_and_pad_as_the_batch_did():
     batch = _batch()
     rng = np.random.default_rng(0)
-    minibatches = list(sequence_minibatches(batch, 5, 4, rng))
+    minibatches = [batch.take(rows) for rows in sequence_minibatch_rows(batch, 5, 4, rng)]
     assert all(mb.count >= 5 for mb in minibatches)
     whole = {tuple(a) for a in np.split(batch["actions"], sequence_starts(batch, 4)[1:])}
     for mb in minibatches:
@@ -88,8 +88,8 @@ def test_minibatches_hold_whole_sequences_and_pad_as_the_batch_did():
 
 
 def test_minibatches_of_a_batch_smaller_than_the_size_are_the_batch():
-    (only,) = sequence_minibatches(_batch(), 64, 4, np.random.default_rng(0))
-    assert sorted(only["actions"].tolist()) == list(range(10))
+    (only,) = sequence_minibatch_rows(_batch(), 64, 4, np.random.default_rng(0))
+    assert sorted(_batch().take(only)["actions"].tolist()) == list(range(10))
 
 
 def test_next_state_is_the_last_state_out():

@@ -9,6 +9,9 @@ import numpy as np
 
 DEFAULT_POLICY_ID = "default_policy"
 
+Rows = np.ndarray | slice
+"""Some rows of a batch: an array of their indices, or a slice."""
+
 
 class SampleBatch(dict):
     """A dict of equal-length numpy columns, one row per env step."""
@@ -90,8 +93,8 @@ class SampleBatch(dict):
     def slice(self, start: int, end: int) -> SampleBatch:
         return SampleBatch({k: v[start:end] for k, v in self.items()})
 
-    def take(self, indices: np.ndarray) -> SampleBatch:
-        """Rows at ``indices`` (a copy)."""
+    def take(self, indices: Rows) -> SampleBatch:
+        """Rows at ``indices``: an index array (a copy) or a slice (views)."""
         return SampleBatch({k: v[indices] for k, v in self.items()})
 
     def shuffle(self, rng: np.random.Generator | None = None) -> SampleBatch:
@@ -111,13 +114,11 @@ class SampleBatch(dict):
     def timeslices(self, k: int) -> list[SampleBatch]:
         return [self.slice(i, i + k) for i in range(0, self.count, k)]
 
-    def minibatches(
-        self, size: int, rng: np.random.Generator | None = None
-    ) -> Iterator[SampleBatch]:
-        """Shuffled minibatches of ``size`` rows (the last, smaller one is dropped if any)."""
+    def minibatch_rows(self, size: int, rng: np.random.Generator | None = None) -> list[Rows]:
+        """The rows of shuffled minibatches of ``size`` rows (the last, smaller one is dropped
+        if any)."""
         order = (rng or np.random.default_rng()).permutation(self.count)
-        for start in range(0, self.count - size + 1, size):
-            yield self.take(order[start : start + size])
+        return [order[start : start + size] for start in range(0, self.count - size + 1, size)]
 
     def size_bytes(self) -> int:
         return sum(v.nbytes for v in self.values())

@@ -3,14 +3,13 @@ synchronously sampled batch."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from plugrl.optimizers.sync_samples import SyncSamplesOptimizer
-from plugrl.policy.sequences import is_recurrent_batch, sequence_minibatches
-from plugrl.sample_batch import SampleBatch
+from plugrl.policy.sequences import is_recurrent_batch, sequence_minibatch_rows
+from plugrl.sample_batch import Rows, SampleBatch
 from plugrl.sampling.worker_set import WorkerSet
 
 
@@ -43,10 +42,11 @@ class MinibatchSGDOptimizer(SyncSamplesOptimizer):
         if "shuffle_rng" in state:
             self.rng.bit_generator.state = state["shuffle_rng"]
 
-    def minibatches(self, batch: SampleBatch) -> Iterable[SampleBatch]:
+    def minibatch_rows(self, batch: SampleBatch) -> list[Rows]:
         if not self.shuffle_sequences:
-            return super().minibatches(batch)
+            return super().minibatch_rows(batch)
         size = min(self.sgd_minibatch_size or batch.count, batch.count)
         if is_recurrent_batch(batch):  # shuffled as whole sequences
-            return sequence_minibatches(batch, size, self.config["model"]["max_seq_len"], self.rng)
-        return batch.minibatches(size, self.rng)
+            max_seq_len = self.config["model"]["max_seq_len"]
+            return sequence_minibatch_rows(batch, size, max_seq_len, self.rng)
+        return batch.minibatch_rows(size, self.rng)

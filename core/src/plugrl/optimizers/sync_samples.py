@@ -3,15 +3,13 @@ broadcast the new weights."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from plugrl.config import warn_if_train_batch_uneven
 from plugrl.optimizers.policy_optimizer import PolicyOptimizer
-from plugrl.sample_batch import MultiAgentBatch, SampleBatch
+from plugrl.sample_batch import MultiAgentBatch, Rows, SampleBatch
 from plugrl.sampling.worker_set import WorkerSet
 
 
@@ -88,28 +86,19 @@ class SyncSamplesOptimizer(PolicyOptimizer):
 
     def learn(self, batch: SampleBatch | MultiAgentBatch) -> dict[str, Any]:
         """Learn on one collected batch, policy by policy; returns ``{policy_id: mean
-        stats}``."""
+        stats}``. Every pass's minibatches are drawn first, so the policy gets the whole
+        batch and all its minibatches at once (see ``Policy.learn_on_minibatches``)."""
         local = self.workers.local_worker()
-        per_policy: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        out = {}
         for pid, policy_batch in local.trainable_batches(batch).items():
             policy_batch = standardized(policy_batch, self.standardize_fields)
-            for _ in range(self.num_sgd_iter):
-                for minibatch in self.minibatches(policy_batch):
-                    stats = local.learn_on_batch(for_policy(batch, pid, minibatch))[pid]
-                    for key, value in learner_stats(stats).items():
-                        per_policy[pid][key].append(value)
-        return {
-            pid: {key: float(np.mean(values)) for key, values in stats.items()}
-            for pid, stats in per_policy.items()
-        }
+            rows = [r for _ in range(self.num_sgd_iter) for r in self.minibatch_rows(policy_batch)]
+            out[pid] = local.learn_on_minibatches(pid, policy_batch, rows)
+        return out
 
-    def minibatches(self, batch: SampleBatch) -> Iterable[SampleBatch]:
-        """The batches of one pass: slices of ``sgd_minibatch_size`` rows, or the whole."""
+    def minibatch_rows(self, batch: SampleBatch) -> list[Rows]:
+        """The minibatches of one pass: slices of ``sgd_minibatch_size`` rows, or the whole."""
         size = self.sgd_minibatch_size
-        return batch.timeslices(size) if size and size < batch.count else [batch]
-
-
-def learner_stats(stats: dict) -> dict:
-    """A policy's learner stats from what ``learn_on_batch`` returned (backends nest them
-    under ``"learner_stats"``; a policy written from scratch may not)."""
-    return stats.get("learner_stats", stats)
+        if not size or size >= batch.count:
+            return [slice(None)]
+        return [slice(start, start + size) for start in range(0, batch.count, size)]

@@ -12,14 +12,14 @@ likes (the kernel only hands them back to the same backend).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
 
 from plugrl.export import ExportError
-from plugrl.sample_batch import SampleBatch
+from plugrl.sample_batch import Rows, SampleBatch
 from plugrl.worker_context import WorkerContext
 
 Gradients = list[Any]
@@ -95,6 +95,17 @@ class Backend:
     def train_batch(self, samples: SampleBatch) -> Mapping[str, Any]:
         """The numeric columns of ``samples`` as tensors, as a loss reads them."""
         raise NotImplementedError
+
+    def minibatches(self, samples: SampleBatch, parts: Sequence[Rows]) -> Iterator[Any]:
+        """Each of ``parts`` (some rows of ``samples``) as the compiled learning step takes
+        it. By default a SampleBatch of those rows, made tensors as the step runs; a backend
+        that can keep the whole batch on its device overrides this to make it tensors once."""
+        return (samples.take(rows) for rows in parts)
+
+    def numpy_many(self, values: list[Any]) -> list[Any]:
+        """Each of ``values`` as :meth:`numpy` makes it; a backend overrides this to bring
+        them back from its device together."""
+        return [self.numpy(value) for value in values]
 
     def scalar(self, value: float) -> Any:
         """A mutable float that compiled code reads afresh on every call."""

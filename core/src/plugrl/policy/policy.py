@@ -8,17 +8,34 @@ backend's tensor primitives.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from plugrl.checkpoint import write_state
-from plugrl.sample_batch import SampleBatch
+from plugrl.sample_batch import Rows, SampleBatch
 from plugrl.worker_context import WorkerContext
 
 Weights = dict[str, Any]
 """Policy weights: parameter name -> numpy array, the same names across frameworks."""
+
+
+def learner_stats(stats: dict) -> dict:
+    """A policy's learner stats from what ``learn_on_batch`` returned (backends nest them
+    under ``"learner_stats"``; a policy written from scratch may not)."""
+    return stats.get("learner_stats", stats)
+
+
+def mean_stats(updates: Iterable[dict[str, Any]]) -> dict[str, float]:
+    """Each stat averaged over the updates that reported it."""
+    values: dict[str, list] = defaultdict(list)
+    for stats in updates:
+        for key, value in stats.items():
+            values[key].append(value)
+    return {key: float(np.mean(v)) for key, v in values.items()}
 
 
 class Policy:
@@ -122,6 +139,16 @@ class Policy:
         grads, info = self.compute_gradients(samples)
         self.apply_gradients(grads)
         return info
+
+    def learn_on_minibatches(
+        self, samples: SampleBatch, minibatches: Sequence[Rows]
+    ) -> dict[str, float]:
+        """One update per minibatch (some rows of ``samples``), in order; returns the learner
+        stats averaged over the updates. By default one :meth:`learn_on_batch` each; a policy
+        that can keep the batch on its device overrides this."""
+        return mean_stats(
+            learner_stats(self.learn_on_batch(samples.take(rows))) for rows in minibatches
+        )
 
     def compute_gradients(self, postprocessed_batch: SampleBatch) -> tuple[Any, dict]:
         """Gradients of the loss on a batch, as numpy arrays, and stats."""

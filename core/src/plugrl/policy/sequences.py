@@ -11,7 +11,6 @@ cuts of a batch and of any reordering of its whole sequences are the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -82,23 +81,25 @@ def sequence_starts(batch: SampleBatch, max_seq_len: int) -> np.ndarray:
     return np.flatnonzero(new)
 
 
-def sequence_minibatches(
+def sequence_minibatch_rows(
     batch: SampleBatch, size: int, max_seq_len: int, rng: np.random.Generator | None = None
-) -> Iterator[SampleBatch]:
-    """Minibatches of whole sequences in a random order, each of at least ``size`` rows (or the
-    whole batch, if smaller); the sequences left over at the end are dropped."""
+) -> list[np.ndarray]:
+    """The rows of minibatches of whole sequences in a random order, each of at least ``size``
+    rows (or the whole batch, if smaller); the sequences left over at the end are dropped."""
     starts = sequence_starts(batch, max_seq_len)
     ends = np.append(starts[1:], batch.count)
     order = (rng or np.random.default_rng()).permutation(len(starts))
     size = min(size, batch.count)
+    minibatches: list[np.ndarray] = []
     rows: list[np.ndarray] = []
     taken = 0
     for i in order:
         rows.append(np.arange(starts[i], ends[i]))
         taken += ends[i] - starts[i]
         if taken >= size:
-            yield batch.take(np.concatenate(rows))
+            minibatches.append(np.concatenate(rows))
             rows, taken = [], 0
+    return minibatches
 
 
 def pad_into_sequences(batch: SampleBatch, max_seq_len: int) -> dict[str, np.ndarray]:

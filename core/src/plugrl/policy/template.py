@@ -12,7 +12,7 @@ algorithm's parts (:mod:`plugrl.policy.parts`).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,9 @@ from plugrl.export import ExportError, policy_spec, write_spec
 from plugrl.policy.backend import Backend
 from plugrl.policy.loss import LossOutput, LossStats
 from plugrl.policy.parts import Coefficient
-from plugrl.policy.policy import Policy
+from plugrl.policy.policy import Policy, mean_stats
 from plugrl.policy.sequences import SEQ_LENS, check_max_seq_len, pad_into_sequences
-from plugrl.sample_batch import SampleBatch
+from plugrl.sample_batch import Rows, SampleBatch
 from plugrl.template import TemplateClass, make_template_class
 from plugrl.worker_context import WorkerContext
 
@@ -324,6 +324,30 @@ class TemplatePolicy(TemplateClass, Policy):
             self._nonfinite_update(", ".join(f"{k}={v}" for k, v in stats.items() if _bad(v)))
         return result
 
+    def learn_on_minibatches(
+        self, samples: SampleBatch, minibatches: Sequence[Rows]
+    ) -> dict[str, float]:
+        """As :meth:`Policy.learn_on_minibatches`, with nothing read back from the backend
+        until the last update: the backend makes the batch's tensors once and takes each
+        minibatch from them (:meth:`~plugrl.policy.backend.Backend.minibatches`), a
+        non-finite update is left out where it is computed, and the stats of every update
+        come back together. The error for non-finite updates (unless
+        ``skip_nonfinite_updates``) comes after the last. A recurrent policy pads each
+        minibatch of sequences on its own."""
+        if self._initial_state:
+            return super().learn_on_minibatches(samples, minibatches)
+        steps = [self._learn(batch) for batch in self.backend.minibatches(samples, minibatches)]
+        flags_and_stats = [finite for _, _, finite in steps]
+        flags_and_stats += [value for stats, _, _ in steps for value in stats.values()]
+        host = iter(self.backend.numpy_many(flags_and_stats))
+        finite = [bool(next(host)) for _ in steps]
+        updates = [{key: next(host) for key in stats} for stats, _, _ in steps]
+        bad = [stats for stats, ok in zip(updates, finite, strict=True) if not ok]
+        if bad:
+            first = ", ".join(f"{k}={v}" for k, v in bad[0].items() if _bad(v))
+            self._nonfinite_update(first, len(bad), len(steps))
+        return mean_stats(updates)
+
     def compute_gradients(self, postprocessed_batch: SampleBatch) -> tuple[list, dict]:
         """The gradients (numpy, one per trainable weight) and the learner stats."""
         grads, stats, fetches, _ = self._gradients(self._sequences(postprocessed_batch))
@@ -352,16 +376,19 @@ class TemplatePolicy(TemplateClass, Policy):
     def _apply_step(self, grads: Any) -> None:
         self.backend.apply_gradients(self, grads)
 
-    def _nonfinite_update(self, offending: str) -> None:
-        """An update whose loss or gradients were not finite was left out: count it when the
-        config says so, else stop with an error naming what was not finite."""
-        self.num_skipped_updates += 1
+    def _nonfinite_update(self, offending: str, count: int = 1, of: int = 1) -> None:
+        """``count`` of ``of`` updates had a non-finite loss or gradient (``offending`` names
+        the first one's stats) and were left out: count them when the config says so, else
+        stop with an error naming what was not finite."""
+        self.num_skipped_updates += count
         if self.config["skip_nonfinite_updates"]:
             return
+        what = f"loss or gradient ({offending})" if offending else "gradient"
+        which = "the update was" if of == 1 else f"{count} of {of} updates were"
         raise NonFiniteError(
-            f"{type(self).__name__} computed a non-finite loss or gradient ({offending}); the "
-            "update was not applied. Lower lr, set grad_clip, check the scale of rewards and "
-            "observations, or set skip_nonfinite_updates: true to skip such updates."
+            f"{type(self).__name__} computed a non-finite {what}; {which} not applied. Lower "
+            "lr, set grad_clip, check the scale of rewards and observations, or set "
+            "skip_nonfinite_updates: true to skip such updates."
         )
 
     def _gradients_and_stats(self, batch: Any) -> tuple[Any, dict[str, Any], dict[str, Any], Any]:

@@ -7,7 +7,7 @@ import inspect
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,15 @@ from plugrl.offline.io_context import IOContext
 from plugrl.offline.json_reader import InputReader
 from plugrl.offline.json_writer import OutputWriter
 from plugrl.offline.worker_io import OfflineInput, make_input_reader, make_output_writer
+from plugrl.policy.policy import Policy, learner_stats, mean_stats
 from plugrl.registry import add_runtime_registrations
-from plugrl.sample_batch import DEFAULT_POLICY_ID, MultiAgentBatch, SampleBatch, steps_of
+from plugrl.sample_batch import (
+    DEFAULT_POLICY_ID,
+    MultiAgentBatch,
+    Rows,
+    SampleBatch,
+    steps_of,
+)
 from plugrl.sampling.env_outputs import EnvOutputGuard
 from plugrl.sampling.episode import Episode
 from plugrl.sampling.metrics import RolloutMetrics
@@ -548,17 +555,33 @@ class RolloutWorker:
         """Update the policies on ``samples`` (a SampleBatch is the default policy's; of a
         MultiAgentBatch, the batches of the policies to train); returns ``{policy_id:
         stats}``."""
-        out = {}
-        for pid, batch in self.trainable_batches(samples).items():
-            policy = self.policy_map[pid]
-            result: dict = {}
-            if self.callbacks.active("on_learn_on_batch"):
-                self.callbacks.call(
-                    "on_learn_on_batch", policy=policy, train_batch=batch, result=result
-                )
-            result.update(policy.learn_on_batch(batch) or {})
-            out[pid] = result
-        return out
+        return {
+            pid: self._learn_on_batch(self.policy_map[pid], batch)
+            for pid, batch in self.trainable_batches(samples).items()
+        }
+
+    def learn_on_minibatches(
+        self, policy_id: str, samples: SampleBatch, minibatches: Sequence[Rows]
+    ) -> dict[str, float]:
+        """Update policy ``policy_id`` once per minibatch (some rows of ``samples``), in
+        order; returns its learner stats averaged over the updates. With an
+        ``on_learn_on_batch`` callback, each minibatch is a SampleBatch of its own that the
+        callback sees (and may change) before the policy learns on it."""
+        policy = self.policy_map[policy_id]
+        if not self.callbacks.active("on_learn_on_batch"):
+            return policy.learn_on_minibatches(samples, minibatches)
+        return mean_stats(
+            learner_stats(self._learn_on_batch(policy, samples.take(rows))) for rows in minibatches
+        )
+
+    def _learn_on_batch(self, policy: Policy, batch: SampleBatch) -> dict:
+        result: dict = {}
+        if self.callbacks.active("on_learn_on_batch"):
+            self.callbacks.call(
+                "on_learn_on_batch", policy=policy, train_batch=batch, result=result
+            )
+        result.update(policy.learn_on_batch(batch) or {})
+        return result
 
     def compute_gradients(self, samples: SampleBatch | MultiAgentBatch) -> tuple[Any, dict]:
         """Gradients and stats of the policies to train: for a SampleBatch the default

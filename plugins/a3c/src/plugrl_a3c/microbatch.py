@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import numpy as np
 
 from plugrl import SampleBatch, SyncSamplesOptimizer, WorkerSet
 from plugrl.errors import ConfigError
-from plugrl.optimizers.sync_samples import for_policy, learner_stats
+from plugrl.optimizers.sync_samples import for_policy
+from plugrl.policy.policy import learner_stats, mean_stats
 from plugrl.sample_batch import MultiAgentBatch
 
 
@@ -31,18 +31,16 @@ class MicrobatchOptimizer(SyncSamplesOptimizer):
 
     def learn(self, batch: SampleBatch | MultiAgentBatch) -> dict[str, Any]:
         local = self.workers.local_worker()
-        per_policy: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        out = {}
         for pid, policy_batch in local.trainable_batches(batch).items():
             total: list[np.ndarray] = []
+            stats = []
             for micro in policy_batch.timeslices(self.microbatch_size):
                 grads, info = local.compute_gradients(for_policy(batch, pid, micro))
                 grads = grads[pid] if isinstance(grads, dict) else grads
                 weighted = [micro.count / policy_batch.count * np.asarray(g) for g in grads]
                 total = [a + g for a, g in zip(total, weighted, strict=True)] if total else weighted
-                for key, value in learner_stats(info[pid]).items():
-                    per_policy[pid][key].append(value)
+                stats.append(learner_stats(info[pid]))
             local.apply_gradients({pid: total} if isinstance(batch, MultiAgentBatch) else total)
-        return {
-            pid: {key: float(np.mean(values)) for key, values in stats.items()}
-            for pid, stats in per_policy.items()
-        }
+            out[pid] = mean_stats(stats)
+        return out

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from plugrl.optimizers import PolicyOptimizer, collect_samples
-from plugrl.optimizers.sync_samples import learner_stats
+from plugrl.policy.policy import learner_stats
 from plugrl.sample_batch import DEFAULT_POLICY_ID, MultiAgentBatch, SampleBatch
 from plugrl.schedules import PiecewiseSchedule
 from plugrl_dqn.replay_buffer import BATCH_INDEXES, PrioritizedReplayBuffer, ReplayBuffer

@@ -3,56 +3,18 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
 from plugrl.policy.backend import Backend, Gradients
-from plugrl.sample_batch import SampleBatch
+from plugrl.sample_batch import Rows, SampleBatch
 from plugrl_torch import export, optim
+from plugrl_torch.batches import Minibatch, TensorDict, minibatches, to_tensor
 from plugrl_torch.distributions import get_action_dist
 from plugrl_torch.recurrent import get_model
-
-
-class TensorDict(dict):
-    """A batch whose numeric numpy columns become tensors on first access."""
-
-    def __init__(self, batch: SampleBatch | dict, device: torch.device):
-        super().__init__()
-        self._source = batch
-        self._device = device
-
-    def __getitem__(self, key: str) -> Any:
-        if not dict.__contains__(self, key):
-            dict.__setitem__(self, key, to_tensor(self._source[key], self._device))
-        return dict.__getitem__(self, key)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._source
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self[key] if key in self._source else default
-
-    def keys(self):  # type: ignore[override]
-        return self._source.keys()
-
-    @property
-    def count(self) -> int:
-        return len(self._source[next(iter(self._source))])
-
-
-def to_tensor(value: Any, device: torch.device) -> Any:
-    """numpy -> tensor (float64 as float32); object columns stay as they are."""
-    if isinstance(value, torch.Tensor):
-        return value.to(device)
-    array = np.asarray(value)
-    if array.dtype == object:
-        return array
-    if array.dtype == np.float64:
-        array = array.astype(np.float32)
-    return torch.from_numpy(np.ascontiguousarray(array)).to(device)
 
 
 class TorchBackend(Backend):
@@ -95,11 +57,31 @@ class TorchBackend(Backend):
             return value.detach().cpu().numpy()
         return np.asarray(value)
 
-    def train_batch(self, samples: SampleBatch) -> Mapping[str, Any]:
-        return TensorDict(samples, self.device)
+    def train_batch(self, samples: SampleBatch | Minibatch) -> Mapping[str, Any]:
+        return samples if isinstance(samples, Minibatch) else TensorDict(samples, self.device)
+
+    def minibatches(self, samples: SampleBatch, parts: Sequence[Rows]) -> Iterator[Minibatch]:
+        return minibatches(samples, parts, self.device)
+
+    def numpy_many(self, values: list[Any]) -> list[Any]:
+        """Scalar tensors come back in one copy per device; anything else as :meth:`numpy`."""
+        out = list(values)
+        by_device: dict[torch.device, list[int]] = {}
+        for i, value in enumerate(values):
+            if isinstance(value, torch.Tensor) and value.dim() == 0:
+                by_device.setdefault(value.device, []).append(i)
+            else:
+                out[i] = self.numpy(value)
+        for indices in by_device.values():
+            stacked = torch.stack([values[i].detach().to(torch.float64) for i in indices])
+            for i, host in zip(indices, stacked.cpu().numpy(), strict=True):
+                out[i] = host
+        return out
 
     def scalar(self, value: float) -> Any:
-        return torch.tensor(float(value), dtype=torch.float64, device=self.device)
+        # on the host, whatever the model's device: losses read coefficients as floats (to
+        # leave out terms weighted 0), and a host read does not wait for the device
+        return torch.tensor(float(value), dtype=torch.float64)
 
     def assign(self, scalar: Any, value: float) -> None:
         scalar.fill_(float(value))
@@ -136,8 +118,17 @@ class TorchBackend(Backend):
         return torch.isfinite(torch.stack([torch.as_tensor(v).detach() for v in values])).all()
 
     def apply_gradients(self, policy: Any, grads: Gradients, when: Any = True) -> None:
-        if bool(when):
-            for optimizer in policy.optimizers:
+        optimizers = policy.optimizers
+        if isinstance(when, torch.Tensor) and all(map(_skips_on_device, optimizers)):
+            skip = (~when).to(torch.float32)  # read where the step runs: no wait for the device
+            for optimizer in optimizers:
+                optimizer.found_inf = skip
+                try:
+                    optimizer.step()
+                finally:
+                    del optimizer.found_inf
+        elif bool(when):
+            for optimizer in optimizers:
                 optimizer.step()
 
     def gradients_to_numpy(self, policy: Any, grads: Gradients) -> list[np.ndarray]:
@@ -194,6 +185,12 @@ def adam(params: Any, lr: float, eps: float = 1e-8) -> torch.optim.Adam:
     """Adam as one fused kernel per step (on the CPU about twice as fast as ``foreach`` for
     the small networks RL uses), without importing ``torch._dynamo`` (see :mod:`.optim`)."""
     return optim.Adam(params, lr=lr, eps=eps, fused=True)
+
+
+def _skips_on_device(optimizer: Any) -> bool:
+    """Whether ``optimizer`` leaves its step out when its ``found_inf`` tensor is 1, as torch's
+    fused optimizers do for ``torch.amp.GradScaler`` (which sets that attribute the same way)."""
+    return getattr(optimizer, "_step_supports_amp_scaling", False)
 
 
 def _with_grads(grads: Gradients) -> list[torch.Tensor]:
