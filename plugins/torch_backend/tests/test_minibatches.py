@@ -144,3 +144,15 @@ def test_non_finite_updates_are_an_error_after_the_last_naming_how_many(ppo):
     assert re.search(pattern, str(error.value))
     assert policy.num_skipped_updates == 1
     assert all(np.isfinite(w).all() for w in policy.get_weights().values())
+
+
+def test_a_read_only_column_is_copied_not_shared():
+    column = np.arange(6, dtype=np.float32)
+    column.setflags(write=False)  # as a batch from Ray's object store arrives
+    tensor = plugrl_torch.batches.to_tensor(column, torch.device("cpu"))
+    tensor += 1  # a loss writing into its batch cannot reach the sampled data
+    np.testing.assert_array_equal(column, np.arange(6))
+    writable = np.arange(6, dtype=np.float32)
+    assert plugrl_torch.batches.to_tensor(writable, torch.device("cpu")).data_ptr() == (
+        writable.ctypes.data
+    )  # zero-copy otherwise

@@ -81,7 +81,8 @@ def minibatches(
 
 
 def to_tensor(value: Any, device: torch.device) -> Any:
-    """numpy -> tensor (float64 as float32); object columns stay as they are."""
+    """numpy -> tensor (float64 as float32); object columns stay as they are. A read-only
+    array (a batch from Ray's object store) is copied, so nothing can write into it."""
     if isinstance(value, torch.Tensor):
         return value.to(device)
     array = np.asarray(value)
@@ -89,4 +90,6 @@ def to_tensor(value: Any, device: torch.device) -> Any:
         return array
     if array.dtype == np.float64:
         array = array.astype(np.float32)
+    elif not array.flags.writeable:
+        array = array.copy()
     return torch.from_numpy(np.ascontiguousarray(array)).to(device)
