@@ -114,7 +114,7 @@ class SampleBatch(dict):
     def timeslices(self, k: int) -> list[SampleBatch]:
         return [self.slice(i, i + k) for i in range(0, self.count, k)]
 
-    def minibatch_rows(self, size: int, rng: np.random.Generator | None = None) -> list[Rows]:
+    def minibatch_rows(self, size: int, rng: np.random.Generator | None = None) -> list[np.ndarray]:
         """The rows of shuffled minibatches of ``size`` rows (the last, smaller one is dropped
         if any)."""
         order = (rng or np.random.default_rng()).permutation(self.count)
