@@ -110,6 +110,21 @@ def test_the_same_updates_as_one_learn_on_batch_per_minibatch(ppo):
         assert stats[key] == pytest.approx(value, rel=1e-4, abs=1e-6), key
 
 
+def test_a_learn_on_batch_of_its_own_is_called_once_per_minibatch(ppo):
+    policy, samples, rows = ppo
+    calls: list[int] = []
+
+    class CountsItsBatches:  # a mixin, placed before the policy class as RLlib's were
+        def learn_on_batch(self, samples):
+            calls.append(samples.count)
+            return super().learn_on_batch(samples)
+
+    counting = type("Counting", (CountsItsBatches, type(policy)), {})
+    policy.__class__ = counting
+    stats = policy.learn_on_minibatches(samples, rows)
+    assert calls == [len(r) for r in rows] and np.isfinite(stats["total_loss"])
+
+
 def _poisoned(samples, rows):
     """``samples`` with a NaN advantage in the first minibatch's rows only."""
     samples = samples.copy()

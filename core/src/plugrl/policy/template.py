@@ -333,15 +333,19 @@ class TemplatePolicy(TemplateClass, Policy):
         non-finite update is left out where it is computed, and the stats of every update
         come back together. The error for non-finite updates (unless
         ``skip_nonfinite_updates``) comes after the last. A recurrent policy pads each
-        minibatch of sequences on its own."""
-        if self._initial_state:
+        minibatch of sequences on its own, and a class (or mixin) that overrides
+        ``learn_on_batch`` gets one call per minibatch."""
+        if self._initial_state or type(self).learn_on_batch is not TemplatePolicy.learn_on_batch:
             return super().learn_on_minibatches(samples, minibatches)
-        steps = [self._learn(batch) for batch in self.backend.minibatches(samples, minibatches)]
-        flags_and_stats = [finite for _, _, finite in steps]
-        flags_and_stats += [value for stats, _, _ in steps for value in stats.values()]
+        steps = []  # (stats, finite) of each update; its per-row fetches are not kept
+        for batch in self.backend.minibatches(samples, minibatches):
+            stats, _, finite = self._learn(batch)
+            steps.append((stats, finite))
+        flags_and_stats = [finite for _, finite in steps]
+        flags_and_stats += [value for stats, _ in steps for value in stats.values()]
         host = iter(self.backend.numpy_many(flags_and_stats))
         finite = [bool(next(host)) for _ in steps]
-        updates = [{key: next(host) for key in stats} for stats, _, _ in steps]
+        updates = [{key: next(host) for key in stats} for stats, _ in steps]
         bad = [stats for stats, ok in zip(updates, finite, strict=True) if not ok]
         if bad:
             first = ", ".join(f"{k}={v}" for k, v in bad[0].items() if _bad(v))
