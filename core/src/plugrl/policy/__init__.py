@@ -4,7 +4,7 @@
 
 from plugrl.policy.backend import Backend
 from plugrl.policy.loss import LossOutput
-from plugrl.policy.parts import AdaptiveCoefficient, Coefficient, TargetNetwork
+from plugrl.policy.parts import AdaptiveCoefficient, Coefficient, RunningScalar, TargetNetwork
 from plugrl.policy.policy import Policy
 from plugrl.policy.template import TemplatePolicy, build_policy
 
@@ -14,6 +14,7 @@ __all__ = [
     "Coefficient",
     "LossOutput",
     "Policy",
+    "RunningScalar",
     "TargetNetwork",
     "TemplatePolicy",
     "build_policy",

@@ -18,6 +18,11 @@ class Coefficient:
     """A float the loss reads (a learning rate, an entropy or KL coefficient), held in the
     backend's mutable scalar so traced code sees every change.
 
+    A loss computes with ``value`` (the backend scalar) or reads ``float(coefficient)``: the
+    value last set, kept on the host, so reading it never waits for a device. It changes only
+    through :meth:`set` (schedules, adaptation, restore); a value the loss itself updates in
+    place is a :class:`RunningScalar`.
+
     Args:
         initial: the starting value.
         schedule: optional ``[[timestep, value], ...]``, interpolated linearly as the timestep
@@ -25,25 +30,26 @@ class Coefficient:
     """
 
     def __init__(self, initial: float, schedule: list | None = None, name: str = "schedule"):
-        self._initial = float(initial)
+        self._last_set = float(initial)
         self._schedule = PiecewiseSchedule(schedule, name) if schedule else None
         self._backend: Any = None
-        self.value: Any = self._initial
+        self.value: Any = self._last_set
         """The backend scalar a loss computes with (a float before binding)."""
 
     def bind(self, backend: Any, policy: Any) -> None:
         self._backend = backend
-        self.value = backend.scalar(self._initial)
+        self.value = backend.scalar(self._last_set)
 
     def __float__(self) -> float:
-        return float(self.value)
+        return self._last_set
 
     def set(self, value: float) -> None:
         """Change the value (in place, so compiled code reads the new one)."""
+        self._last_set = float(value)
         if self._backend is None:
-            self.value = float(value)
+            self.value = self._last_set
         else:
-            self._backend.assign(self.value, float(value))
+            self._backend.assign(self.value, self._last_set)
 
     def on_timestep(self, timestep: int) -> None:
         if self._schedule is not None:
@@ -54,6 +60,17 @@ class Coefficient:
 
     def set_state(self, state: float) -> None:
         self.set(state)
+
+
+class RunningScalar(Coefficient):
+    """A backend scalar that the loss itself updates in place (a running statistic, such as
+    MARWIL's moving average of the squared advantage): ``float()`` and checkpoints read the
+    backend scalar."""
+
+    def __float__(self) -> float:
+        if self._backend is None:
+            return self._last_set
+        return float(self._backend.numpy(self.value))
 
 
 class AdaptiveCoefficient(Coefficient):

@@ -16,7 +16,7 @@ import numpy as np
 
 from plugrl import Postprocessing, SampleBatch, build_trainer
 from plugrl.errors import ConfigError
-from plugrl.policy import Coefficient
+from plugrl.policy import RunningScalar
 from plugrl.postprocessing import discount_cumsum
 from plugrl_marwil.config import BC_DEFAULT_CONFIG, DEFAULT_CONFIG, MARWILConfig
 
@@ -44,7 +44,7 @@ def moving_average_part(policy: Any, config: dict[str, Any]) -> dict[str, Any]:
     """The moving average of the squared advantage, which the loss reads and updates in place
     (a backend scalar, so traced code sees it; saved in checkpoints)."""
     start = config["moving_average_sqd_adv_norm_start"]
-    return {"moving_average_sqd_adv_norm": Coefficient(start)}
+    return {"moving_average_sqd_adv_norm": RunningScalar(start)}
 
 
 POLICY_TEMPLATE: dict[str, Any] = {

@@ -79,9 +79,7 @@ class TorchBackend(Backend):
         return out
 
     def scalar(self, value: float) -> Any:
-        # on the host, whatever the model's device: losses read coefficients as floats (to
-        # leave out terms weighted 0), and a host read does not wait for the device
-        return torch.tensor(float(value), dtype=torch.float64)
+        return torch.tensor(float(value), dtype=torch.float64, device=self.device)
 
     def assign(self, scalar: Any, value: float) -> None:
         scalar.fill_(float(value))
