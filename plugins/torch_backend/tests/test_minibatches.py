@@ -15,6 +15,7 @@ import torch
 import plugrl_torch.batches
 from plugrl.errors import NonFiniteError
 from plugrl.optimizers.sync_samples import collect_samples, standardized
+from plugrl.policy import LossOutput
 from plugrl.policy.policy import Policy
 from plugrl_ppo import PPOTrainer
 from plugrl_ppo.testing import TINY_CONFIG
@@ -154,6 +155,26 @@ def test_non_finite_updates_are_an_error_after_the_last_naming_how_many(ppo):
     assert re.search(pattern, str(error.value))
     assert policy.num_skipped_updates == 1
     assert all(np.isfinite(w).all() for w in policy.get_weights().values())
+
+
+def test_a_finite_loss_with_a_non_finite_gradient_is_not_applied(ppo, monkeypatch):
+    policy, samples, rows = ppo
+    ppo_loss = policy._loss_fn
+
+    def loss_fn(policy, model, dist_class, batch):  # sqrt at 0: a loss of 0, a gradient of inf
+        out = ppo_loss(policy, model, dist_class, batch)
+        return LossOutput(out.loss + (model.value_function() * 0).sqrt().sum(), out.stats)
+
+    monkeypatch.setattr(policy, "_loss_fn", loss_fn)
+    before = policy.get_weights()
+    what = r"non-finite (gradient|loss or gradient \(grad_gnorm=nan\));"
+    with pytest.raises(NonFiniteError, match=what + " 2 of 2 updates were not applied"):
+        policy.learn_on_minibatches(samples, rows[:2])
+    with pytest.raises(NonFiniteError, match=what + " the update was not applied"):
+        policy.learn_on_batch(samples)
+    for name, value in policy.get_weights().items():
+        np.testing.assert_array_equal(value, before[name])
+    assert policy.num_skipped_updates == 3
 
 
 def test_a_read_only_column_is_copied_not_shared():

@@ -1,12 +1,19 @@
-"""The torch backend's optimizer state round trip (checkpoints)."""
+"""The torch backend's optimizer: its state round trip (checkpoints), plugrl's Adam against
+torch's, and the finite check that decides whether an update is applied."""
 
 from __future__ import annotations
 
+import copy
+
+import pytest
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from plugrl.worker_context import WorkerContext
 from plugrl_torch.backend import TorchBackend, adam
+from plugrl_torch.optim import Adam
+
+_INIT_GROUP = torch.optim.Adam._init_group
 
 
 def _stepped(optimizer: torch.optim.Optimizer, net: torch.nn.Module) -> None:
@@ -50,3 +57,46 @@ def test_plugrls_adam_steps_as_torchs_and_calls_step_hooks():
     restored = adam(twin.parameters(), 1e-2)
     restored.load_state_dict(ours.state_dict())
     assert restored.state[twin.weight]["step"].item() == 3
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"weight_decay": 0.1, "maximize": True}, {"amsgrad": True}],
+    ids=["plain", "weight decay, maximize", "amsgrad (torch's own step)"],
+)
+def test_plugrls_fused_step_is_torchs_bit_for_bit(options, monkeypatch):
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    twin = copy.deepcopy(net)
+    ours = Adam(net.parameters(), lr=1e-2, fused=True, **options)
+    theirs = torch.optim.Adam(twin.parameters(), lr=1e-2, fused=True, **options)
+    general = []
+    monkeypatch.setattr(Adam, "_init_group", lambda *a: general.append(1) or _INIT_GROUP(*a))
+    x = torch.randn(5, 3)
+    for step, skip in enumerate([0.0, 0.0, 1.0, 0.0]):  # the third left out, as GradScaler does
+        for optimizer, model in ((ours, net), (theirs, twin)):
+            optimizer.zero_grad()
+            model(x).pow(2).sum().backward()
+            optimizer.param_groups[0]["lr"] = 1e-2 / (step + 1)  # a schedule sets it
+            optimizer.found_inf = torch.tensor(skip)
+            optimizer.step()
+    for mine, torchs in zip(net.parameters(), twin.parameters(), strict=True):
+        assert torch.equal(mine, torchs)
+        assert torch.equal(ours.state[mine]["step"], theirs.state[torchs]["step"])
+        assert ours.state[mine]["step"].item() == 3
+    # torch's general step makes the state on the first step; after that, plain Adam skips it
+    assert len(general) == (4 if options.get("amsgrad") else 1)
+
+
+@pytest.mark.parametrize("second", [torch.float32, torch.float64], ids=["one dtype", "two"])
+def test_all_finite_checks_every_gradient(second):
+    backend = TorchBackend({"num_gpus": 0, "num_cpus_for_driver": 1}, WorkerContext())
+    weights = [torch.zeros(3, requires_grad=True), torch.zeros(2, dtype=second, requires_grad=True)]
+    unused = torch.zeros(1, requires_grad=True)  # no gradient: not checked
+    loss = torch.tensor(1.0)
+    for weight in weights:
+        weight.grad = torch.ones_like(weight)
+    assert backend.all_finite([loss], [[*weights, unused]]).item()
+    weights[1].grad[1] = float("nan")
+    assert not backend.all_finite([loss], [[*weights, unused]]).item()
+    assert backend.all_finite([loss]).item()
+    assert not backend.all_finite([torch.tensor(float("inf"))]).item()

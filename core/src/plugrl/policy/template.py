@@ -419,9 +419,9 @@ class TemplatePolicy(TemplateClass, Policy):
         if clip:
             grads, norm = self.backend.clip_by_global_norm(grads, clip)
             stats["grad_gnorm"] = norm
+            finite = self.backend.all_finite([stats["total_loss"], norm])
         else:
-            norm = self.backend.global_norm(grads)
-        finite = self.backend.all_finite([stats["total_loss"], norm])
+            finite = self.backend.all_finite([stats["total_loss"]], grads)
         stats.update(grad_stats)
         stats["cur_lr"] = self.parts["cur_lr"].value
         if t["stats_fn"]:

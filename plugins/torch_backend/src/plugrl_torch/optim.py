@@ -1,4 +1,5 @@
-"""torch's Adam without ``torch._dynamo``.
+"""torch's Adam without ``torch._dynamo``, and its fused step without the general case's
+Python.
 
 Every ``torch.optim`` optimizer imports ``torch._dynamo`` the first time it adds a param group,
 steps, zeroes gradients or saves or loads its state, so that ``torch.compile`` can trace or
@@ -6,6 +7,11 @@ skip those calls. On the CPU that import costs a process about 1.5 s and 75 MiB,
 rest of plugrl's start-up, and buys nothing for an optimizer that is not compiled.
 :class:`Adam` is ``torch.optim.Adam`` (the same arithmetic, state, checkpoints and hooks)
 calling those methods as torch wrote them, without the wrappers that import dynamo.
+
+Its ``step`` also calls torch's fused kernel directly when that is all torch's step would do
+(fused plain Adam, the state made, one device and dtype per group): torch's step first sorts
+every weight through code for sparse, complex, capturable and multi-device cases, which for
+the small networks RL uses costs as much as the update itself.
 """
 
 from __future__ import annotations
@@ -24,6 +30,10 @@ _ADD_PARAM_GROUP, _ZERO_GRAD, _STEP, _STATE_DICT, _LOAD_STATE_DICT = (
 )
 
 
+# group options under which a fused step is not plain Adam (torch's own step handles them)
+_NOT_PLAIN = ("amsgrad", "capturable", "differentiable", "decoupled_weight_decay")
+
+
 class Adam(torch.optim.Adam):
     """``torch.optim.Adam`` that does not import ``torch._dynamo`` (see the module); do not
     call it inside a function that ``torch.compile`` traces."""
@@ -35,8 +45,65 @@ class Adam(torch.optim.Adam):
         _ZERO_GRAD(self, set_to_none)
 
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
+        if closure is None and self._fused_step():
+            return None
         with torch.set_grad_enabled(self.defaults["differentiable"]):
             return _STEP(self, closure)
+
+    def _fused_step(self) -> bool:
+        """torch's fused Adam kernel called as ``step`` would call it, without the Python
+        that prepares the general case; ``False`` (nothing done) unless every group is plain
+        fused Adam on one device and dtype whose weights have their state already."""
+        if getattr(self, "grad_scale", None) is not None:
+            return False
+        found_inf = getattr(self, "found_inf", None)
+        calls = []
+        for group in self.param_groups:
+            betas = group["betas"]
+            if (
+                not group["fused"]
+                or any(group.get(key) for key in _NOT_PLAIN)
+                or any(isinstance(beta, torch.Tensor) for beta in betas)
+            ):
+                return False
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            states = [self.state.get(p) for p in params]
+            device, dtype = params[0].device, params[0].dtype
+            if not all(states) or any(
+                p.device != device or p.dtype != dtype or p.grad.is_sparse for p in params
+            ):
+                return False
+            lr = group["lr"]
+            if isinstance(lr, torch.Tensor) and lr.device.type != "cpu":
+                return False
+            calls.append((group, params, states, lr))
+        for group, params, states, lr in calls:
+            steps = [state["step"] for state in states]
+            skip = None if found_inf is None else found_inf.to(params[0].device)
+            beta1, beta2 = group["betas"]
+            torch._foreach_add_(steps, 1)
+            torch._fused_adam_(
+                params,
+                [p.grad for p in params],
+                [state["exp_avg"] for state in states],
+                [state["exp_avg_sq"] for state in states],
+                [],
+                steps,
+                amsgrad=False,
+                lr=lr,
+                beta1=beta1,
+                beta2=beta2,
+                weight_decay=group["weight_decay"],
+                eps=group["eps"],
+                maximize=group["maximize"],
+                grad_scale=None,
+                found_inf=skip,
+            )
+            if found_inf is not None:
+                torch._foreach_sub_(steps, [skip] * len(steps))
+        return True
 
     def state_dict(self) -> dict[str, Any]:
         return _STATE_DICT(self)
