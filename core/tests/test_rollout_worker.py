@@ -104,6 +104,29 @@ def test_termination_does_not_bootstrap():
     assert adv == pytest.approx(1.0 - vf, rel=1e-4)
 
 
+def test_cut_trajectories_bootstrap_from_one_batched_call_of_the_critic(monkeypatch):
+    w = _worker(num_envs_per_worker=4)
+    policy = w.get_policy()
+    calls = []
+
+    def bootstrap_values(next_obs):
+        calls.append((next_obs, type(policy).bootstrap_values(policy, next_obs)))
+        return calls[-1][1]
+
+    monkeypatch.setattr(policy, "bootstrap_values", bootstrap_values)
+    with monkeypatch.context() as m:
+        m.setattr(policy, "value", lambda *a, **k: pytest.fail("a value() per trajectory"))
+        batch = w.sample()
+    assert SampleBatch.VALUES_BOOTSTRAPPED not in batch  # postprocessing took it
+    [(next_obs, values)] = calls
+    assert len(values) == 4  # each env's trajectory, cut at the end of the call
+    gamma = policy.config["gamma"]
+    for obs, value in zip(next_obs, values, strict=True):
+        assert value == pytest.approx(policy.value(obs), rel=1e-5, abs=1e-6)
+        [last] = np.flatnonzero((batch["new_obs"] == obs).all(axis=1))
+        assert batch["value_targets"][last] == pytest.approx(1.0 + gamma * value, rel=1e-5)
+
+
 def test_horizon_truncates_episodes():
     w = _worker(
         batch_mode="complete_episodes", rollout_fragment_length=3, horizon=3, num_envs_per_worker=1

@@ -70,10 +70,14 @@ def postprocess_advantages(
     """A ``postprocess_fn`` adding advantages and value targets with the policy's ``gamma``,
     ``lambda``, ``use_gae`` and ``use_critic``. A trajectory that ended by termination
     bootstraps with 0; one that was truncated or cut bootstraps with the critic's value of its
-    last next-observation (``policy.value(obs)``; a recurrent policy's from its last state
-    out)."""
+    last next-observation: the last row of its ``values_bootstrapped`` column, which the
+    sampler adds from :meth:`~plugrl.policy.Policy.bootstrap_values` (and this removes), or
+    else ``policy.value(obs)`` (a recurrent policy's from its last state out)."""
+    bootstrapped = sample_batch.pop(SampleBatch.VALUES_BOOTSTRAPPED, None)
     if sample_batch[SampleBatch.TERMINATEDS][-1] or not policy.config["use_critic"]:
         last_r = 0.0
+    elif bootstrapped is not None:
+        last_r = float(bootstrapped[-1])
     else:
         obs = sample_batch[SampleBatch.NEXT_OBS][-1]
         state = next_state(sample_batch)

@@ -34,6 +34,7 @@ class SampleBatch(dict):
     ACTION_PROB = "action_prob"
     ACTION_LOGP = "action_logp"
     VF_PREDS = "vf_preds"
+    VALUES_BOOTSTRAPPED = "values_bootstrapped"
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -134,6 +134,13 @@ class Policy:
         """Add columns (advantages, n-step returns...) to one trajectory; identity by default."""
         return sample_batch
 
+    def bootstrap_values(self, next_obs: np.ndarray) -> np.ndarray | None:
+        """The values that trajectories which did not terminate, each ending before one of
+        ``next_obs``, bootstrap with in :meth:`postprocess_trajectory`, computed for all of
+        them at once (the sampler adds each as the last row of a ``values_bootstrapped``
+        column); ``None``, the default, when the policy's postprocessing finds its own."""
+        return None
+
     def learn_on_batch(self, samples: SampleBatch) -> dict:
         """Update on ``samples``; returns stats (``{"learner_stats": {...}}`` for backends)."""
         grads, info = self.compute_gradients(samples)

@@ -306,6 +306,22 @@ class TemplatePolicy(TemplateClass, Policy):
                 obs = self._inputs(obs, 1, prev_actions, prev_rewards)
             return float(backend.numpy(self._value(obs, states))[0])
 
+    def bootstrap_values(self, next_obs: np.ndarray) -> np.ndarray | None:
+        """The critic's values of ``next_obs`` in one forward pass, when this policy
+        postprocesses with :func:`~plugrl.postprocessing.postprocess_advantages` and a critic
+        that reads nothing but the observation (otherwise ``None``)."""
+        from plugrl.postprocessing import postprocess_advantages  # it imports this package
+
+        plain = not (self._initial_state or self.prev_inputs)
+        if self._template["postprocess_fn"] is not postprocess_advantages or not plain:
+            return None
+        if not self.config["use_critic"]:
+            return None
+        backend = self.backend
+        with backend.no_grad():
+            obs = backend.tensor(np.asarray(next_obs, dtype=np.float32))
+            return np.asarray(backend.numpy(self._value(obs, [])), dtype=np.float32)
+
     def _value_eager(self, obs: Any, state: list) -> Any:
         input_dict, seq_lens = self._as_input_dict(obs)
         self.model({**input_dict, "is_training": False}, state, seq_lens)

@@ -452,7 +452,7 @@ class RolloutWorker:
         """
         steps = len(columns["obs"])
         stacked = {key: _stack(values) for key, values in columns.items()}
-        out = []
+        segments: list[tuple[SampleBatch, Episode]] = []
         for i in range(len(self.envs)):
             data = {key: value[:, i] for key, value in stacked.items()}
             offset = 0
@@ -466,12 +466,30 @@ class RolloutWorker:
                 cuts.append((total - 1, self._episodes[i]))
             start = 0
             for end, episode in cuts:
-                segment = SampleBatch({k: v[start : end + 1] for k, v in data.items()})
-                out.append(self._postprocess(segment, episode))
+                segments.append(
+                    (SampleBatch({k: v[start : end + 1] for k, v in data.items()}), episode)
+                )
                 start = end + 1
             if start < total:  # complete_episodes: an episode still running
                 self._pending[i] = {k: v[start:] for k, v in data.items()}
-        return out
+        self._bootstrap([segment for segment, _ in segments])
+        return [self._postprocess(segment, episode) for segment, episode in segments]
+
+    def _bootstrap(self, trajectories: list[SampleBatch]) -> None:
+        """Give each trajectory that did not terminate the value to bootstrap with, all in one
+        call of the policy's :meth:`~plugrl.policy.Policy.bootstrap_values` (when it has them)
+        rather than one call per trajectory in its postprocessing."""
+        unfinished = [t for t in trajectories if not t[SampleBatch.TERMINATEDS][-1]]
+        if not unfinished:
+            return
+        next_obs = np.stack([t[SampleBatch.NEXT_OBS][-1] for t in unfinished])
+        values = self.policy.bootstrap_values(next_obs)
+        if values is None:
+            return
+        for trajectory, value in zip(unfinished, values, strict=True):
+            column = np.zeros(trajectory.count, dtype=np.float32)
+            column[-1] = value
+            trajectory[SampleBatch.VALUES_BOOTSTRAPPED] = column
 
     def _postprocess(
         self,
