@@ -6,8 +6,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from plugrl import RolloutWorker, SampleBatch
+from plugrl import DefaultCallbacks, RolloutWorker, SampleBatch
 from plugrl.env.creator import make_env_creator
+from plugrl.postprocessing import compute_advantages
 from plugrl_ppo import PPOTorchPolicy
 
 BASE = {
@@ -125,6 +126,47 @@ def test_cut_trajectories_bootstrap_from_one_batched_call_of_the_critic(monkeypa
         assert value == pytest.approx(policy.value(obs), rel=1e-5, abs=1e-6)
         [last] = np.flatnonzero((batch["new_obs"] == obs).all(axis=1))
         assert batch["value_targets"][last] == pytest.approx(1.0 + gamma * value, rel=1e-5)
+
+
+class _SeesTrajectories(DefaultCallbacks):
+    columns: list = []
+
+    def on_postprocess_trajectory(self, *, postprocessed_batch, original_batches, **kwargs):
+        _SeesTrajectories.columns += [set(postprocessed_batch), set(original_batches["agent0"])]
+
+
+def test_the_bootstrap_column_reaches_neither_callbacks_nor_the_batch():
+    _SeesTrajectories.columns = []
+    batch = _worker(num_envs_per_worker=4, callbacks=_SeesTrajectories).sample()
+    assert len(_SeesTrajectories.columns) >= 8  # 4 cut trajectories at least, 2 sets each
+    for columns in [*_SeesTrajectories.columns, set(batch)]:
+        assert SampleBatch.VALUES_BOOTSTRAPPED not in columns
+
+
+class _OwnPostprocessing(PPOTorchPolicy):
+    def postprocess_trajectory(self, sample_batch, other_agent_batches=None, episode=None):
+        return compute_advantages(sample_batch, 0.0, 0.99, 0.95)  # no bootstrap
+
+
+class _OwnValue(PPOTorchPolicy):
+    def value(self, obs, *args):
+        return 100.0 + super().value(obs, *args)
+
+
+@pytest.mark.parametrize("policy_class", [_OwnPostprocessing, _OwnValue])
+def test_a_policy_with_its_own_postprocessing_or_value_is_not_bootstrapped_in_batch(
+    policy_class,
+):
+    config = {**BASE, "rollout_fragment_length": 30}  # some episodes end, some are cut
+    worker = RolloutWorker(make_env_creator("CartPole-v1"), policy_class, config)
+    batch = worker.sample()
+    assert SampleBatch.VALUES_BOOTSTRAPPED not in batch
+    trajectory = batch["unroll_id"]
+    last = np.append(trajectory[1:] != trajectory[:-1], True)
+    cut = last & ~batch["terminateds"]
+    assert cut.any() and batch["terminateds"].any()
+    if policy_class is _OwnValue:  # its value() is what they bootstrap with
+        assert (batch["value_targets"][cut] > 90.0).all()
 
 
 def test_horizon_truncates_episodes():

@@ -71,9 +71,9 @@ def postprocess_advantages(
     ``lambda``, ``use_gae`` and ``use_critic``. A trajectory that ended by termination
     bootstraps with 0; one that was truncated or cut bootstraps with the critic's value of its
     last next-observation: the last row of its ``values_bootstrapped`` column, which the
-    sampler adds from :meth:`~plugrl.policy.Policy.bootstrap_values` (and this removes), or
+    sampler adds from :meth:`~plugrl.policy.Policy.bootstrap_values` (and removes after), or
     else ``policy.value(obs)`` (a recurrent policy's from its last state out)."""
-    bootstrapped = sample_batch.pop(SampleBatch.VALUES_BOOTSTRAPPED, None)
+    bootstrapped = sample_batch.get(SampleBatch.VALUES_BOOTSTRAPPED)
     if sample_batch[SampleBatch.TERMINATEDS][-1] or not policy.config["use_critic"]:
         last_r = 0.0
     elif bootstrapped is not None:

@@ -1,5 +1,5 @@
 """The torch backend's optimizer: its state round trip (checkpoints), plugrl's Adam against
-torch's, and the finite check that decides whether an update is applied."""
+torch's, and the gradients' global norm (whose finiteness decides whether an update is applied)."""
 
 from __future__ import annotations
 
@@ -88,15 +88,15 @@ def test_plugrls_fused_step_is_torchs_bit_for_bit(options, monkeypatch):
 
 
 @pytest.mark.parametrize("second", [torch.float32, torch.float64], ids=["one dtype", "two"])
-def test_all_finite_checks_every_gradient(second):
+def test_the_global_norm_covers_every_gradient_and_overflows_as_torchs(second):
     backend = TorchBackend({"num_gpus": 0, "num_cpus_for_driver": 1}, WorkerContext())
     weights = [torch.zeros(3, requires_grad=True), torch.zeros(2, dtype=second, requires_grad=True)]
-    unused = torch.zeros(1, requires_grad=True)  # no gradient: not checked
-    loss = torch.tensor(1.0)
+    unused = torch.zeros(1, requires_grad=True)  # no gradient: not counted
     for weight in weights:
         weight.grad = torch.ones_like(weight)
-    assert backend.all_finite([loss], [[*weights, unused]]).item()
+    assert backend.global_norm([[*weights, unused]]).item() == pytest.approx(5**0.5)
+    weights[0].grad[0] = 1e20  # finite, but not its square: the update is not applied
+    assert backend.global_norm([[*weights, unused]]).item() == float("inf")
+    weights[0].grad[0] = 1.0
     weights[1].grad[1] = float("nan")
-    assert not backend.all_finite([loss], [[*weights, unused]]).item()
-    assert backend.all_finite([loss]).item()
-    assert not backend.all_finite([torch.tensor(float("inf"))]).item()
+    assert backend.global_norm([[*weights, unused]]).isnan()

@@ -132,9 +132,12 @@ class Backend:
         """Gradients scaled to a global norm of at most ``clip``, and the norm before."""
         raise NotImplementedError
 
-    def all_finite(self, values: list[Any], grads: Gradients = ()) -> Any:
-        """Whether every scalar tensor in ``values`` and every gradient in ``grads`` is
-        finite (a boolean tensor)."""
+    def global_norm(self, grads: Gradients) -> Any:
+        """The norm of all gradients together (a scalar tensor)."""
+        raise NotImplementedError
+
+    def all_finite(self, values: list[Any]) -> Any:
+        """Whether every scalar tensor in ``values`` is finite (a boolean tensor)."""
         raise NotImplementedError
 
     def apply_gradients(self, policy: Any, grads: Gradients, when: Any = True) -> None:

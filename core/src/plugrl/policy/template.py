@@ -308,14 +308,18 @@ class TemplatePolicy(TemplateClass, Policy):
 
     def bootstrap_values(self, next_obs: np.ndarray) -> np.ndarray | None:
         """The critic's values of ``next_obs`` in one forward pass, when this policy
-        postprocesses with :func:`~plugrl.postprocessing.postprocess_advantages` and a critic
-        that reads nothing but the observation (otherwise ``None``)."""
+        postprocesses with :func:`~plugrl.postprocessing.postprocess_advantages` (through the
+        template's ``postprocess_trajectory``, which reads them) and a critic that reads
+        nothing but the observation, as :meth:`value` computes it; otherwise ``None``."""
         from plugrl.postprocessing import postprocess_advantages  # it imports this package
 
-        plain = not (self._initial_state or self.prev_inputs)
-        if self._template["postprocess_fn"] is not postprocess_advantages or not plain:
-            return None
-        if not self.config["use_critic"]:
+        cls = type(self)
+        own = (
+            cls.postprocess_trajectory is TemplatePolicy.postprocess_trajectory
+            and cls.value is TemplatePolicy.value
+            and self._template["postprocess_fn"] is postprocess_advantages
+        )
+        if not own or self._initial_state or self.prev_inputs or not self.config["use_critic"]:
             return None
         backend = self.backend
         with backend.no_grad():
@@ -435,9 +439,9 @@ class TemplatePolicy(TemplateClass, Policy):
         if clip:
             grads, norm = self.backend.clip_by_global_norm(grads, clip)
             stats["grad_gnorm"] = norm
-            finite = self.backend.all_finite([stats["total_loss"], norm])
         else:
-            finite = self.backend.all_finite([stats["total_loss"]], grads)
+            norm = self.backend.global_norm(grads)
+        finite = self.backend.all_finite([stats["total_loss"], norm])
         stats.update(grad_stats)
         stats["cur_lr"] = self.parts["cur_lr"].value
         if t["stats_fn"]:

@@ -478,7 +478,8 @@ class RolloutWorker:
     def _bootstrap(self, trajectories: list[SampleBatch]) -> None:
         """Give each trajectory that did not terminate the value to bootstrap with, all in one
         call of the policy's :meth:`~plugrl.policy.Policy.bootstrap_values` (when it has them)
-        rather than one call per trajectory in its postprocessing."""
+        rather than one call per trajectory in its postprocessing: a ``values_bootstrapped``
+        column for the postprocessing to read, which :meth:`_postprocess` removes again."""
         unfinished = [t for t in trajectories if not t[SampleBatch.TERMINATEDS][-1]]
         if not unfinished:
             return
@@ -508,8 +509,11 @@ class RolloutWorker:
         batch[SampleBatch.DONES] = batch[SampleBatch.TERMINATEDS] | batch[SampleBatch.TRUNCATEDS]
         track = self.callbacks.active("on_postprocess_trajectory")
         original = batch.copy() if track else None
+        if original is not None:
+            original.pop(SampleBatch.VALUES_BOOTSTRAPPED, None)  # the sampler's, see _bootstrap
         policy = self.policy_map[policy_id]
         batch = policy.postprocess_trajectory(batch, other_agent_batches, episode)
+        batch.pop(SampleBatch.VALUES_BOOTSTRAPPED, None)
         if track:
             originals = {k: b for k, (_, b) in (other_agent_batches or {}).items()}
             self.callbacks.call(

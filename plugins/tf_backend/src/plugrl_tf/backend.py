@@ -138,9 +138,10 @@ class TFBackend(Backend):
             start += len(group)
         return out, norm
 
-    def all_finite(self, values: list[Any], grads: Gradients = ()) -> Any:
-        flat = [g for group in grads for g in group]
-        values = [*values, tf.linalg.global_norm(flat)] if flat else values
+    def global_norm(self, grads: Gradients) -> Any:
+        return tf.linalg.global_norm([g for group in grads for g in group])
+
+    def all_finite(self, values: list[Any]) -> Any:
         return tf.reduce_all(tf.math.is_finite(tf.stack([tf.cast(v, tf.float32) for v in values])))
 
     def apply_gradients(self, policy: Any, grads: Gradients, when: Any = True) -> None:
