@@ -64,7 +64,8 @@ def test_plugrls_adam_steps_as_torchs_and_calls_step_hooks():
     [{}, {"weight_decay": 0.1, "maximize": True}, {"amsgrad": True}],
     ids=["plain", "weight decay, maximize", "amsgrad (torch's own step)"],
 )
-def test_plugrls_fused_step_is_torchs_bit_for_bit(options, monkeypatch):
+@pytest.mark.parametrize("found_inf", [True, False], ids=["found_inf", "no found_inf"])
+def test_plugrls_fused_step_is_torchs_bit_for_bit(options, found_inf, monkeypatch):
     net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
     twin = copy.deepcopy(net)
     ours = Adam(net.parameters(), lr=1e-2, fused=True, **options)
@@ -77,12 +78,13 @@ def test_plugrls_fused_step_is_torchs_bit_for_bit(options, monkeypatch):
             optimizer.zero_grad()
             model(x).pow(2).sum().backward()
             optimizer.param_groups[0]["lr"] = 1e-2 / (step + 1)  # a schedule sets it
-            optimizer.found_inf = torch.tensor(skip)
+            if found_inf:
+                optimizer.found_inf = torch.tensor(skip)
             optimizer.step()
     for mine, torchs in zip(net.parameters(), twin.parameters(), strict=True):
         assert torch.equal(mine, torchs)
         assert torch.equal(ours.state[mine]["step"], theirs.state[torchs]["step"])
-        assert ours.state[mine]["step"].item() == 3
+        assert ours.state[mine]["step"].item() == (3 if found_inf else 4)
     # torch's general step makes the state on the first step; after that, plain Adam skips it
     assert len(general) == (4 if options.get("amsgrad") else 1)
 
