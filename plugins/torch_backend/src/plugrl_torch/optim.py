@@ -59,11 +59,12 @@ class Adam(torch.optim.Adam):
         found_inf = getattr(self, "found_inf", None)
         calls = []
         for group in self.param_groups:
-            betas = group["betas"]
+            lr = group["lr"]
             if (
                 not group["fused"]
                 or any(group.get(key) for key in _NOT_PLAIN)
-                or any(isinstance(beta, torch.Tensor) for beta in betas)
+                or any(isinstance(beta, torch.Tensor) for beta in group["betas"])
+                or (isinstance(lr, torch.Tensor) and lr.device.type != "cpu")
             ):
                 return False
             params = [p for p in group["params"] if p.grad is not None]
@@ -75,11 +76,8 @@ class Adam(torch.optim.Adam):
                 p.device != device or p.dtype != dtype or p.grad.is_sparse for p in params
             ):
                 return False
-            lr = group["lr"]
-            if isinstance(lr, torch.Tensor) and lr.device.type != "cpu":
-                return False
-            calls.append((group, params, states, lr))
-        for group, params, states, lr in calls:
+            calls.append((group, params, states))
+        for group, params, states in calls:
             steps = [state["step"] for state in states]
             skip = None if found_inf is None else found_inf.to(params[0].device)
             beta1, beta2 = group["betas"]
@@ -92,7 +90,7 @@ class Adam(torch.optim.Adam):
                 [],
                 steps,
                 amsgrad=False,
-                lr=lr,
+                lr=group["lr"],
                 beta1=beta1,
                 beta2=beta2,
                 weight_decay=group["weight_decay"],
