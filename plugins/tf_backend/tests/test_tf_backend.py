@@ -82,7 +82,7 @@ def test_categorical_reference_values():
 
 
 def test_categorical_samples_follow_the_probabilities():
-    tf.random.set_seed(0)
+    tf.random.get_global_generator().reset_from_seed(0)
     probs = np.array([0.2, 0.5, 0.3], np.float32)
     dist = TFCategorical(np.tile(np.log(probs), (20000, 1)))
     counts = np.bincount(dist.sample().numpy(), minlength=3) / 20000
@@ -98,10 +98,27 @@ def test_diag_gaussian_reference_values():
     np.testing.assert_allclose(
         dist.entropy(), [(np.log(std) + 0.5 * np.log(2 * np.pi * np.e)).sum()]
     )
-    tf.random.set_seed(0)
+    tf.random.get_global_generator().reset_from_seed(0)
     samples = TFDiagGaussian(np.tile(dist.inputs.numpy(), (20000, 1))).sample().numpy()
     np.testing.assert_allclose(samples.mean(0), mean, atol=0.05)
     np.testing.assert_allclose(samples.std(0), std, atol=0.05)
+
+
+@pytest.mark.parametrize("space", [spaces.Discrete(3), spaces.Box(-1.0, 1.0, (2,))])
+def test_draws_are_the_same_eager_in_a_graph_and_under_xla(space):
+    dist_class, n = get_action_dist(space, {})
+    inputs = tf.constant(np.random.default_rng(0).normal(size=(64, n)).astype(np.float32))
+
+    def draw():
+        return dist_class(inputs, None).sample()
+
+    draws = []
+    for fn in (draw, tf.function(draw), tf.function(draw, jit_compile=True)):
+        tf.random.get_global_generator().reset_from_seed(5)
+        draws.append(fn().numpy())
+    for other in draws[1:]:
+        np.testing.assert_allclose(other, draws[0], rtol=1e-5, atol=1e-6)
+    assert len(np.unique(draws[0])) > 2  # draws, not a constant
 
 
 def test_preset_draws_are_used_once():
@@ -304,6 +321,27 @@ def test_traced_paths_do_not_retrace_per_call():
         policy.learn_on_batch(batch.slice(0, size))
     # the first step runs eagerly to find the columns the loss reads; one trace for any size
     assert traced["_learn_step"].experimental_get_tracing_count() == 1
+
+
+def test_draws_follow_the_seed_and_the_saved_random_state():
+    framework = registry("frameworks").get("tf")
+    traced, eager = _policy(tracing=True), _policy(tracing=False)
+    eager.set_weights(traced.get_weights())
+    obs = np.zeros((8, 4), np.float32)  # near-uniform action probabilities
+
+    def draws(seed=None, policy=traced):
+        if seed is not None:
+            framework.seed(seed)
+        return np.concatenate([policy.compute_actions(obs)[0] for _ in range(4)])
+
+    first, again, other = draws(0), draws(0), draws(1)
+    np.testing.assert_array_equal(first, again)  # reseeding reaches the traced pass
+    assert not np.array_equal(first, other)
+    np.testing.assert_array_equal(draws(0, eager), first)  # tf2 draws as tf does
+    state = framework.get_rng_state()
+    after = draws()
+    framework.set_rng_state(state)
+    np.testing.assert_array_equal(draws(), after)
 
 
 def test_compute_and_apply_gradients_equal_learn_on_batch():

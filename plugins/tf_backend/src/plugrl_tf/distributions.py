@@ -3,6 +3,11 @@
 The same classes, inputs and semantics as the torch backend's (``plugrl_torch.distributions``):
 each is built as ``dist_class(inputs, model)`` from model outputs ``[B, num_outputs]``;
 ``for_space(space)`` binds a space's shape; ``logp``, ``entropy`` and ``kl`` return ``[B]``.
+
+Draws come from TF's global ``tf.random.Generator``, which the plugin seeds (in place) with the
+worker's seed and saves in checkpoints: its state is a variable, so a traced acting pass draws
+the stream of the latest seed, and ``tf`` and ``tf2`` draw the same actions. They are made from
+its integer draws (:func:`uniform`), which eager TF, graphs and XLA compute alike.
 """
 
 from __future__ import annotations
@@ -16,6 +21,13 @@ import numpy as np
 
 from plugrl.models import ActionDistribution, bind_class, select_action_dist
 from plugrl_tf._tf import tf
+
+
+def uniform(shape: Any) -> tf.Tensor:
+    """Uniform draws in (0, 1) (24 bits, centred: never 0 or 1) from the global generator's
+    integer draws: its own float draws differ between XLA and TF's CPU kernels."""
+    bits = tf.random.get_global_generator().uniform_full_int(shape, tf.uint32)
+    return (tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) + 0.5) * 2.0**-24
 
 
 class TFDistribution(ActionDistribution):
@@ -75,8 +87,9 @@ class TFCategorical(TFDistribution):
         return tf.nn.log_softmax(self.inputs, axis=-1)
 
     def _draw(self) -> tf.Tensor:
-        # squeeze, not [:, 0]: eager slicing costs several times more than the draw
-        return tf.squeeze(tf.random.categorical(self.log_probs, 1), axis=1)
+        # Gumbel-max: the argmax of the log-probabilities less the log of exponential noise
+        noise = tf.math.log(-tf.math.log(uniform(tf.shape(self.log_probs))))
+        return tf.argmax(self.log_probs - noise, axis=-1)
 
     def _mode(self) -> tf.Tensor:
         return tf.argmax(self.inputs, axis=-1)
@@ -176,7 +189,9 @@ class TFDiagGaussian(TFDistribution):
         return bind_class(cls, (("action_shape", tuple(space.shape)),))
 
     def _draw(self) -> tf.Tensor:
-        noise = tf.random.normal(tf.shape(self.mean))
+        # Box-Muller
+        u = uniform(tf.concat([[2], tf.shape(self.mean)], 0))
+        noise = tf.sqrt(-2.0 * tf.math.log(u[0])) * tf.cos(2.0 * math.pi * u[1])
         return self._unflatten(self.mean + self.std * noise)
 
     def _mode(self) -> tf.Tensor:
