@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 
 import gymnasium as gym
 import keras
@@ -420,3 +422,18 @@ def test_box_actions_sample_the_gaussian():
     policy = PGPolicy(env.observation_space, env.action_space, {"model": SMALL})
     actions, _, extra = policy.compute_actions(np.zeros((4, 3), np.float32))
     assert actions.shape == (4, 1) and extra["action_dist_inputs"].shape == (4, 2)
+
+
+def test_seeding_with_op_determinism_on():
+    script = """
+import numpy as np
+import tensorflow as tf
+from plugrl.registry import registry
+tf.config.experimental.enable_op_determinism()
+registry("frameworks").get("tf").seed(3)
+first = tf.random.get_global_generator().uniform_full_int([4], tf.uint32).numpy()
+registry("frameworks").get("tf").seed(3)
+assert (tf.random.get_global_generator().uniform_full_int([4], tf.uint32).numpy() == first).all()
+"""
+    # a process of its own: op determinism cannot be switched off again
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)

@@ -18,8 +18,10 @@ def _seed(seed: int) -> None:
     from plugrl_tf._tf import tf
 
     tf.random.set_seed(seed)
-    # in place: traced functions keep the generator they captured
-    tf.random.get_global_generator().reset_from_seed(seed)
+    try:  # in place: traced functions keep the generator they captured
+        tf.random.get_global_generator().reset_from_seed(seed)
+    except RuntimeError:  # op determinism is on and there is no generator yet
+        tf.random.set_global_generator(tf.random.Generator.from_seed(seed))
 
 
 def _get_rng_state() -> Any:
