@@ -253,6 +253,55 @@ def test_callbacks_and_postprocessing_see_agents_policies_and_the_other_agents(t
     assert isinstance(JsonReader(str(tmp_path)).next(), MultiAgentBatch)
 
 
+def zero_apart(agent_id, episode=None, worker=None, **kwargs):
+    return "p0" if agent_id == 0 else "p1"
+
+
+class ColumnRecorder(DefaultCallbacks):
+    columns: list = []
+
+    def on_postprocess_trajectory(self, *, postprocessed_batch, original_batches, **kwargs):
+        ColumnRecorder.columns += [set(postprocessed_batch)]
+        ColumnRecorder.columns += [set(b) for b in original_batches.values()]  # the others' too
+
+
+def test_cut_trajectories_bootstrap_from_one_critic_call_per_policy(monkeypatch):
+    worker = ppo_worker(
+        lambda ctx: TwoCartPoles({"num_agents": 3}),
+        {**TWO_POLICIES, "policy_mapping_fn": zero_apart},
+        rollout_fragment_length=10,
+        num_envs_per_worker=2,
+        callbacks=ColumnRecorder,
+    )
+    ColumnRecorder.columns = []
+    calls: dict[str, list] = {"p0": [], "p1": []}
+    for pid, policy in worker.policy_map.items():
+
+        def bootstrap_values(next_obs, policy=policy, pid=pid):
+            calls[pid].append((next_obs, type(policy).bootstrap_values(policy, next_obs)))
+            return calls[pid][-1][1]
+
+        monkeypatch.setattr(policy, "bootstrap_values", bootstrap_values)
+    with monkeypatch.context() as m:
+        for policy in worker.policy_map.values():
+            m.setattr(policy, "value", lambda *a, **k: pytest.fail("a value() per trajectory"))
+        batch = worker.sample()  # 10 steps: no CartPole episode ends
+    worker.stop()
+    assert len(ColumnRecorder.columns) == 6 * 4  # per trajectory: its result, 3 originals
+    assert not any(SampleBatch.VALUES_BOOTSTRAPPED in c for c in ColumnRecorder.columns)
+    # the end of the call cuts every agent's trajectory: one call per policy for all envs
+    assert [len(calls["p0"]), len(calls["p1"])] == [1, 1]
+    assert [len(calls["p0"][0][0]), len(calls["p1"][0][0])] == [2, 4]
+    for pid, [(next_obs, values)] in calls.items():
+        policy, rows = worker.policy_map[pid], batch.policy_batches[pid]
+        assert SampleBatch.VALUES_BOOTSTRAPPED not in rows
+        for obs, value in zip(next_obs, values, strict=True):
+            assert value == pytest.approx(policy.value(obs), rel=1e-5, abs=1e-6)
+            [last] = np.flatnonzero((rows["new_obs"] == obs).all(axis=1))
+            target = 1.0 + policy.config["gamma"] * value
+            assert rows["value_targets"][last] == pytest.approx(target, rel=1e-5)
+
+
 @pytest.mark.parametrize("framework", ["torch", "tf"])
 def test_two_policies_train_save_restore_and_act(tmp_path, framework):
     config = {

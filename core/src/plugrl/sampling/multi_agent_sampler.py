@@ -184,7 +184,7 @@ class MultiAgentSampler:
             for i, over in enumerate(self._record(results)):
                 if over:
                     slot = self.slots[i]
-                    self._cut(slot, batches)
+                    self._cut([slot], batches)
                     completed += slot.agent_steps if self.by_agent_steps else slot.episode.length
                     env_steps += 0 if truncate else slot.episode.length
                     self._end(i, slot)
@@ -196,8 +196,7 @@ class MultiAgentSampler:
             perf["processing_s"] += time.perf_counter() - t2
             perf["steps"] += len(self.slots)
         if truncate:
-            for slot in self.slots:
-                self._cut(slot, batches)
+            self._cut(self.slots, batches)
         samples = MultiAgentBatch(
             {pid: SampleBatch.concat_samples(b) for pid, b in batches.items()}, env_steps
         )
@@ -326,25 +325,50 @@ class MultiAgentSampler:
         agent.pending, agent.reward = None, 0.0
         agent.t += 1
 
-    def _cut(self, slot: _Slot, batches: dict[str, list[SampleBatch]]) -> None:
-        """Every agent's closed transitions as trajectories, postprocessed (each with the other
-        agents' trajectories of the episode) and added to ``batches``."""
-        trajectories = {}
-        for agent_id, agent in slot.agents.items():
-            if agent.rows:
-                trajectories[agent_id] = _columns(agent.rows)
-                agent.rows = []
+    def _cut(self, slots: list[_Slot], batches: dict[str, list[SampleBatch]]) -> None:
+        """Every agent's closed transitions in ``slots`` as trajectories, postprocessed (each
+        with the other agents' trajectories of its episode) and added to ``batches``; the
+        values the cut ones bootstrap with come from one critic call per policy."""
+        cut: list[tuple[_Slot, dict[Any, SampleBatch]]] = []
+        for slot in slots:
+            trajectories = {}
+            for agent_id, agent in slot.agents.items():
+                if agent.rows:
+                    trajectories[agent_id] = _columns(agent.rows)
+                    agent.rows = []
+            cut.append((slot, trajectories))
+        bootstrap = self._bootstrap(cut)
         policy_map = self.worker.policy_map
-        for agent_id, batch in trajectories.items():
-            pid = slot.agents[agent_id].policy_id
-            others = {
-                other: (policy_map[slot.agents[other].policy_id], other_batch)
-                for other, other_batch in trajectories.items()
-                if other != agent_id
-            }
-            batches[pid].append(
-                self.worker._postprocess(batch, slot.episode, agent_id, pid, others)
+        for i, (slot, trajectories) in enumerate(cut):
+            for agent_id, batch in trajectories.items():
+                pid = slot.agents[agent_id].policy_id
+                others = {
+                    other: (policy_map[slot.agents[other].policy_id], other_batch)
+                    for other, other_batch in trajectories.items()
+                    if other != agent_id
+                }
+                column = bootstrap.get((i, agent_id))
+                if column is not None:  # its own, for its postprocessing: not the others'
+                    batch[SampleBatch.VALUES_BOOTSTRAPPED] = column
+                batches[pid].append(
+                    self.worker._postprocess(batch, slot.episode, agent_id, pid, others)
+                )
+                batch.pop(SampleBatch.VALUES_BOOTSTRAPPED, None)
+
+    def _bootstrap(self, cut: list[tuple[_Slot, dict[Any, SampleBatch]]]) -> dict[tuple, Any]:
+        """The ``values_bootstrapped`` column of each trajectory that has one, by its
+        ``(index in cut, agent id)``."""
+        by_policy: dict[str, list[tuple[tuple, SampleBatch]]] = defaultdict(list)
+        for i, (slot, trajectories) in enumerate(cut):
+            for agent_id, batch in trajectories.items():
+                by_policy[slot.agents[agent_id].policy_id].append(((i, agent_id), batch))
+        columns = {}
+        for pid, group in by_policy.items():
+            found = self.worker._bootstrap([b for _, b in group], self.worker.policy_map[pid])
+            columns.update(
+                (key, c) for (key, _), c in zip(group, found, strict=True) if c is not None
             )
+        return columns
 
 
 def _columns(rows: list[dict[str, Any]]) -> SampleBatch:

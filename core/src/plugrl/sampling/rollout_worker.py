@@ -472,25 +472,31 @@ class RolloutWorker:
                 start = end + 1
             if start < total:  # complete_episodes: an episode still running
                 self._pending[i] = {k: v[start:] for k, v in data.items()}
-        self._bootstrap([segment for segment, _ in segments])
+        columns = self._bootstrap([segment for segment, _ in segments], self.policy)
+        for (segment, _), column in zip(segments, columns, strict=True):
+            if column is not None:
+                segment[SampleBatch.VALUES_BOOTSTRAPPED] = column
         return [self._postprocess(segment, episode) for segment, episode in segments]
 
-    def _bootstrap(self, trajectories: list[SampleBatch]) -> None:
-        """Give each trajectory that did not terminate the value to bootstrap with, all in one
-        call of the policy's :meth:`~plugrl.policy.Policy.bootstrap_values` (when it has them)
-        rather than one call per trajectory in its postprocessing: a ``values_bootstrapped``
-        column for the postprocessing to read, which :meth:`_postprocess` removes again."""
-        unfinished = [t for t in trajectories if not t[SampleBatch.TERMINATEDS][-1]]
+    @staticmethod
+    def _bootstrap(trajectories: list[SampleBatch], policy: Policy) -> list[np.ndarray | None]:
+        """The value each trajectory that did not terminate bootstraps with, all from one
+        call of ``policy``'s :meth:`~plugrl.policy.Policy.bootstrap_values` (when it has
+        them) rather than one per trajectory in its postprocessing: per trajectory, a
+        ``values_bootstrapped`` column for the postprocessing to read (``None`` where there is
+        none), which the sampler adds and :meth:`_postprocess` removes again."""
+        columns: list[np.ndarray | None] = [None] * len(trajectories)
+        unfinished = [i for i, t in enumerate(trajectories) if not t[SampleBatch.TERMINATEDS][-1]]
         if not unfinished:
-            return
-        next_obs = np.stack([t[SampleBatch.NEXT_OBS][-1] for t in unfinished])
-        values = self.policy.bootstrap_values(next_obs)
+            return columns
+        next_obs = np.stack([trajectories[i][SampleBatch.NEXT_OBS][-1] for i in unfinished])
+        values = policy.bootstrap_values(next_obs)
         if values is None:
-            return
-        for trajectory, value in zip(unfinished, values, strict=True):
-            column = np.zeros(trajectory.count, dtype=np.float32)
+            return columns
+        for i, value in zip(unfinished, values, strict=True):
+            column = columns[i] = np.zeros(trajectories[i].count, dtype=np.float32)
             column[-1] = value
-            trajectory[SampleBatch.VALUES_BOOTSTRAPPED] = column
+        return columns
 
     def _postprocess(
         self,
