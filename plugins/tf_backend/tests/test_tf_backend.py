@@ -31,6 +31,7 @@ from plugrl_tf import (
     get_action_dist,
     get_model,
 )
+from plugrl_tf.distributions import unit_interval
 
 B = 5
 SMALL = {"fcnet_hiddens": [8, 8]}
@@ -121,6 +122,13 @@ def test_draws_are_the_same_eager_in_a_graph_and_under_xla(space):
     for other in draws[1:]:
         np.testing.assert_allclose(other, draws[0], rtol=1e-5, atol=1e-6)
     assert len(np.unique(draws[0])) > 2  # draws, not a constant
+
+
+def test_uniform_draws_stay_inside_the_unit_interval():
+    bits = tf.constant([0, 1, 0xFFFFFF00, 0xFFFFFFFF], tf.uint32)  # the ends of the range
+    values = unit_interval(bits).numpy()
+    assert values.dtype == np.float32 and np.all((values > 0) & (values < 1))
+    assert np.all(np.isfinite(np.log(-np.log(values))))  # Gumbel noise is finite
 
 
 def test_preset_draws_are_used_once():
@@ -344,6 +352,19 @@ def test_draws_follow_the_seed_and_the_saved_random_state():
     after = draws()
     framework.set_rng_state(state)
     np.testing.assert_array_equal(draws(), after)
+    with pytest.raises(ValueError, match="the TF random state must be 3 integers"):
+        framework.set_rng_state(np.zeros(5056, np.uint8))  # e.g. torch's
+
+
+def test_nearby_seeds_draw_unrelated_streams():
+    framework = registry("frameworks").get("tf")
+    streams = []
+    for seed in (0, 1, 1000):  # a worker's seed is the config's plus 1000 per worker index
+        framework.seed(seed)
+        streams.append(tf.random.get_global_generator().uniform_full_int([4000], tf.uint32))
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        # a seed in Philox's counter, not its key, gives seed + 1 the stream of seed shifted
+        assert np.intersect1d(streams[i].numpy(), streams[j].numpy()).size == 0
 
 
 def test_compute_and_apply_gradients_equal_learn_on_batch():
@@ -436,4 +457,5 @@ registry("frameworks").get("tf").seed(3)
 assert (tf.random.get_global_generator().uniform_full_int([4], tf.uint32).numpy() == first).all()
 """
     # a process of its own: op determinism cannot be switched off again
-    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -24,10 +24,16 @@ from plugrl_tf._tf import tf
 
 
 def uniform(shape: Any) -> tf.Tensor:
-    """Uniform draws in (0, 1) (24 bits, centred: never 0 or 1) from the global generator's
-    integer draws: its own float draws differ between XLA and TF's CPU kernels."""
-    bits = tf.random.get_global_generator().uniform_full_int(shape, tf.uint32)
-    return (tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) + 0.5) * 2.0**-24
+    """Uniform draws in (0, 1) from the global generator's integer draws (its own float draws
+    differ between XLA and TF's CPU kernels): see :func:`unit_interval`."""
+    return unit_interval(tf.random.get_global_generator().uniform_full_int(shape, tf.uint32))
+
+
+def unit_interval(bits: tf.Tensor) -> tf.Tensor:
+    """uint32 ``bits`` as floats strictly inside (0, 1): their top 23 bits, centred (every
+    value exact in float32, so never 0 or 1: the logs of Gumbel and Box-Muller noise stay
+    finite)."""
+    return (tf.cast(tf.bitwise.right_shift(bits, 9), tf.float32) + 0.5) * 2.0**-23
 
 
 class TFDistribution(ActionDistribution):

@@ -18,10 +18,22 @@ def _seed(seed: int) -> None:
     from plugrl_tf._tf import tf
 
     tf.random.set_seed(seed)
-    try:  # in place: traced functions keep the generator they captured
-        tf.random.get_global_generator().reset_from_seed(seed)
-    except RuntimeError:  # op determinism is on and there is no generator yet
-        tf.random.set_global_generator(tf.random.Generator.from_seed(seed))
+    # the seed picks the Philox key: a seed in the counter (reset_from_seed) would give
+    # seed + 1 the stream of seed, shifted by a few draws
+    key, counter = _philox_key(seed), [0, 0]
+    try:
+        generator = tf.random.get_global_generator()
+    except RuntimeError:  # op determinism is on and there is no generator yet: make it
+        tf.random.set_global_generator(tf.random.Generator.from_key_counter(key, counter, "philox"))
+    else:  # in place: traced functions keep the generator they captured
+        generator.reset_from_key_counter(key, counter)
+
+
+def _philox_key(seed: int) -> int:
+    """A Philox key (int64) spread from ``seed``."""
+    import numpy as np
+
+    return int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0].astype(np.int64))
 
 
 def _get_rng_state() -> Any:
@@ -35,7 +47,14 @@ def _set_rng_state(state: Any) -> None:
 
     from plugrl_tf._tf import tf
 
-    tf.random.get_global_generator().reset(np.asarray(state, np.int64))
+    generator = tf.random.get_global_generator()
+    array = np.asarray(state)
+    if array.shape != tuple(generator.state.shape) or array.dtype.kind not in "iu":
+        raise ValueError(
+            f"the TF random state must be {generator.state.shape[0]} integers (the global "
+            f"tf.random.Generator's), got shape {array.shape} of {array.dtype}"
+        )
+    generator.reset(array.astype(np.int64))
 
 
 @hookimpl
