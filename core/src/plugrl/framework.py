@@ -14,7 +14,9 @@ class Framework:
 
     ``seed(seed)`` seeds the framework's own global random generator; ``get_rng_state()`` and
     ``set_rng_state(state)`` read and restore it as numpy arrays (None where the framework
-    cannot). Each imports the framework only when called.
+    cannot). Each imports the framework only when called. A checkpoint restores a state only
+    into the framework that saved it (by ``name``; states saved before names were, until
+    2026-12, count as torch's).
     """
 
     name: str

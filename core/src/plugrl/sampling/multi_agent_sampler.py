@@ -20,6 +20,7 @@ import numpy as np
 from plugrl.env.multi_agent_env import ALL, check_observation, check_reset, check_step
 from plugrl.errors import EnvError
 from plugrl.sample_batch import MultiAgentBatch, SampleBatch
+from plugrl.sampling.bootstrap import bootstrap_columns
 from plugrl.sampling.episode import MultiAgentEpisode
 from plugrl.sampling.metrics import RolloutMetrics
 
@@ -364,7 +365,7 @@ class MultiAgentSampler:
                 by_policy[slot.agents[agent_id].policy_id].append(((i, agent_id), batch))
         columns = {}
         for pid, group in by_policy.items():
-            found = self.worker._bootstrap([b for _, b in group], self.worker.policy_map[pid])
+            found = bootstrap_columns([b for _, b in group], self.worker.policy_map[pid])
             columns.update(
                 (key, c) for (key, _), c in zip(group, found, strict=True) if c is not None
             )

@@ -39,6 +39,7 @@ from plugrl.sample_batch import (
     SampleBatch,
     steps_of,
 )
+from plugrl.sampling.bootstrap import bootstrap_columns
 from plugrl.sampling.env_outputs import EnvOutputGuard
 from plugrl.sampling.episode import Episode
 from plugrl.sampling.metrics import RolloutMetrics
@@ -472,31 +473,11 @@ class RolloutWorker:
                 start = end + 1
             if start < total:  # complete_episodes: an episode still running
                 self._pending[i] = {k: v[start:] for k, v in data.items()}
-        columns = self._bootstrap([segment for segment, _ in segments], self.policy)
+        columns = bootstrap_columns([segment for segment, _ in segments], self.policy)
         for (segment, _), column in zip(segments, columns, strict=True):
             if column is not None:
                 segment[SampleBatch.VALUES_BOOTSTRAPPED] = column
         return [self._postprocess(segment, episode) for segment, episode in segments]
-
-    @staticmethod
-    def _bootstrap(trajectories: list[SampleBatch], policy: Policy) -> list[np.ndarray | None]:
-        """The value each trajectory that did not terminate bootstraps with, all from one
-        call of ``policy``'s :meth:`~plugrl.policy.Policy.bootstrap_values` (when it has
-        them) rather than one per trajectory in its postprocessing: per trajectory, a
-        ``values_bootstrapped`` column for the postprocessing to read (``None`` where there is
-        none), which the sampler adds and :meth:`_postprocess` removes again."""
-        columns: list[np.ndarray | None] = [None] * len(trajectories)
-        unfinished = [i for i, t in enumerate(trajectories) if not t[SampleBatch.TERMINATEDS][-1]]
-        if not unfinished:
-            return columns
-        next_obs = np.stack([trajectories[i][SampleBatch.NEXT_OBS][-1] for i in unfinished])
-        values = policy.bootstrap_values(next_obs)
-        if values is None:
-            return columns
-        for i, value in zip(unfinished, values, strict=True):
-            column = columns[i] = np.zeros(trajectories[i].count, dtype=np.float32)
-            column[-1] = value
-        return columns
 
     def _postprocess(
         self,
@@ -516,7 +497,7 @@ class RolloutWorker:
         track = self.callbacks.active("on_postprocess_trajectory")
         original = batch.copy() if track else None
         if original is not None:
-            original.pop(SampleBatch.VALUES_BOOTSTRAPPED, None)  # the sampler's, see _bootstrap
+            original.pop(SampleBatch.VALUES_BOOTSTRAPPED, None)  # the sampler's: bootstrap.py
         policy = self.policy_map[policy_id]
         batch = policy.postprocess_trajectory(batch, other_agent_batches, episode)
         batch.pop(SampleBatch.VALUES_BOOTSTRAPPED, None)
