@@ -14,8 +14,8 @@ def bootstrap_columns(trajectories: list[SampleBatch], policy: Policy) -> list[n
     next observation) from one call of ``policy``'s
     :meth:`~plugrl.policy.Policy.bootstrap_values`, rather than one ``value`` call per
     trajectory in its postprocessing; ``None`` for a trajectory that terminated, and for all
-    when the policy has no batched values. The sampler adds each column for the trajectory's
-    postprocessing only, and removes it after."""
+    when the policy has no batched values. ``RolloutWorker._postprocess`` adds each column for
+    the trajectory's postprocessing only, and removes it after."""
     columns: list[np.ndarray | None] = [None] * len(trajectories)
     unfinished = [i for i, t in enumerate(trajectories) if not t[SampleBatch.TERMINATEDS][-1]]
     if not unfinished:

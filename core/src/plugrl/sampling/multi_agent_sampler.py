@@ -349,12 +349,9 @@ class MultiAgentSampler:
                     if other != agent_id
                 }
                 column = bootstrap.get((i, agent_id))
-                if column is not None:  # its own, for its postprocessing: not the others'
-                    batch[SampleBatch.VALUES_BOOTSTRAPPED] = column
                 batches[pid].append(
-                    self.worker._postprocess(batch, slot.episode, agent_id, pid, others)
+                    self.worker._postprocess(batch, slot.episode, agent_id, pid, others, column)
                 )
-                batch.pop(SampleBatch.VALUES_BOOTSTRAPPED, None)
 
     def _bootstrap(self, cut: list[tuple[_Slot, dict[Any, SampleBatch]]]) -> dict[tuple, Any]:
         """The ``values_bootstrapped`` column of each trajectory that has one, by its

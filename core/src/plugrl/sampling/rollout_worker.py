@@ -474,10 +474,10 @@ class RolloutWorker:
             if start < total:  # complete_episodes: an episode still running
                 self._pending[i] = {k: v[start:] for k, v in data.items()}
         columns = bootstrap_columns([segment for segment, _ in segments], self.policy)
-        for (segment, _), column in zip(segments, columns, strict=True):
-            if column is not None:
-                segment[SampleBatch.VALUES_BOOTSTRAPPED] = column
-        return [self._postprocess(segment, episode) for segment, episode in segments]
+        return [
+            self._postprocess(segment, episode, bootstrap=column)
+            for (segment, episode), column in zip(segments, columns, strict=True)
+        ]
 
     def _postprocess(
         self,
@@ -486,21 +486,26 @@ class RolloutWorker:
         agent_id: Any = "agent0",
         policy_id: str = DEFAULT_POLICY_ID,
         other_agent_batches: dict | None = None,
+        bootstrap: np.ndarray | None = None,
     ) -> SampleBatch:
         """Run the policy's (and callbacks') postprocessing on one trajectory of ``agent_id``;
         ``other_agent_batches`` are ``{agent_id: (policy, batch)}`` of the other agents of the
-        episode (multi-agent)."""
+        episode (multi-agent). ``bootstrap`` (see :mod:`plugrl.sampling.bootstrap`) is the
+        trajectory's ``values_bootstrapped`` column for the policy's postprocessing alone:
+        neither callbacks nor the batch it returns, nor other agents, see it."""
         if SampleBatch.AGENT_INDEX not in batch:
             batch[SampleBatch.AGENT_INDEX] = np.zeros(batch.count, dtype=np.int64)
         batch[SampleBatch.UNROLL_ID] = np.full(batch.count, next(self._unroll_ids))
         batch[SampleBatch.DONES] = batch[SampleBatch.TERMINATEDS] | batch[SampleBatch.TRUNCATEDS]
         track = self.callbacks.active("on_postprocess_trajectory")
         original = batch.copy() if track else None
-        if original is not None:
-            original.pop(SampleBatch.VALUES_BOOTSTRAPPED, None)  # the sampler's: bootstrap.py
+        if bootstrap is not None:
+            batch[SampleBatch.VALUES_BOOTSTRAPPED] = bootstrap
         policy = self.policy_map[policy_id]
-        batch = policy.postprocess_trajectory(batch, other_agent_batches, episode)
-        batch.pop(SampleBatch.VALUES_BOOTSTRAPPED, None)
+        result = policy.postprocess_trajectory(batch, other_agent_batches, episode)
+        for trajectory in (batch, result):  # the result may be the batch, or a new one
+            trajectory.pop(SampleBatch.VALUES_BOOTSTRAPPED, None)
+        batch = result
         if track:
             originals = {k: b for k, (_, b) in (other_agent_batches or {}).items()}
             self.callbacks.call(
