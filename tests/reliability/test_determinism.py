@@ -1,5 +1,6 @@
 """Seeded runs repeat bit for bit: two trainers in one process, and a run in another process,
-for PPO, DQN and A2C on torch; a checkpoint restores the learning state exactly."""
+for PPO, DQN and A2C on torch; evaluation, in a thread beside training or after it, leaves
+training's draws alone; a checkpoint restores the learning state exactly."""
 
 from __future__ import annotations
 
@@ -36,8 +37,9 @@ FINGERPRINT = textwrap.dedent(
 )
 
 
-def _fingerprint(algorithm: str, tmp_path) -> dict:
-    trainer = get_trainer_class(algorithm)(config=CONFIGS[algorithm], logdir=str(tmp_path))
+def _fingerprint(algorithm: str, tmp_path, **overrides) -> dict:
+    config = {**CONFIGS[algorithm], **overrides}
+    trainer = get_trainer_class(algorithm)(config=config, logdir=str(tmp_path))
     try:
         rewards = [trainer.train()["episode_reward_mean"] for _ in range(2)]
         weights = trainer.get_weights()["default_policy"]
@@ -59,6 +61,24 @@ def test_same_seed_same_run_in_this_process_and_another(algorithm, tmp_path):
     )
     assert other.returncode == 0, other.stderr[-2000:]
     assert json.loads(other.stdout.strip().splitlines()[-1]) == first
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_evaluation_leaves_the_seeded_training_run_unchanged(framework, tmp_path):
+    """Each seeded worker draws its actions from generators of its own, so a local evaluation
+    worker, sampling in a thread while training samples or after it, changes nothing in
+    training (before, both drew from the process's generators in thread order)."""
+    evaluation = {"evaluation_interval": 1, "evaluation_duration": 2}
+    runs = [
+        _fingerprint("PPO", tmp_path / name, framework=framework, **overrides)
+        for name, overrides in (
+            ("none", {}),
+            ("parallel", {**evaluation, "evaluation_parallel_to_training": True}),
+            ("parallel again", {**evaluation, "evaluation_parallel_to_training": True}),
+            ("after", evaluation),
+        )
+    ]
+    assert runs[1:] == runs[:1] * 3
 
 
 @pytest.mark.parametrize("algorithm", list(CONFIGS))

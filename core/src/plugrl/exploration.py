@@ -23,7 +23,12 @@ _OLD_FORM = ("distribution_inputs", "action_dist_class", "model", "explore", "ti
 
 
 class Exploration:
-    """Base class of explorations; the default behaviour samples from the distribution."""
+    """Base class of explorations; the default behaviour samples from the distribution.
+
+    An exploration that draws with numpy takes its generator from
+    :func:`plugrl.sampling.seeding.numpy_random` (the sampling worker's own, so seeded runs
+    repeat whatever else the process runs).
+    """
 
     def __init__(
         self,

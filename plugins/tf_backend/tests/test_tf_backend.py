@@ -367,6 +367,23 @@ def test_nearby_seeds_draw_unrelated_streams():
         assert np.intersect1d(streams[i].numpy(), streams[j].numpy()).size == 0
 
 
+def test_a_forked_generator_draws_the_global_stream_on_its_own():
+    framework = registry("frameworks").get("tf")
+    framework.seed(0)
+    first, second = framework.fork_generator(), framework.fork_generator()
+    expected = tf.random.get_global_generator().uniform_full_int([8], tf.uint32).numpy()
+    framework.seed(0)
+    state = framework.get_rng_state()
+    # each fork has a state of its own (from_state given the variable would share it)
+    np.testing.assert_array_equal(first.uniform_full_int([8], tf.uint32), expected)
+    np.testing.assert_array_equal(second.uniform_full_int([8], tf.uint32), expected)
+    np.testing.assert_array_equal(framework.get_rng_state(), state)
+    saved = framework.get_rng_state(first)
+    after = first.uniform_full_int([8], tf.uint32).numpy()
+    framework.set_rng_state(saved, first)
+    np.testing.assert_array_equal(first.uniform_full_int([8], tf.uint32), after)
+
+
 def test_compute_and_apply_gradients_equal_learn_on_batch():
     learner, applier = _policy(), _policy()
     batch = _pg_batch(learner)

@@ -54,7 +54,14 @@ from plugrl.sampling.policy_map import (
     policy_specs,
 )
 from plugrl.sampling.recurrent_state import RecurrentStates
-from plugrl.sampling.seeding import random_state, seed_all, set_random_state
+from plugrl.sampling.seeding import (
+    WorkerGenerators,
+    drawing_from,
+    fork_generators,
+    random_state,
+    seed_all,
+    set_random_state,
+)
 from plugrl.worker_context import WorkerContext
 
 # RLlib-style keyword arguments -> config keys, for standalone use.
@@ -192,6 +199,10 @@ class RolloutWorker:
         )
         self._multi_agent_sampler = MultiAgentSampler(self) if self.multi_agent else None
         plugins.get_plugin_manager().hook.on_worker_created(worker=self)
+        # built: from here on it draws from generators of its own (see sample_from_envs)
+        self._generators: WorkerGenerators | None = (
+            None if self._seed is None else fork_generators(self._framework)
+        )
 
     def _policy_specs(self) -> dict[str, PolicySpec]:
         """The policies to build: the multi-agent config's (spaces inferred later), or the
@@ -331,8 +342,14 @@ class RolloutWorker:
         (complete_episodes).
 
         Steps are recorded as one array per column per step for all envs together; they are
-        cut into per-env trajectories and postprocessed at the end of the call.
+        cut into per-env trajectories and postprocessed at the end of the call. A seeded
+        worker's actions and explorations draw from its own generators
+        (:mod:`plugrl.sampling.seeding`).
         """
+        with drawing_from(self._generators):
+            return self._sample_envs()
+
+    def _sample_envs(self) -> SampleBatch:
         if not self.envs:
             raise ConfigError(
                 f"Rollout worker {self.worker_index} has no env (env: None), so it cannot "
@@ -672,7 +689,7 @@ class RolloutWorker:
         return {
             "policies": {pid: p.get_state() for pid, p in self.policy_map.items()},
             "filters": {pid: f.get_state() for pid, f in self.filters.items()},
-            "rng": random_state(self._framework),
+            "rng": random_state(self._framework, self._generators),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -684,7 +701,7 @@ class RolloutWorker:
         for pid, fstate in state.get("filters", {}).items():
             self.filters[pid].set_state(fstate)
         if "rng" in state:
-            set_random_state(state["rng"], self._framework)
+            set_random_state(state["rng"], self._framework, self._generators)
         self._obs = None  # episodes in progress are dropped
         if self._multi_agent_sampler is not None:
             self._multi_agent_sampler.slots = []

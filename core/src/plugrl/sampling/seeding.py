@@ -1,9 +1,16 @@
-"""The process-wide random generators a rollout worker seeds: Python's ``random``, numpy's
-global one and the framework's, and their state for checkpoints."""
+"""A rollout worker's random generators: it seeds the process-wide ones (Python's ``random``,
+numpy's global one, the framework's) before it builds anything, then forks its own from them
+once it is built. Its actions and explorations draw from its own while it samples, so workers
+sharing a process (a local evaluation worker running beside training) draw independent,
+repeatable streams. Also the generators' state for checkpoints."""
 
 from __future__ import annotations
 
 import random
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,32 +30,105 @@ def seed_all(seed: int, framework: str | None) -> None:
         _framework(framework).seed(seed)
 
 
-def random_state(framework: str | None) -> dict[str, Any]:
+@dataclass
+class WorkerGenerators:
+    """A worker's own generators: ``numpy`` (explorations draw from it) and ``framework``
+    (the framework's generator its distributions draw from; None where the framework has no
+    generators of its own, then they draw from its global one)."""
+
+    numpy: np.random.RandomState
+    framework: Any
+
+
+def fork_generators(framework: str | None) -> WorkerGenerators:
+    """Generators in the state the process-wide ones are in now, so a worker drawing from
+    them draws what it would have drawn from those."""
+    numpy = np.random.RandomState()
+    numpy.set_state(np.random.get_state())
+    backend = _framework(framework)
+    return WorkerGenerators(numpy, backend.fork_generator() if backend else None)
+
+
+_active = threading.local()
+
+
+@contextmanager
+def drawing_from(generators: WorkerGenerators | None) -> Iterator[None]:
+    """Draws on this thread come from ``generators`` (None: the process-wide ones)."""
+    previous = getattr(_active, "generators", None)
+    _active.generators = generators
+    try:
+        yield
+    finally:
+        _active.generators = previous
+
+
+def numpy_random() -> Any:
+    """What numpy draws come from on this thread: the sampling worker's generator, else
+    numpy's global functions (the same methods: ``normal``, ``random_sample``...)."""
+    generators = getattr(_active, "generators", None)
+    return np.random if generators is None else generators.numpy
+
+
+def framework_generator() -> Any:
+    """The framework generator of the worker sampling on this thread (None: the global one)."""
+    generators = getattr(_active, "generators", None)
+    return None if generators is None else generators.framework
+
+
+def random_state(framework: str | None, generators: WorkerGenerators | None = None) -> dict:
     """The generators' state, as plain values and numpy arrays (the framework's with its
-    name)."""
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    name): the process-wide ones', and under ``"worker"`` the worker's own."""
     version, internal, gauss_next = random.getstate()
     backend = _framework(framework)
-    return {
+    state = {
         "python": {"version": version, "internal": list(internal), "gauss_next": gauss_next},
-        "numpy": {"keys": keys, "pos": pos, "has_gauss": has_gauss, "gauss": gauss},
+        "numpy": _numpy_state(np.random.get_state()),
         "framework": backend.get_rng_state() if backend else None,
         "framework_name": backend.name if backend else None,
     }
+    if generators is not None:
+        own = generators.framework
+        state["worker"] = {
+            "numpy": _numpy_state(generators.numpy.get_state()),
+            "framework": backend.get_rng_state(own) if backend and own is not None else None,
+        }
+    return state
 
 
-def set_random_state(state: dict[str, Any], framework: str | None) -> None:
-    """Restore what :func:`random_state` returned (the framework's generator only when the
-    state is that framework's)."""
-    python, numpy = state["python"], state["numpy"]
+def set_random_state(
+    state: dict[str, Any], framework: str | None, generators: WorkerGenerators | None = None
+) -> None:
+    """Restore what :func:`random_state` returned (a framework's generators only from a state
+    of that framework). A state without the worker's own (saved before workers had them, until
+    2026-12) sets them to the restored process-wide ones, which workers drew from then."""
+    python = state["python"]
     random.setstate((python["version"], tuple(python["internal"]), python["gauss_next"]))
-    np.random.set_state(
-        ("MT19937", np.asarray(numpy["keys"], np.uint32), numpy["pos"], numpy["has_gauss"],
-         numpy["gauss"])
-    )  # fmt: skip
+    np.random.set_state(_mt19937(state["numpy"]))
     backend = _framework(framework)
-    # a framework's own state only (a checkpoint may come from another framework); states
-    # saved before the name was (until 2026-12) were torch's: TF's was None
-    saved_by = state.get("framework_name", "torch")
-    if state.get("framework") is not None and backend and backend.name == saved_by:
+    # states saved before the name was (until 2026-12) were torch's: TF's was None
+    own_framework = backend is not None and backend.name == state.get("framework_name", "torch")
+    if state.get("framework") is not None and own_framework:
         backend.set_rng_state(state["framework"])
+    if generators is None:
+        return
+    # in place: traced passes keep the generator they captured
+    worker = state.get("worker") or {
+        "numpy": _numpy_state(np.random.get_state()),
+        "framework": backend.get_rng_state() if own_framework else None,
+    }
+    generators.numpy.set_state(_mt19937(worker["numpy"]))
+    if worker["framework"] is not None and own_framework and generators.framework is not None:
+        backend.set_rng_state(worker["framework"], generators.framework)
+
+
+def _numpy_state(state: tuple) -> dict[str, Any]:
+    _, keys, pos, has_gauss, gauss = state
+    return {"keys": keys, "pos": pos, "has_gauss": has_gauss, "gauss": gauss}
+
+
+def _mt19937(numpy: dict[str, Any]) -> tuple:
+    return (
+        "MT19937", np.asarray(numpy["keys"], np.uint32), numpy["pos"], numpy["has_gauss"],
+        numpy["gauss"],
+    )  # fmt: skip

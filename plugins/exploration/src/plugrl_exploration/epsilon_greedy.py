@@ -10,6 +10,7 @@ import numpy as np
 
 from plugrl import Exploration
 from plugrl.exploration import batch_size, random_actions, zero_logp
+from plugrl.sampling.seeding import numpy_random
 from plugrl.schedules import PiecewiseSchedule
 
 
@@ -50,7 +51,7 @@ class EpsilonGreedy(Exploration):
             return greedy, zero_logp(n)
         if timestep is not None:
             self.last_timestep = timestep
-        explore_rows = np.random.random_sample(n) < self.epsilon
+        explore_rows = numpy_random().random_sample(n) < self.epsilon
         actions = greedy
         if explore_rows.any():
             random = random_actions(self.action_space, n)

@@ -11,6 +11,7 @@ import numpy as np
 from plugrl import Exploration
 from plugrl.errors import ConfigError
 from plugrl.exploration import batch_size, random_actions, zero_logp
+from plugrl.sampling.seeding import numpy_random
 from plugrl.schedules import PiecewiseSchedule
 
 
@@ -65,7 +66,7 @@ class GaussianNoise(Exploration):
 
     def noise(self, shape: tuple[int, ...]) -> np.ndarray:
         """The noise added to a batch of actions of ``shape``."""
-        return self.scale * np.random.normal(0.0, self.stddev, shape)
+        return self.scale * numpy_random().normal(0.0, self.stddev, shape)
 
     def get_info(self) -> dict[str, Any]:
         return {"cur_scale": self.scale}
@@ -102,9 +103,8 @@ class OrnsteinUhlenbeckNoise(GaussianNoise):
         self.range = np.where(np.isfinite(span), span, 1.0)
 
     def noise(self, shape: tuple[int, ...]) -> np.ndarray:
-        self.ou_state += -self.ou_theta * self.ou_state + self.ou_sigma * np.random.standard_normal(
-            self.ou_state.shape
-        )
+        step = numpy_random().standard_normal(self.ou_state.shape)
+        self.ou_state += -self.ou_theta * self.ou_state + self.ou_sigma * step
         return np.broadcast_to(self.scale * self.ou_base_scale * self.ou_state * self.range, shape)
 
     def get_state(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import numpy as np
 
 from plugrl import Exploration, SampleBatch
 from plugrl.exploration import batch_size, random_actions, zero_logp
+from plugrl.sampling.seeding import numpy_random
 
 # Target distance for discrete actions: the KL of a policy that takes a random action with
 # this probability from the greedy one.
@@ -56,7 +57,7 @@ class ParameterNoise(Exploration):
     def on_episode_start(self, policy: Any, **kwargs: Any) -> None:
         self._policy = policy
         self._noise = {
-            name: np.random.normal(0.0, self.stddev, np.shape(w)).astype(np.asarray(w).dtype)
+            name: numpy_random().normal(0.0, self.stddev, np.shape(w)).astype(np.asarray(w).dtype)
             for name, w in policy.get_weights().items()
             if np.issubdtype(np.asarray(w).dtype, np.floating)
         }

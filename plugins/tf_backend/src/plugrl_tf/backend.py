@@ -20,6 +20,7 @@ import numpy as np
 from plugrl.errors import CheckpointError
 from plugrl.policy.backend import Backend, Gradients
 from plugrl.sample_batch import SampleBatch
+from plugrl.sampling.seeding import framework_generator
 from plugrl_tf import export
 from plugrl_tf._tf import tf
 from plugrl_tf.distributions import TFDistribution, get_action_dist
@@ -278,8 +279,9 @@ class TFBackend(Backend):
         return run
 
     def compile_forward(self, policy: Any, forward: Callable) -> Callable:
-        """Traced: one concrete function per ``explore`` value and set of model inputs,
-        whatever the batch size, which also draws the action."""
+        """Traced: one concrete function per ``explore`` value, set of model inputs and
+        sampling worker's generator (a trace captures the generator it draws from), whatever
+        the batch size, which also draws the action."""
         if not self.tracing:
             return super().compile_forward(policy, forward)
         traced: dict[tuple, tuple[Any, type]] = {}  # concrete function and distribution class
@@ -301,7 +303,8 @@ class TFBackend(Backend):
 
         def run(obs: Any, state: list, explore: bool, timestep: int) -> tuple:
             inputs = (obs, state, tf.constant(timestep, tf.int64))
-            key = (explore, tuple(sorted(obs)) if isinstance(obs, dict) else ())
+            names = tuple(sorted(obs)) if isinstance(obs, dict) else ()
+            key = (explore, names, framework_generator())
             if key not in traced:
                 traced[key] = trace(inputs, explore)
             fn, dist_class = traced[key]

@@ -4,10 +4,12 @@ The same classes, inputs and semantics as the torch backend's (``plugrl_torch.di
 each is built as ``dist_class(inputs, model)`` from model outputs ``[B, num_outputs]``;
 ``for_space(space)`` binds a space's shape; ``logp``, ``entropy`` and ``kl`` return ``[B]``.
 
-Draws come from TF's global ``tf.random.Generator``, which the plugin seeds (in place) with the
-worker's seed and saves in checkpoints: its state is a variable, so a traced acting pass draws
-the stream of the latest seed, and ``tf`` and ``tf2`` draw the same actions. They are made from
-its integer draws (:func:`uniform`), which eager TF, graphs and XLA compute alike.
+Draws come from the ``tf.random.Generator`` of the seeded worker sampling on this thread (forked
+from TF's global one once the worker is built), else from the global one, which the plugin seeds
+(in place) with the worker's seed. Both are saved in checkpoints; a generator's state is a
+variable, so a traced acting pass draws the stream of the latest seed or restore, and ``tf`` and
+``tf2`` draw the same actions. They are made from its integer draws (:func:`uniform`), which
+eager TF, graphs and XLA compute alike.
 """
 
 from __future__ import annotations
@@ -20,13 +22,20 @@ import gymnasium as gym
 import numpy as np
 
 from plugrl.models import ActionDistribution, bind_class, select_action_dist
+from plugrl.sampling.seeding import framework_generator
 from plugrl_tf._tf import tf
 
 
+def generator() -> tf.random.Generator:
+    """The generator draws come from: the sampling worker's, else TF's global one."""
+    own = framework_generator()
+    return tf.random.get_global_generator() if own is None else own
+
+
 def uniform(shape: Any) -> tf.Tensor:
-    """Uniform draws in (0, 1) from the global generator's integer draws (its own float draws
+    """Uniform draws in (0, 1) from :func:`generator`'s integer draws (its own float draws
     differ between XLA and TF's CPU kernels): see :func:`unit_interval`."""
-    return unit_interval(tf.random.get_global_generator().uniform_full_int(shape, tf.uint32))
+    return unit_interval(generator().uniform_full_int(shape, tf.uint32))
 
 
 def unit_interval(bits: tf.Tensor) -> tf.Tensor:

@@ -2,8 +2,9 @@
 ``tf`` traces acting and learning, ``tf2`` runs them eagerly).
 
 TensorFlow is imported only when a seed is set or read or a policy is built, so listing
-plugins stays fast. The seed and the random state are TF's global ``tf.random.Generator``'s,
-which the TF distributions draw from (and ``tf.random.set_seed``'s, for initialisers).
+plugins stays fast. The seed and the random state are TF's global ``tf.random.Generator``'s
+(and ``tf.random.set_seed``'s, for initialisers); a seeded worker forks a generator of its own
+from the global one, which the TF distributions draw from while it samples.
 """
 
 from __future__ import annotations
@@ -36,29 +37,46 @@ def _philox_key(seed: int) -> int:
     return int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0].astype(np.int64))
 
 
-def _get_rng_state() -> Any:
+def _get_rng_state(generator: Any = None) -> Any:
     from plugrl_tf._tf import tf
 
-    return tf.random.get_global_generator().state.numpy()
+    if generator is None:
+        generator = tf.random.get_global_generator()
+    return generator.state.numpy()
 
 
-def _set_rng_state(state: Any) -> None:
+def _set_rng_state(state: Any, generator: Any = None) -> None:
     import numpy as np
 
     from plugrl_tf._tf import tf
 
-    generator = tf.random.get_global_generator()
+    if generator is None:
+        generator = tf.random.get_global_generator()
     array = np.asarray(state)
     if array.shape != tuple(generator.state.shape) or array.dtype.kind not in "iu":
         raise ValueError(
-            f"the TF random state must be {generator.state.shape[0]} integers (the global "
+            f"the TF random state must be {generator.state.shape[0]} integers (a "
             f"tf.random.Generator's), got shape {array.shape} of {array.dtype}"
         )
     generator.reset(array.astype(np.int64))
 
 
+def _fork_generator() -> Any:
+    from plugrl_tf._tf import tf
+
+    source = tf.random.get_global_generator()
+    # from its value: given the variable itself, from_state would share it
+    return tf.random.Generator.from_state(source.state.numpy(), source.algorithm)
+
+
 @hookimpl
 def register_frameworks(register: Any) -> None:
-    tf = Framework("tf", _seed, get_rng_state=_get_rng_state, set_rng_state=_set_rng_state)
+    tf = Framework(
+        "tf",
+        _seed,
+        get_rng_state=_get_rng_state,
+        set_rng_state=_set_rng_state,
+        fork_generator=_fork_generator,
+    )
     for alias in ("tf", "tf2"):  # one backend under both names
         register(alias, tf)

@@ -17,6 +17,7 @@ import torch
 from torch.distributions import Independent, Normal, kl_divergence
 
 from plugrl.models import ActionDistribution, bind_class, select_action_dist
+from plugrl.sampling.seeding import framework_generator
 
 
 class TorchDistribution(ActionDistribution):
@@ -67,7 +68,8 @@ class TorchCategorical(TorchDistribution):
         self.log_probs = torch.log_softmax(inputs, dim=-1)
 
     def sample(self) -> torch.Tensor:
-        noise = torch.empty_like(self.log_probs).exponential_().log()
+        noise = torch.empty_like(self.log_probs)
+        noise = noise.exponential_(generator=_generator(noise)).log()
         self._last_sample = (self.log_probs - noise).argmax(dim=-1)
         return self._last_sample
 
@@ -174,7 +176,10 @@ class TorchDiagGaussian(TorchDistribution):
         return bind_class(cls, (("action_shape", tuple(space.shape)),))
 
     def sample(self) -> torch.Tensor:
-        self._last_sample = self._unflatten(self.dist.sample())
+        normal = self.dist.base_dist
+        with torch.no_grad():  # as Normal.sample, from the sampling worker's generator
+            draw = torch.normal(normal.loc, normal.scale, generator=_generator(normal.loc))
+        self._last_sample = self._unflatten(draw)
         return self._last_sample
 
     def deterministic_sample(self) -> torch.Tensor:
@@ -193,6 +198,13 @@ class TorchDiagGaussian(TorchDistribution):
     @staticmethod
     def required_model_output_shape(action_space: gym.Space, model_config: dict) -> int:
         return 2 * int(np.prod(action_space.shape))
+
+
+def _generator(like: torch.Tensor) -> torch.Generator | None:
+    """The sampling worker's generator where it is on ``like``'s device, else None (torch's
+    global generator of that device)."""
+    generator = framework_generator()
+    return generator if generator is not None and generator.device == like.device else None
 
 
 def get_action_dist(
