@@ -247,9 +247,11 @@ class TFBackend(Backend):
         return traced
 
     def compile_learning(self, step: Callable[[Mapping[str, Any]], Any]) -> Callable:
-        """Traced: the first step runs eagerly and records the columns the loss reads; later
-        steps convert only those and run one concrete function for any batch size (another
-        only for new dtypes or row shapes), whose results come back as tensors."""
+        """Traced: the columns the loss reads are found by tracing it once on every numeric
+        column (which runs nothing); each step converts only those and runs one concrete
+        function for any batch size (another only for new dtypes or row shapes), whose
+        results come back as tensors. So the first step is traced like the rest, and a
+        trainer continues from a checkpoint alike whether it trained before the restore."""
         if not self.tracing:
             return super().compile_learning(step)
         keys: list[str] | None = None
@@ -257,14 +259,22 @@ class TFBackend(Backend):
         self.traced[step.__name__] = traced
         concrete: dict[tuple, Any] = {}  # by the columns' dtypes and row shapes
 
+        def columns_read(samples: SampleBatch) -> list[str]:
+            read: set[str] = set()
+
+            def probe(batch: dict) -> Any:
+                recorder = _AccessRecorder(batch)
+                out = step(recorder)
+                read.update(k for k in recorder.read if k in batch)  # numeric columns only
+                return tf.nest.map_structure(_as_tensor, out)
+
+            tf.function(probe).get_concrete_function(_batch_specs(self.train_batch(samples)))
+            return sorted(read)
+
         def run(samples: SampleBatch) -> Any:
             nonlocal keys
             if keys is None:
-                recorder = _AccessRecorder(self.train_batch(samples))
-                out = step(recorder)
-                # only the columns the tensor batch holds (object columns are left out)
-                keys = sorted(k for k in recorder.read if dict.__contains__(recorder, k))
-                return out
+                keys = columns_read(samples)
             arrays = [_array(samples[key]) for key in keys]
             signature = tuple((a.dtype, a.shape[1:]) for a in arrays)
             fn = concrete.get(signature)
