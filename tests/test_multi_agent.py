@@ -92,6 +92,18 @@ def ppo_worker(env, multiagent=None, **config):
     return RolloutWorker(lambda ctx: env(ctx), policy, config)
 
 
+def test_seeded_random_actions_repeat():
+    def actions():
+        worker = ppo_worker(
+            TwoCartPoles, TWO_POLICIES, exploration_config={"type": "Random"}, seed=3
+        )
+        batch = worker.sample()
+        return [batch.policy_batches[pid]["actions"] for pid in ("p0", "p1")]
+
+    for first, again in zip(actions(), actions(), strict=True):
+        np.testing.assert_array_equal(first, again)
+
+
 def test_multi_agent_batch_counts_concat_and_json():
     a = SampleBatch({"obs": np.zeros((3, 2), np.float32), "actions": [0, 1, 0]})
     b = SampleBatch({"obs": np.ones((2, 2), np.float32), "actions": [1, 1]})

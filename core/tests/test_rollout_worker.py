@@ -6,7 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from plugrl import DefaultCallbacks, RolloutWorker, SampleBatch
+from plugrl import DefaultCallbacks, RolloutWorker, SampleBatch, hookimpl, plugins
 from plugrl.env.creator import make_env_creator
 from plugrl.postprocessing import compute_advantages
 from plugrl_ppo import PPOTorchPolicy
@@ -199,15 +199,30 @@ def test_access_helpers():
 
 
 def test_same_seed_gives_identical_samples():
-    # Workers in one process share torch's global generator, so build and sample in turn
-    # (as two processes would).
-    def run(seed: int) -> SampleBatch:
-        return _worker(seed=seed).sample()
+    # each seeded worker draws from generators of its own: two built together and sampled in
+    # turns draw alike, episode ids included
+    a, b = _worker(seed=7), _worker(seed=7)
+    for sa, sb in ((a.sample(), b.sample()), (a.sample(), b.sample())):
+        for col in ("obs", "actions", "rewards", "terminateds", "action_logp", "eps_id"):
+            np.testing.assert_array_equal(sa[col], sb[col])
+    assert not np.array_equal(_worker(seed=8).sample()["obs"], _worker(seed=7).sample()["obs"])
+    # an evaluation worker (its index starts at 0 again) draws other streams than training's
+    evaluation = _worker(seed=7, in_evaluation=True).sample()
+    assert not np.array_equal(evaluation["obs"], _worker(seed=7).sample()["obs"])
 
-    sa, sb = run(7), run(7)
-    for col in ("obs", "actions", "rewards", "terminateds", "action_logp"):
-        np.testing.assert_array_equal(sa[col], sb[col])
-    assert not np.array_equal(run(8)["obs"], sa["obs"])
+
+class _SamplesWhenCreated:
+    @hookimpl
+    def on_worker_created(self, worker: RolloutWorker) -> None:
+        worker.sample()  # e.g. a warm-up
+
+
+def test_a_plugin_may_sample_as_the_worker_is_created():
+    plugins.register_plugin(_SamplesWhenCreated(), "samples-when-created")
+    try:
+        _worker(seed=7).sample()
+    finally:
+        plugins.unregister_plugin("samples-when-created")
 
 
 def test_learn_on_batch_returns_stats_per_policy():

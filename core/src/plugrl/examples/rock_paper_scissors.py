@@ -13,6 +13,7 @@ import numpy as np
 
 from plugrl.env.multi_agent_env import ALL, MultiAgentEnv
 from plugrl.policy import Policy
+from plugrl.sampling.seeding import numpy_random
 
 ROCK, PAPER, SCISSORS, NONE = 0, 1, 2, 3
 PLAYERS = ("player_0", "player_1")
@@ -74,7 +75,7 @@ class AlwaysSameHeuristic(_Heuristic):
         data = episode.user_data if episode is not None else {}
         key = f"always_same/{id(self)}"
         if key not in data:
-            data[key] = int(np.random.randint(3))
+            data[key] = int(numpy_random().randint(3))
         return data[key]
 
 
@@ -84,5 +85,5 @@ class CyclingHeuristic(_Heuristic):
     def move(self, episode: Any) -> int:
         data = episode.user_data if episode is not None else {}
         key = f"cycling/{id(self)}"
-        data[key] = (data[key] + 1) % 3 if key in data else int(np.random.randint(3))
+        data[key] = (data[key] + 1) % 3 if key in data else int(numpy_random().randint(3))
         return data[key]

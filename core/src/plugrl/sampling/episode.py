@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-import random
 from collections import defaultdict
 from typing import Any
 
 import numpy as np
 
 from plugrl.sampling.policy_map import checked_policy_id
+from plugrl.sampling.seeding import python_random
 
 _AGENT = "agent0"
 
@@ -22,10 +21,9 @@ class Episode:
     ``<name>_mean/_min/_max`` per iteration) and lists in ``hist_data``.
     """
 
-    _ids = itertools.count()
-
     def __init__(self, env_index: int, policies: dict):
-        self.episode_id = random.getrandbits(62) ^ next(self._ids)
+        # from the sampling worker's generator: a seeded worker's ids repeat
+        self.episode_id = python_random().getrandbits(62)
         self.env_id = env_index
         self.policy_map = policies
         self.length = 0

@@ -82,6 +82,9 @@ class MultiAgentSampler:
 
     def _start(self) -> None:
         seed = self.worker._seed
+        if seed is not None:  # random actions (explorations' warm-up, Random) draw from these
+            for k, policy in enumerate(self.worker.policy_map.values()):
+                policy.action_space.seed(seed + k)
         self.slots = [
             self._reset(i, None if seed is None else seed + i) for i in range(len(self.worker.envs))
         ]

@@ -61,6 +61,7 @@ from plugrl.sampling.seeding import (
     random_state,
     seed_all,
     set_random_state,
+    worker_seed,
 )
 from plugrl.worker_context import WorkerContext
 
@@ -126,7 +127,7 @@ class RolloutWorker:
         self.context = WorkerContext(worker_index, num_workers, bool(config["in_evaluation"]))
         self.global_vars: dict[str, Any] = {"timestep": 0}
         self.callbacks = Callbacks(config["callbacks"])
-        self._seed = None if config["seed"] is None else config["seed"] + 1000 * worker_index
+        self._seed = worker_seed(config["seed"], worker_index, self.context.in_evaluation)
         # A policy class of a backend (TorchPolicy, TFPolicy) names its framework, which wins
         # over config["framework"] (a custom trainer's policy may be either).
         self._framework = getattr(policy, "framework", None) or config.get("framework")
@@ -198,11 +199,11 @@ class RolloutWorker:
             else OfflineInput(self.input_reader, self.policy, config)
         )
         self._multi_agent_sampler = MultiAgentSampler(self) if self.multi_agent else None
-        plugins.get_plugin_manager().hook.on_worker_created(worker=self)
         # built: from here on it draws from generators of its own (see sample_from_envs)
         self._generators: WorkerGenerators | None = (
             None if self._seed is None else fork_generators(self._framework)
         )
+        plugins.get_plugin_manager().hook.on_worker_created(worker=self)
 
     def _policy_specs(self) -> dict[str, PolicySpec]:
         """The policies to build: the multi-agent config's (spaces inferred later), or the

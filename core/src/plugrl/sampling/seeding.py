@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,15 @@ from plugrl.registry import registry
 
 def _framework(name: str | None) -> Any:
     return registry("frameworks").get(name) if name in registry("frameworks") else None
+
+
+def worker_seed(seed: int | None, worker_index: int, in_evaluation: bool) -> int | None:
+    """A worker's seed: the config's plus 1000 per worker index, plus 500 on evaluation
+    workers (their indices start at 0 again), so no two workers of a trainer draw the same
+    streams; a worker resets its env ``i`` with its seed plus ``i``."""
+    if seed is None:
+        return None
+    return seed + 1000 * worker_index + (500 if in_evaluation else 0)
 
 
 def seed_all(seed: int, framework: str | None) -> None:
@@ -32,10 +42,11 @@ def seed_all(seed: int, framework: str | None) -> None:
 
 @dataclass
 class WorkerGenerators:
-    """A worker's own generators: ``numpy`` (explorations draw from it) and ``framework``
-    (the framework's generator its distributions draw from; None where the framework has no
-    generators of its own, then they draw from its global one)."""
+    """A worker's own generators: ``python`` (episode ids), ``numpy`` (explorations) and
+    ``framework`` (the framework's generator its distributions draw from; None where the
+    framework has no generators of its own, then they draw from its global one)."""
 
+    python: random.Random
     numpy: np.random.RandomState
     framework: Any
 
@@ -43,10 +54,12 @@ class WorkerGenerators:
 def fork_generators(framework: str | None) -> WorkerGenerators:
     """Generators in the state the process-wide ones are in now, so a worker drawing from
     them draws what it would have drawn from those."""
+    python = random.Random()
+    python.setstate(random.getstate())
     numpy = np.random.RandomState()
     numpy.set_state(np.random.get_state())
     backend = _framework(framework)
-    return WorkerGenerators(numpy, backend.fork_generator() if backend else None)
+    return WorkerGenerators(python, numpy, backend.fork_generator() if backend else None)
 
 
 _active = threading.local()
@@ -63,9 +76,16 @@ def drawing_from(generators: WorkerGenerators | None) -> Iterator[None]:
         _active.generators = previous
 
 
-def numpy_random() -> Any:
+def python_random() -> random.Random | ModuleType:
+    """What Python's draws come from on this thread: the sampling worker's generator, else
+    the ``random`` module (the same methods: ``getrandbits``, ``random``...)."""
+    generators = getattr(_active, "generators", None)
+    return random if generators is None else generators.python
+
+
+def numpy_random() -> np.random.RandomState | ModuleType:
     """What numpy draws come from on this thread: the sampling worker's generator, else
-    numpy's global functions (the same methods: ``normal``, ``random_sample``...)."""
+    ``np.random``'s global functions (the same methods: ``normal``, ``random_sample``...)."""
     generators = getattr(_active, "generators", None)
     return np.random if generators is None else generators.numpy
 
@@ -76,13 +96,14 @@ def framework_generator() -> Any:
     return None if generators is None else generators.framework
 
 
-def random_state(framework: str | None, generators: WorkerGenerators | None = None) -> dict:
+def random_state(
+    framework: str | None, generators: WorkerGenerators | None = None
+) -> dict[str, Any]:
     """The generators' state, as plain values and numpy arrays (the framework's with its
     name): the process-wide ones', and under ``"worker"`` the worker's own."""
-    version, internal, gauss_next = random.getstate()
     backend = _framework(framework)
     state = {
-        "python": {"version": version, "internal": list(internal), "gauss_next": gauss_next},
+        "python": _python_state(random.getstate()),
         "numpy": _numpy_state(np.random.get_state()),
         "framework": backend.get_rng_state() if backend else None,
         "framework_name": backend.name if backend else None,
@@ -90,6 +111,7 @@ def random_state(framework: str | None, generators: WorkerGenerators | None = No
     if generators is not None:
         own = generators.framework
         state["worker"] = {
+            "python": _python_state(generators.python.getstate()),
             "numpy": _numpy_state(generators.numpy.get_state()),
             "framework": backend.get_rng_state(own) if backend and own is not None else None,
         }
@@ -102,8 +124,7 @@ def set_random_state(
     """Restore what :func:`random_state` returned (a framework's generators only from a state
     of that framework). A state without the worker's own (saved before workers had them, until
     2026-12) sets them to the restored process-wide ones, which workers drew from then."""
-    python = state["python"]
-    random.setstate((python["version"], tuple(python["internal"]), python["gauss_next"]))
+    random.setstate(_python_tuple(state["python"]))
     np.random.set_state(_mt19937(state["numpy"]))
     backend = _framework(framework)
     # states saved before the name was (until 2026-12) were torch's: TF's was None
@@ -114,12 +135,23 @@ def set_random_state(
         return
     # in place: traced passes keep the generator they captured
     worker = state.get("worker") or {
-        "numpy": _numpy_state(np.random.get_state()),
+        "python": state["python"],
+        "numpy": state["numpy"],
         "framework": backend.get_rng_state() if own_framework else None,
     }
+    generators.python.setstate(_python_tuple(worker["python"]))
     generators.numpy.set_state(_mt19937(worker["numpy"]))
     if worker["framework"] is not None and own_framework and generators.framework is not None:
         backend.set_rng_state(worker["framework"], generators.framework)
+
+
+def _python_state(state: tuple) -> dict[str, Any]:
+    version, internal, gauss_next = state
+    return {"version": version, "internal": list(internal), "gauss_next": gauss_next}
+
+
+def _python_tuple(python: dict[str, Any]) -> tuple:
+    return python["version"], tuple(python["internal"]), python["gauss_next"]
 
 
 def _numpy_state(state: tuple) -> dict[str, Any]:

@@ -139,8 +139,9 @@ class DurationPlan:
 
 def collect_units(worker: Any, unit: str, count: int) -> tuple[int, list[RolloutMetrics], int]:
     """One request, run on an evaluation worker: sample until ``count`` episodes have completed
-    (``"episodes"``; the first ``count`` are returned) or at least ``count`` env steps were
-    taken (``"timesteps"``). Returns ``(worker_index, completed episodes, env steps sampled)``.
+    (``"episodes"``; the first ``count`` are returned, and the env steps counted are theirs)
+    or at least ``count`` env steps were taken (``"timesteps"``). Returns ``(worker_index,
+    completed episodes, env steps)``.
 
     Episodes the worker completed before the request (outside evaluation rounds) are dropped.
     """
@@ -151,8 +152,15 @@ def collect_units(worker: Any, unit: str, count: int) -> tuple[int, list[Rollout
         steps += worker.sample().count
         episodes.extend(split_estimates(worker.get_metrics())[0])
     if unit == "episodes":
-        episodes = episodes[:count]
+        episodes, steps = _first_episodes(episodes, steps, count)
     return worker.worker_index, episodes, steps
+
+
+def _first_episodes(
+    episodes: list[RolloutMetrics], steps: int, count: int
+) -> tuple[list[RolloutMetrics], int]:
+    """The first ``count`` of ``episodes``, and ``steps`` less the lengths of those left out."""
+    return episodes[:count], steps - sum(e.episode_length for e in episodes[count:])
 
 
 class _Tally:
@@ -173,7 +181,7 @@ class _Tally:
     def add(self, worker_index: int, episodes: list[RolloutMetrics], steps: int) -> None:
         if self.unit == "episodes":
             if self.target is not None:  # a late request may bring more than the round needs
-                episodes = episodes[: max(0, self.target - self.done)]
+                episodes, steps = _first_episodes(episodes, steps, max(0, self.target - self.done))
             units = len(episodes)
         else:
             units = steps

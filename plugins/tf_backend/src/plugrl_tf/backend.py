@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from plugrl.errors import CheckpointError
+from plugrl.errors import CheckpointError, PlugrlError
 from plugrl.policy.backend import Backend, Gradients
 from plugrl.sample_batch import SampleBatch
 from plugrl.sampling.seeding import framework_generator
@@ -268,7 +268,7 @@ class TFBackend(Backend):
                 read.update(k for k in recorder.read if k in batch)  # numeric columns only
                 return tf.nest.map_structure(_as_tensor, out)
 
-            tf.function(probe).get_concrete_function(_batch_specs(self.train_batch(samples)))
+            _concrete(tf.function(probe), _batch_specs(self.train_batch(samples)))
             return sorted(read)
 
         def run(samples: SampleBatch) -> Any:
@@ -283,20 +283,20 @@ class TFBackend(Backend):
                     k: tf.TensorSpec([None, *a.shape[1:]], a.dtype)
                     for k, a in zip(keys, arrays, strict=True)
                 }
-                fn = concrete[signature] = traced.get_concrete_function(specs)
+                fn = concrete[signature] = _concrete(traced, specs)
             return _call(fn, [tf.constant(a) for a in arrays])
 
         return run
 
     def compile_forward(self, policy: Any, forward: Callable) -> Callable:
-        """Traced: one concrete function per ``explore`` value, set of model inputs and
-        sampling worker's generator (a trace captures the generator it draws from), whatever
-        the batch size, which also draws the action."""
+        """Traced: one concrete function per ``explore`` value, set of model inputs and,
+        when exploring, sampling worker's generator (a trace captures the generator it draws
+        from), whatever the batch size, which also draws the action."""
         if not self.tracing:
             return super().compile_forward(policy, forward)
         traced: dict[tuple, tuple[Any, type]] = {}  # concrete function and distribution class
 
-        def trace(inputs: tuple, explore: bool) -> tuple[Any, type]:
+        def trace(inputs: tuple, explore: bool, own_generator: bool) -> tuple[Any, type]:
             dist_class: list[type] = []
 
             def traced_forward(obs: Any, state: list, step: Any) -> tuple:
@@ -306,17 +306,19 @@ class TFBackend(Backend):
 
             obs, state, _ = inputs
             specs = (_batch_specs(obs), _batch_specs(state), tf.TensorSpec([], tf.int64))
-            fn = tf.function(traced_forward).get_concrete_function(*specs)
+            fn = _concrete(tf.function(traced_forward), *specs)
             names = f" inputs={sorted(obs)}" if isinstance(obs, dict) else ""
-            self.traced[f"forward explore={explore}{names}"] = fn
+            drawing = " (a worker's generator)" if own_generator else ""
+            self.traced[f"forward explore={explore}{names}{drawing}"] = fn
             return fn, dist_class[0]
 
         def run(obs: Any, state: list, explore: bool, timestep: int) -> tuple:
             inputs = (obs, state, tf.constant(timestep, tf.int64))
             names = tuple(sorted(obs)) if isinstance(obs, dict) else ()
-            key = (explore, names, framework_generator())
+            generator = framework_generator() if explore else None  # draws only to explore
+            key = (explore, names, generator)
             if key not in traced:
-                traced[key] = trace(inputs, explore)
+                traced[key] = trace(inputs, explore, generator is not None)
             fn, dist_class = traced[key]
             dist_inputs, state_out, extra, draws = _call(fn, tf.nest.flatten(inputs))
             dist = dist_class(dist_inputs, policy.model)
@@ -325,6 +327,18 @@ class TFBackend(Backend):
             return dist, list(state_out), {SampleBatch.ACTION_DIST_INPUTS: dist_inputs, **extra}
 
         return run
+
+
+def _concrete(function: Any, *specs: Any) -> Any:
+    """``function``'s concrete function for ``specs``. plugrl's own errors raised while it is
+    traced come out as raised: autograph would put the traced code's lines before them."""
+    try:
+        return function.get_concrete_function(*specs)
+    except PlugrlError as error:
+        original = error.__context__ if hasattr(error, "ag_error_metadata") else None
+        if isinstance(original, PlugrlError):
+            raise original from None
+        raise
 
 
 def _call(fn: Any, flat_inputs: list) -> Any:
