@@ -1,8 +1,9 @@
 """A rollout worker's random generators: it seeds the process-wide ones (Python's ``random``,
-numpy's global one, the framework's) before it builds anything, then forks its own from them
-once it is built. Its actions and explorations draw from its own while it samples, so workers
-sharing a process (a local evaluation worker running beside training) draw independent,
-repeatable streams. Also the generators' state for checkpoints."""
+numpy's global one, the framework's) with its own seed before it builds anything, then forks
+its own from them once it is built. Its actions, explorations and episode ids draw from its
+own while it samples, so workers sharing a process (a local evaluation worker running beside
+training) draw repeatable streams, each from its own seed. Also the generators' state for
+checkpoints."""
 
 from __future__ import annotations
 
@@ -139,7 +140,7 @@ def set_random_state(
         "numpy": state["numpy"],
         "framework": backend.get_rng_state() if own_framework else None,
     }
-    generators.python.setstate(_python_tuple(worker["python"]))
+    generators.python.setstate(_python_tuple(worker.get("python", state["python"])))
     generators.numpy.set_state(_mt19937(worker["numpy"]))
     if worker["framework"] is not None and own_framework and generators.framework is not None:
         backend.set_rng_state(worker["framework"], generators.framework)
