@@ -237,7 +237,8 @@ COMMON_CONFIG: dict[str, Any] = {
     # Curriculum: fn(train_results, task_settable_env, env_context) -> task, called after each
     # train() for every sub-env of every rollout worker (the env is a TaskSettableEnv).
     "env_task_fn": None,
-    # Seed for numpy, random, the framework and the envs (worker i uses seed + 1000 * i).
+    # Seed for numpy, random, the framework and the envs (worker i uses seed + 1000 * i, an
+    # evaluation worker 500 more; env j of a worker resets with its seed + j).
     "seed": None,
     # === Resources ===
     # CPUs reserved for each remote worker.
