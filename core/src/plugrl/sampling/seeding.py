@@ -63,14 +63,17 @@ def fork_generators(framework: str | None) -> WorkerGenerators:
     return WorkerGenerators(python, numpy, backend.fork_generator() if backend else None)
 
 
-_active = threading.local()
+class _Active(threading.local):
+    generators: WorkerGenerators | None = None  # of the worker sampling on this thread
+
+
+_active = _Active()
 
 
 @contextmanager
 def drawing_from(generators: WorkerGenerators | None) -> Iterator[None]:
     """Draws on this thread come from ``generators`` (None: the process-wide ones)."""
-    previous = getattr(_active, "generators", None)
-    _active.generators = generators
+    previous, _active.generators = _active.generators, generators
     try:
         yield
     finally:
@@ -80,20 +83,20 @@ def drawing_from(generators: WorkerGenerators | None) -> Iterator[None]:
 def python_random() -> random.Random | ModuleType:
     """What Python's draws come from on this thread: the sampling worker's generator, else
     the ``random`` module (the same methods: ``getrandbits``, ``random``...)."""
-    generators = getattr(_active, "generators", None)
+    generators = _active.generators
     return random if generators is None else generators.python
 
 
 def numpy_random() -> np.random.RandomState | ModuleType:
     """What numpy draws come from on this thread: the sampling worker's generator, else
     ``np.random``'s global functions (the same methods: ``normal``, ``random_sample``...)."""
-    generators = getattr(_active, "generators", None)
+    generators = _active.generators
     return np.random if generators is None else generators.numpy
 
 
 def framework_generator() -> Any:
     """The framework generator of the worker sampling on this thread (None: the global one)."""
-    generators = getattr(_active, "generators", None)
+    generators = _active.generators
     return None if generators is None else generators.framework
 
 
