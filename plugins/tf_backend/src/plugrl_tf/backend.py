@@ -23,6 +23,7 @@ from plugrl.sample_batch import SampleBatch
 from plugrl.sampling.seeding import framework_generator
 from plugrl_tf import export
 from plugrl_tf._tf import tf
+from plugrl_tf.calls import FlatCall
 from plugrl_tf.distributions import TFDistribution, get_action_dist
 from plugrl_tf.recurrent import get_model
 
@@ -283,8 +284,8 @@ class TFBackend(Backend):
                     k: tf.TensorSpec([None, *a.shape[1:]], a.dtype)
                     for k, a in zip(keys, arrays, strict=True)
                 }
-                fn = concrete[signature] = _concrete(traced, specs)
-            return _call(fn, [tf.constant(a) for a in arrays])
+                fn = concrete[signature] = FlatCall(_concrete(traced, specs))
+            return fn([tf.constant(a) for a in arrays])
 
         return run
 
@@ -294,9 +295,9 @@ class TFBackend(Backend):
         from), whatever the batch size, which also draws the action."""
         if not self.tracing:
             return super().compile_forward(policy, forward)
-        traced: dict[tuple, tuple[Any, type]] = {}  # concrete function and distribution class
+        traced: dict[tuple, tuple[FlatCall, type]] = {}  # the call and distribution class
 
-        def trace(inputs: tuple, explore: bool, own_generator: bool) -> tuple[Any, type]:
+        def trace(inputs: tuple, explore: bool, own_generator: bool) -> tuple[FlatCall, type]:
             dist_class: list[type] = []
 
             def traced_forward(obs: Any, state: list, step: Any) -> tuple:
@@ -310,7 +311,7 @@ class TFBackend(Backend):
             names = f" inputs={sorted(obs)}" if isinstance(obs, dict) else ""
             drawing = " (a worker's generator)" if own_generator else ""
             self.traced[f"forward explore={explore}{names}{drawing}"] = fn
-            return fn, dist_class[0]
+            return FlatCall(fn), dist_class[0]
 
         def run(obs: Any, state: list, explore: bool, timestep: int) -> tuple:
             inputs = (obs, state, tf.constant(timestep, tf.int64))
@@ -320,7 +321,7 @@ class TFBackend(Backend):
             if key not in traced:
                 traced[key] = trace(inputs, explore, generator is not None)
             fn, dist_class = traced[key]
-            dist_inputs, state_out, extra, draws = _call(fn, tf.nest.flatten(inputs))
+            dist_inputs, state_out, extra, draws = fn(tf.nest.flatten(inputs))
             dist = dist_class(dist_inputs, policy.model)
             if draws is not None:
                 dist.preset(*draws)
@@ -339,13 +340,6 @@ def _concrete(function: Any, *specs: Any) -> Any:
         if isinstance(original, PlugrlError):
             raise original from None
         raise
-
-
-def _call(fn: Any, flat_inputs: list) -> Any:
-    """A concrete function on its flat inputs. Its ``__call__`` binds the arguments to its
-    signature again on every call, a third of the cost of a small network's call: plugrl-tf
-    pins its TensorFlow version, so it may use the private call that skips the binding."""
-    return fn._call_flat(flat_inputs, fn.captured_inputs)
 
 
 def _array(value: Any) -> np.ndarray:
