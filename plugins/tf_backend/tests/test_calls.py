@@ -70,3 +70,12 @@ def test_an_error_in_the_graph_comes_out_as_tensorflows_error():
     fn = FlatCall(concrete(checked, SPEC))
     with pytest.raises(tf.errors.InvalidArgumentError, match="x must not be negative"):
         fn([tf.constant([[-1.0, 0.0]])])
+
+
+def test_each_call_runs_with_the_executor_type_in_effect():
+    fn = FlatCall(concrete(structured, SPEC))
+    x = tf.constant([[1.0, 0.0]])
+    fn([x])
+    unknown = tf.experimental.function_executor_type("NO_SUCH_EXECUTOR")
+    with unknown, pytest.raises(tf.errors.NotFoundError, match="NO_SUCH_EXECUTOR"):
+        fn([x])

@@ -2,8 +2,8 @@
 
 ``ConcreteFunction.__call__`` binds its arguments to the signature again on every call, and
 even its flat call goes through several layers of Python (tape checks, context managers,
-output packing) before TensorFlow runs the graph: on the 2-core machine about 50 us of the
-300-400 us of PPO's acting call on 8 observations. plugrl-tf pins its TensorFlow version, so a
+output packing) before TensorFlow runs the graph: on the 2-core machine 20-50 us of the
+300-450 us of PPO's acting call on 8 observations. plugrl-tf pins its TensorFlow version, so a
 :class:`FlatCall` may run the function's graph the way TensorFlow's own ``execute`` does, and
 keeps the general call for what that skips: a gradient tape that may record, graph mode, and
 outputs that carry resource handles.
@@ -29,21 +29,19 @@ class FlatCall:
         self._num_outputs = len(flat_outputs)
         self._pack = atomic.function_type.pack_output
         self._short = not any(out.dtype._handle_data for out in flat_outputs)
-        self._captured = list(concrete.captured_inputs)
-        self._attrs = tuple(
-            itertools.chain(*context.context().function_call_options.as_attrs().items())
-        )
 
     def __call__(self, flat_inputs: list) -> Any:
         ctx = context.context()
+        captured = self._concrete.captured_inputs  # read per call, as TensorFlow does
         if not self._short or not ctx.executing_eagerly() or record.could_possibly_record():
-            return self._concrete._call_flat(flat_inputs, self._concrete.captured_inputs)
+            return self._concrete._call_flat(flat_inputs, captured)
+        attrs = itertools.chain(*ctx.function_call_options.as_attrs().items())  # executor
         outputs = pywrap_tfe.TFE_Py_Execute(  # raises TF's errors (InvalidArgumentError...)
             ctx._handle,
             ctx.device_name,
             self._name,
-            flat_inputs + self._captured,
-            self._attrs,
+            flat_inputs + captured,
+            tuple(attrs),
             self._num_outputs,
         )
         return self._pack(outputs)
