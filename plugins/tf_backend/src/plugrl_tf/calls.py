@@ -28,12 +28,12 @@ class FlatCall:
         flat_outputs = atomic.function_type.flat_outputs
         self._num_outputs = len(flat_outputs)
         self._pack = atomic.function_type.pack_output
-        self._short = not any(out.dtype._handle_data for out in flat_outputs)
+        self._handle_outputs = any(out.dtype._handle_data for out in flat_outputs)
 
     def __call__(self, flat_inputs: list) -> Any:
         ctx = context.context()
         captured = self._concrete.captured_inputs  # read per call, as TensorFlow does
-        if not self._short or not ctx.executing_eagerly() or record.could_possibly_record():
+        if self._handle_outputs or not ctx.executing_eagerly() or record.could_possibly_record():
             return self._concrete._call_flat(flat_inputs, captured)
         attrs = itertools.chain(*ctx.function_call_options.as_attrs().items())  # executor
         outputs = pywrap_tfe.TFE_Py_Execute(  # raises TF's errors (InvalidArgumentError...)
