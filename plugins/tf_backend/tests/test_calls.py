@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from tensorflow.python.ops import resource_variable_ops
 
 from plugrl_tf._tf import tf
 from plugrl_tf.calls import FlatCall
@@ -79,3 +80,12 @@ def test_each_call_runs_with_the_executor_type_in_effect():
     unknown = tf.experimental.function_executor_type("NO_SUCH_EXECUTOR")
     with unknown, pytest.raises(tf.errors.NotFoundError, match="NO_SUCH_EXECUTOR"):
         fn([x])
+
+
+def test_a_returned_variable_handle_reads_the_variable():
+    fn = FlatCall(concrete(lambda: WEIGHT.handle))
+    handle = fn([])
+    assert handle.dtype == tf.resource
+    np.testing.assert_allclose(
+        resource_variable_ops.read_variable_op(handle, tf.float32).numpy(), WEIGHT.numpy()
+    )

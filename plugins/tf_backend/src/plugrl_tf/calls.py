@@ -5,8 +5,7 @@ even its flat call goes through several layers of Python (tape checks, context m
 output packing) before TensorFlow runs the graph: on the 2-core machine 20-50 us of the
 300-450 us of PPO's acting call on 8 observations. plugrl-tf pins its TensorFlow version, so a
 :class:`FlatCall` may run the function's graph the way TensorFlow's own ``execute`` does, and
-keeps the general call for what that skips: a gradient tape that may record, graph mode, and
-outputs that carry resource handles.
+keeps the general call for what that skips: a gradient tape that may record, and graph mode.
 """
 
 from __future__ import annotations
@@ -25,15 +24,13 @@ class FlatCall:
         self._concrete = concrete  # keeps its graph function registered with the context
         atomic = concrete._inference_function
         self._name = atomic.name.decode()
-        flat_outputs = atomic.function_type.flat_outputs
-        self._num_outputs = len(flat_outputs)
+        self._num_outputs = len(atomic.function_type.flat_outputs)
         self._pack = atomic.function_type.pack_output
-        self._handle_outputs = any(out.dtype._handle_data for out in flat_outputs)
 
     def __call__(self, flat_inputs: list) -> Any:
         ctx = context.context()
         captured = self._concrete.captured_inputs  # read per call, as TensorFlow does
-        if self._handle_outputs or not ctx.executing_eagerly() or record.could_possibly_record():
+        if not ctx.executing_eagerly() or record.could_possibly_record():
             return self._concrete._call_flat(flat_inputs, captured)
         attrs = itertools.chain(*ctx.function_call_options.as_attrs().items())  # executor
         outputs = pywrap_tfe.TFE_Py_Execute(  # raises TF's errors (InvalidArgumentError...)
