@@ -3,12 +3,15 @@ Ray for tests of remote workers."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import numpy as np
 
 from plugrl.cli.main import main
 from plugrl.cli.train import load_experiments
@@ -51,6 +54,18 @@ def train_until(trainer: Any, reward: float, timesteps: int) -> dict[str, Any]:
         result = trainer.train()
         if result["episode_reward_mean"] >= reward or result["timesteps_total"] >= timesteps:
             return result
+
+
+def assert_same_updates(
+    policy: Any, weights: dict[str, Any], stats: dict[str, float], expected: dict[str, float]
+) -> None:
+    """``policy`` now holds ``weights`` and ``stats`` are the ``expected`` stats, within
+    float32 round-off: two ways of making the same updates agree."""
+    for name, value in policy.get_weights().items():
+        np.testing.assert_allclose(weights[name], value, rtol=1e-5, atol=1e-6, err_msg=name)
+    assert stats.keys() == expected.keys(), (sorted(stats), sorted(expected))
+    for key, value in expected.items():
+        assert math.isclose(stats[key], value, rel_tol=1e-4, abs_tol=1e-6), (key, stats[key], value)
 
 
 def run_cli(capsys: Any, *args: str) -> tuple[int, str, str]:

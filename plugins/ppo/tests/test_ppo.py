@@ -60,17 +60,30 @@ def test_loss_decreases_on_a_fixed_batch():
 
 
 @pytest.mark.parametrize(("kl_coeff", "entropy_coeff"), [(0.0, 0.0), (0.2, 0.0), (0.0, 0.01)])
-def test_a_term_with_coefficient_0_is_reported_without_a_graph(kl_coeff, entropy_coeff):
-    """KL and entropy are always reported; only a term the total uses is differentiated."""
+def test_a_term_with_coefficient_0_is_computed_only_for_the_stats(
+    kl_coeff, entropy_coeff, monkeypatch
+):
+    """KL and entropy are always reported; the loss computes only the terms its total uses,
+    and the stats (computed when they are read) the others."""
     w = _worker(kl_coeff=kl_coeff, entropy_coeff=entropy_coeff)
     batch = w.sample()
     policy = w.get_policy()
+    calls: list[str] = []
+    for term in ("kl", "entropy"):
+        method = getattr(policy.dist_class, term)
+        monkeypatch.setattr(
+            policy.dist_class,
+            term,
+            lambda self, *args, term=term, method=method: calls.append(term) or method(self, *args),
+        )
     out = ppo_surrogate_loss(
         policy, policy.model, policy.dist_class, policy.backend.train_batch(batch)
     )
-    assert out.stats["kl"].requires_grad == (kl_coeff != 0)
-    assert out.stats["entropy"].requires_grad == (entropy_coeff != 0)
-    assert out.loss.requires_grad
+    in_loss = [term for term, coeff in (("kl", kl_coeff), ("entropy", entropy_coeff)) if coeff]
+    assert calls == in_loss and out.loss.requires_grad
+    stats = out.computed_stats()
+    assert sorted(calls) == ["entropy", "kl"]  # each once, the rest only now
+    assert stats["kl"] >= 0 and stats["entropy"] > 0
 
 
 def test_surrogate_is_clipped():
@@ -92,7 +105,7 @@ def test_surrogate_is_clipped():
         if "value" not in n and p.grad is not None
     ]
     assert grads and all(float(g.abs().max()) == 0.0 for g in grads)
-    assert float(out.stats["policy_loss"].detach()) == pytest.approx(-1.3, rel=1e-5)
+    assert float(out.computed_stats()["policy_loss"].detach()) == pytest.approx(-1.3, rel=1e-5)
 
 
 def test_update_kl_raises_and_lowers_coeff():

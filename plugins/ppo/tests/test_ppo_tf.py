@@ -12,6 +12,8 @@ import plugrl_ppo
 from plugrl import RolloutWorker, plugins
 from plugrl.env.creator import make_env_creator
 from plugrl.errors import PluginError
+from plugrl.policy.policy import learner_stats, mean_stats
+from plugrl.testing import assert_same_updates
 from plugrl_ppo import DEFAULT_CONFIG, PPOTFPolicy, PPOTrainer
 from plugrl_ppo.testing import TINY_CONFIG
 
@@ -73,6 +75,22 @@ def test_loss_decreases_on_a_fixed_batch(tracing):
     assert losses[-1] < 0.9 * losses[0], losses
     stats = policy.learn_on_batch(batch.copy())["learner_stats"]
     assert stats["cur_lr"] == pytest.approx(0.01) and stats["kl"] > 0
+
+
+@pytest.mark.parametrize("tracing", [False, True])
+def test_epochs_report_the_last_epoch_and_update_as_one_step_per_minibatch(tracing):
+    w = _worker(eager_tracing=tracing)
+    batch = w.sample()
+    policy = w.get_policy()
+    rows = [r for _ in range(2) for r in batch.minibatch_rows(64, np.random.default_rng(0))]
+    start = policy.get_state()
+    stats = policy.learn_on_minibatches(batch, rows, stats_of_last=2)
+    weights = policy.get_weights()
+    policy.set_state(start)
+    updates = [learner_stats(policy.learn_on_batch(batch.take(r))) for r in rows]
+    assert_same_updates(policy, weights, stats, mean_stats(updates[2:]))
+    if tracing:  # the updates not reported run the reported step's graph
+        assert [k for k in policy.backend.traced if "learn" in k] == ["_learn_step"]
 
 
 def test_traced_loss_reads_the_current_coefficients():

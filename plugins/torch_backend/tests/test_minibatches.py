@@ -16,7 +16,8 @@ import plugrl_torch.batches
 from plugrl.errors import NonFiniteError
 from plugrl.optimizers.sync_samples import collect_samples, standardized
 from plugrl.policy import LossOutput
-from plugrl.policy.policy import Policy
+from plugrl.policy.policy import Policy, learner_stats, mean_stats
+from plugrl.testing import assert_same_updates
 from plugrl_ppo import PPOTrainer
 from plugrl_ppo.testing import TINY_CONFIG
 
@@ -98,12 +99,49 @@ def test_the_same_updates_as_one_learn_on_batch_per_minibatch(ppo):
     stats = policy.learn_on_minibatches(samples, rows)
     weights = policy.get_weights()
     policy.set_state(start)
-    expected_stats = Policy.learn_on_minibatches(policy, samples, rows)
-    for name, value in policy.get_weights().items():
-        np.testing.assert_allclose(weights[name], value, rtol=1e-5, atol=1e-6)
-    assert stats.keys() == expected_stats.keys()
-    for key, value in expected_stats.items():
-        assert stats[key] == pytest.approx(value, rel=1e-4, abs=1e-6), key
+    assert_same_updates(policy, weights, stats, Policy.learn_on_minibatches(policy, samples, rows))
+
+
+def test_only_the_last_updates_compute_their_stats_and_all_update_alike(ppo, monkeypatch):
+    policy, samples, rows = ppo
+    ppo_loss = policy._loss_fn
+    computed: list[int] = []
+
+    def loss_fn(*args):  # PPO's loss, counting the times its stats are computed
+        out = ppo_loss(*args)
+
+        def stats():
+            computed.append(1)
+            return out.computed_stats()
+
+        return LossOutput(out.loss, stats)
+
+    monkeypatch.setattr(policy, "_loss_fn", loss_fn)
+    start = policy.get_state()
+    stats = policy.learn_on_minibatches(samples, rows, stats_of_last=2)
+    weights = policy.get_weights()
+    assert len(computed) == 2  # of 4 updates
+    policy.set_state(start)
+    updates = [learner_stats(policy.learn_on_batch(samples.take(r))) for r in rows]
+    assert_same_updates(policy, weights, stats, mean_stats(updates[2:]))
+
+
+def test_the_optimizer_reports_the_last_epoch(tmp_path, monkeypatch):
+    config = {**TINY_CONFIG, "num_sgd_iter": 3}  # 3 epochs of 2 minibatches
+    trainer = PPOTrainer(config=config, logdir=str(tmp_path))
+    policy = trainer.get_policy()
+    calls = []
+    learn = policy.learn_on_minibatches
+
+    def recorded(samples, rows, **kwargs):
+        calls.append((len(rows), kwargs))
+        return learn(samples, rows, **kwargs)
+
+    monkeypatch.setattr(policy, "learn_on_minibatches", recorded)
+    result = trainer.train()
+    trainer.stop()
+    assert calls == [(6, {"stats_of_last": 2})]
+    assert np.isfinite(result["info"]["learner"]["default_policy"]["kl"])
 
 
 def test_a_learn_on_batch_of_its_own_is_called_once_per_minibatch(ppo):
@@ -155,6 +193,15 @@ def test_non_finite_updates_are_an_error_after_the_last_naming_how_many(ppo):
     assert re.search(pattern, str(error.value))
     assert policy.num_skipped_updates == 1
     assert all(np.isfinite(w).all() for w in policy.get_weights().values())
+
+
+def test_a_non_finite_update_whose_stats_are_not_reported_names_its_loss(ppo):
+    policy, samples, rows = ppo
+    bad = _poisoned(samples, rows[:2])
+    with pytest.raises(NonFiniteError) as error:
+        policy.learn_on_minibatches(bad, rows[:2], stats_of_last=1)
+    assert "(total_loss=nan, grad_gnorm=nan); 1 of 2 updates were not" in str(error.value)
+    assert policy.num_skipped_updates == 1
 
 
 def test_a_finite_loss_with_a_non_finite_gradient_is_not_applied(ppo, monkeypatch):

@@ -85,15 +85,19 @@ class SyncSamplesOptimizer(PolicyOptimizer):
         return fetches
 
     def learn(self, batch: SampleBatch | MultiAgentBatch) -> dict[str, Any]:
-        """Learn on one collected batch, policy by policy; returns ``{policy_id: mean
-        stats}``. Every pass's minibatches are drawn first, so the policy gets the whole
-        batch and all its minibatches at once (see ``Policy.learn_on_minibatches``)."""
+        """Learn on one collected batch, policy by policy; returns ``{policy_id: stats}``,
+        the means over the last pass's updates (as RLlib's minibatch SGD reported them).
+        Every pass's minibatches are drawn first, so the policy gets the whole batch and all
+        its minibatches at once (see ``Policy.learn_on_minibatches``)."""
         local = self.workers.local_worker()
         out = {}
         for pid, policy_batch in local.trainable_batches(batch).items():
             policy_batch = standardized(policy_batch, self.standardize_fields)
-            rows = [r for _ in range(self.num_sgd_iter) for r in self.minibatch_rows(policy_batch)]
-            out[pid] = local.learn_on_minibatches(pid, policy_batch, rows)
+            passes = [self.minibatch_rows(policy_batch) for _ in range(self.num_sgd_iter)]
+            rows = [r for minibatches in passes for r in minibatches]
+            out[pid] = local.learn_on_minibatches(
+                pid, policy_batch, rows, stats_of_last=len(passes[-1])
+            )
         return out
 
     def minibatch_rows(self, batch: SampleBatch) -> list[Rows]:

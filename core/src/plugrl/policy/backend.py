@@ -203,3 +203,11 @@ class Backend:
     def compile_learning(self, step: Callable[[Mapping[str, Any]], Any]) -> Callable:
         """A learning step on a batch of tensors, as a function of a SampleBatch."""
         return lambda samples: step(self.train_batch(samples))
+
+    def compile_unreported_learning(
+        self, step: Callable[[Mapping[str, Any]], Any], reported: Callable
+    ) -> Callable:
+        """The update whose stats are not read, ``step`` (returning ``(checks, finite)``), as
+        a function of a SampleBatch. A backend where the stats cost next to nothing may run
+        the compiled ``reported`` step (``(stats, fetches, finite)``) instead."""
+        return self.compile_learning(step)

@@ -6,7 +6,7 @@ attributes it sets on the policy, so replacing the loss cannot break the stats.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,14 +19,21 @@ class LossOutput:
 
     Args:
         loss: the scalar to minimise, or a list of them, one per optimizer.
-        stats: scalars to report among the learner stats (``policy_loss``, ``entropy``...).
+        stats: scalars to report among the learner stats (``policy_loss``, ``entropy``...),
+            or a function of no arguments that returns them: the policy calls it, without
+            recording gradients, only for the updates whose stats are reported (of several
+            epochs of minibatches, the last epoch's), so the other updates skip their cost.
         fetches: per-row values returned beside the stats by ``learn_on_batch`` (e.g. the
             ``td_error`` that prioritized replay turns into priorities).
     """
 
     loss: Any
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, Any] | Callable[[], dict[str, Any]] = field(default_factory=dict)
     fetches: dict[str, Any] = field(default_factory=dict)
+
+    def computed_stats(self) -> dict[str, Any]:
+        """The stats as a dict (computed now, when the loss returned a function of them)."""
+        return self.stats() if callable(self.stats) else self.stats
 
     @property
     def losses(self) -> list[Any]:

@@ -9,7 +9,7 @@ backend's tensor primitives.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -29,10 +29,11 @@ def learner_stats(stats: dict) -> dict:
     return stats.get("learner_stats", stats)
 
 
-def mean_stats(updates: Iterable[dict[str, Any]]) -> dict[str, float]:
-    """Each stat averaged over the updates that reported it."""
+def mean_stats(updates: Sequence[dict[str, Any]], last: int | None = None) -> dict[str, float]:
+    """Each stat averaged over the updates that reported it (of the ``last`` updates only,
+    when given)."""
     values: dict[str, list] = defaultdict(list)
-    for stats in updates:
+    for stats in updates[-last:] if last else updates:
         for key, value in stats.items():
             values[key].append(value)
     return {key: float(np.mean(v)) for key, v in values.items()}
@@ -148,14 +149,19 @@ class Policy:
         return info
 
     def learn_on_minibatches(
-        self, samples: SampleBatch, minibatches: Sequence[Rows]
+        self,
+        samples: SampleBatch,
+        minibatches: Sequence[Rows],
+        *,
+        stats_of_last: int | None = None,
     ) -> dict[str, float]:
         """One update per minibatch (some rows of ``samples``), in order; returns the learner
-        stats averaged over the updates. By default one :meth:`learn_on_batch` each; a policy
-        that can keep the batch on its device overrides this."""
-        return mean_stats(
-            learner_stats(self.learn_on_batch(samples.take(rows))) for rows in minibatches
-        )
+        stats averaged over the last ``stats_of_last`` updates (all when ``None``; an
+        optimizer running epochs reports the last epoch's). By default one
+        :meth:`learn_on_batch` each; a policy that can keep the batch on its device, or skip
+        the stats nobody reads, overrides this."""
+        updates = [learner_stats(self.learn_on_batch(samples.take(rows))) for rows in minibatches]
+        return mean_stats(updates, last=stats_of_last)
 
     def compute_gradients(self, postprocessed_batch: SampleBatch) -> tuple[Any, dict]:
         """Gradients of the loss on a batch, as numpy arrays, and stats."""

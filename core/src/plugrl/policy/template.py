@@ -142,6 +142,9 @@ class TemplatePolicy(TemplateClass, Policy):
         self._stats_reads_loss = bool(t["stats_fn"]) and _positional_args(t["stats_fn"]) >= 3
         self._forward = self.backend.compile_forward(self, self._forward_eager)
         self._learn = self.backend.compile_learning(self._learn_step)
+        self._learn_unreported = self.backend.compile_unreported_learning(
+            self._unreported_learn_step, self._learn
+        )
         self._gradients = self.backend.compile_learning(self._gradients_and_stats)
         self._apply = self.backend.compile(self._apply_step)
         self._value = self.backend.compile(self._value_eager)
@@ -345,21 +348,31 @@ class TemplatePolicy(TemplateClass, Policy):
         return result
 
     def learn_on_minibatches(
-        self, samples: SampleBatch, minibatches: Sequence[Rows]
+        self,
+        samples: SampleBatch,
+        minibatches: Sequence[Rows],
+        *,
+        stats_of_last: int | None = None,
     ) -> dict[str, float]:
         """As :meth:`Policy.learn_on_minibatches`, with nothing read back from the backend
         until the last update: the backend makes the batch's tensors once and takes each
         minibatch from them (:meth:`~plugrl.policy.backend.Backend.minibatches`), a
-        non-finite update is left out where it is computed, and the stats of every update
-        come back together. The error for non-finite updates (unless
-        ``skip_nonfinite_updates``) comes after the last. A recurrent policy pads each
+        non-finite update is left out where it is computed, and the stats of the reported
+        updates come back together. The others keep only their loss and gradients' norm (for
+        the error), and a loss that returns its stats as a function computes none for them
+        (see :class:`~plugrl.policy.loss.LossOutput`). The error for non-finite updates
+        (unless ``skip_nonfinite_updates``) comes after the last. A recurrent policy pads each
         minibatch of sequences on its own, and a class (or mixin) that overrides
         ``learn_on_batch`` gets one call per minibatch."""
         if self._initial_state or type(self).learn_on_batch is not TemplatePolicy.learn_on_batch:
-            return super().learn_on_minibatches(samples, minibatches)
+            return super().learn_on_minibatches(samples, minibatches, stats_of_last=stats_of_last)
+        first_reported = max(0, len(minibatches) - (stats_of_last or len(minibatches)))
         steps = []  # (stats, finite) of each update; its per-row fetches are not kept
-        for batch in self.backend.minibatches(samples, minibatches):
-            stats, _, finite = self._learn(batch)
+        for i, batch in enumerate(self.backend.minibatches(samples, minibatches)):
+            if i < first_reported:
+                stats, finite = self._learn_unreported(batch)
+            else:
+                stats, _, finite = self._learn(batch)
             steps.append((stats, finite))
         flags_and_stats = [finite for _, finite in steps]
         flags_and_stats += [value for stats, _ in steps for value in stats.values()]
@@ -370,7 +383,7 @@ class TemplatePolicy(TemplateClass, Policy):
         if bad:
             first = ", ".join(f"{k}={v}" for k, v in bad[0].items() if _bad(v))
             self._nonfinite_update(first, len(bad), len(steps))
-        return mean_stats(updates)
+        return mean_stats(updates[first_reported:])
 
     def compute_gradients(self, postprocessed_batch: SampleBatch) -> tuple[list, dict]:
         """The gradients (numpy, one per trainable weight) and the learner stats."""
@@ -397,6 +410,13 @@ class TemplatePolicy(TemplateClass, Policy):
         self.backend.apply_gradients(self, grads, when=finite)
         return stats, fetches, finite
 
+    def _unreported_learn_step(self, batch: Any) -> tuple[dict, Any]:
+        """An update whose stats nobody reads: only the loss, the gradients' norm (for the
+        error, if one is not finite) and whether both are finite."""
+        grads, checks, _, finite = self._gradients_and_stats(batch, report=False)
+        self.backend.apply_gradients(self, grads, when=finite)
+        return checks, finite
+
     def _apply_step(self, grads: Any) -> None:
         self.backend.apply_gradients(self, grads)
 
@@ -415,9 +435,12 @@ class TemplatePolicy(TemplateClass, Policy):
             "skip_nonfinite_updates: true to skip such updates."
         )
 
-    def _gradients_and_stats(self, batch: Any) -> tuple[Any, dict[str, Any], dict[str, Any], Any]:
+    def _gradients_and_stats(
+        self, batch: Any, report: bool = True
+    ) -> tuple[Any, dict[str, Any], dict[str, Any], Any]:
         """The loss on ``batch``, its gradients (clipped to ``grad_clip``), the learner stats,
-        the per-row fetches, and whether the loss and the gradients are finite."""
+        the per-row fetches, and whether the loss and the gradients are finite; without
+        ``report``, only the loss and the gradients' norm for stats, and no fetches."""
         t = self._template
         if self._loss_fn is None:
             raise ConfigError(f"{type(self).__name__} has no loss_fn to learn with.")
@@ -433,22 +456,27 @@ class TemplatePolicy(TemplateClass, Policy):
 
         out, grads, grad_stats = self.backend.loss_and_gradients(self, batch, compute_loss)
         losses = out.losses
-        stats: dict[str, Any] = {"total_loss": losses[0] if len(losses) == 1 else sum(losses)}
-        stats.update(out.stats)
+        total = losses[0] if len(losses) == 1 else sum(losses)
         clip = self.config.get("grad_clip")
         if clip:
             grads, norm = self.backend.clip_by_global_norm(grads, clip)
-            stats["grad_gnorm"] = norm
         else:
             norm = self.backend.global_norm(grads)
-        finite = self.backend.all_finite([stats["total_loss"], norm])
+        finite = self.backend.all_finite([total, norm])
+        if not report:
+            return grads, {"total_loss": total, "grad_gnorm": norm}, {}, finite
+        with self.backend.no_grad():
+            loss_stats = out.computed_stats()
+        stats: dict[str, Any] = {"total_loss": total, **loss_stats}
+        if clip:
+            stats["grad_gnorm"] = norm
         stats.update(grad_stats)
         stats["cur_lr"] = self.parts["cur_lr"].value
         if t["stats_fn"]:
             if self._stats_reads_loss:
                 name = getattr(self._loss_fn, "__name__", "the loss")
                 reader = f"{type(self).__name__}'s stats_fn"
-                stats.update(t["stats_fn"](self, batch, LossStats(out.stats, name, reader)))
+                stats.update(t["stats_fn"](self, batch, LossStats(loss_stats, name, reader)))
             else:
                 stats.update(t["stats_fn"](self, batch))
         fetches = dict(out.fetches)

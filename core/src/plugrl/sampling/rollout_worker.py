@@ -593,18 +593,25 @@ class RolloutWorker:
         }
 
     def learn_on_minibatches(
-        self, policy_id: str, samples: SampleBatch, minibatches: Sequence[Rows]
+        self,
+        policy_id: str,
+        samples: SampleBatch,
+        minibatches: Sequence[Rows],
+        *,
+        stats_of_last: int | None = None,
     ) -> dict[str, float]:
         """Update policy ``policy_id`` once per minibatch (some rows of ``samples``), in
-        order; returns its learner stats averaged over the updates. With an
-        ``on_learn_on_batch`` callback, each minibatch is a SampleBatch of its own that the
-        callback sees (and may change) before the policy learns on it."""
+        order; returns its learner stats averaged over the last ``stats_of_last`` updates
+        (all when ``None``). With an ``on_learn_on_batch`` callback, each minibatch is a
+        SampleBatch of its own that the callback sees (and may change) before the policy
+        learns on it."""
         policy = self.policy_map[policy_id]
         if not self.callbacks.active("on_learn_on_batch"):
-            return policy.learn_on_minibatches(samples, minibatches)
-        return mean_stats(
+            return policy.learn_on_minibatches(samples, minibatches, stats_of_last=stats_of_last)
+        updates = [
             learner_stats(self._learn_on_batch(policy, samples.take(rows))) for rows in minibatches
-        )
+        ]
+        return mean_stats(updates, last=stats_of_last)
 
     def _learn_on_batch(self, policy: Policy, batch: SampleBatch) -> dict:
         result: dict = {}

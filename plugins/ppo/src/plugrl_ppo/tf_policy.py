@@ -31,12 +31,8 @@ def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: A
     kl = prev.kl(curr)
     entropy = curr.entropy()
     total = -surrogate - policy.entropy_coeff.value * entropy + policy.kl_coeff.value * kl
-    stats = {
-        "policy_loss": -tf.reduce_mean(valid(surrogate)),
-        "kl": tf.reduce_mean(valid(kl)),
-        "entropy": tf.reduce_mean(valid(entropy)),
-    }
-    if config["use_critic"]:
+    use_critic = config["use_critic"]
+    if use_critic:
         values = model.value_function()
         targets = train_batch[Postprocessing.VALUE_TARGETS]
         prev_values = train_batch[SampleBatch.VF_PREDS]
@@ -44,10 +40,18 @@ def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: A
         clipped = prev_values + tf.clip_by_value(values - prev_values, -vf_clip, vf_clip)
         vf_loss = tf.maximum(tf.square(values - targets), tf.square(clipped - targets))
         total = total + config["vf_loss_coeff"] * vf_loss
-        stats.update(
-            vf_loss=tf.reduce_mean(valid(vf_loss)),
-            vf_explained_var=explained_variance(valid(targets), valid(values)),
-        )
+
+    def stats() -> dict[str, Any]:
+        out = {
+            "policy_loss": -tf.reduce_mean(valid(surrogate)),
+            "kl": tf.reduce_mean(valid(kl)),
+            "entropy": tf.reduce_mean(valid(entropy)),
+        }
+        if use_critic:
+            out["vf_loss"] = tf.reduce_mean(valid(vf_loss))
+            out["vf_explained_var"] = explained_variance(valid(targets), valid(values))
+        return out
+
     return LossOutput(tf.reduce_mean(valid(total)), stats)
 
 
