@@ -20,9 +20,9 @@ class LossOutput:
     Args:
         loss: the scalar to minimise, or a list of them, one per optimizer.
         stats: scalars to report among the learner stats (``policy_loss``, ``entropy``...),
-            or a function of no arguments that returns them: the policy calls it, without
-            recording gradients, only for the updates whose stats are reported (of several
-            epochs of minibatches, the last epoch's), so the other updates skip their cost.
+            or a function of no arguments that returns them: the policy calls it after the
+            backward pass, only for the updates whose stats are reported (of several epochs
+            of minibatches, the last epoch's), so the other updates skip their cost.
         fetches: per-row values returned beside the stats by ``learn_on_batch`` (e.g. the
             ``td_error`` that prioritized replay turns into priorities).
     """

@@ -465,8 +465,7 @@ class TemplatePolicy(TemplateClass, Policy):
         finite = self.backend.all_finite([total, norm])
         if not report:
             return grads, {"total_loss": total, "grad_gnorm": norm}, {}, finite
-        with self.backend.no_grad():
-            loss_stats = out.computed_stats()
+        loss_stats = out.computed_stats()
         stats: dict[str, Any] = {"total_loss": total, **loss_stats}
         if clip:
             stats["grad_gnorm"] = norm

@@ -48,6 +48,7 @@ def ppo_surrogate_loss(policy: Any, model: Any, dist_class: type, train_batch: A
         vf_loss = torch.max((values - targets) ** 2, (clipped - targets) ** 2)
         total = total + config["vf_loss_coeff"] * vf_loss
 
+    @torch.no_grad()
     def stats() -> dict[str, Any]:
         out = {
             "policy_loss": -valid(surrogate).mean(),

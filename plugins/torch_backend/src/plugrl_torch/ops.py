@@ -21,8 +21,8 @@ def explained_variance(targets: torch.Tensor, predictions: torch.Tensor) -> torc
 
 def graph_unless_zero(weight: float) -> contextlib.AbstractContextManager:
     """Where a loss computes a term it adds with ``weight``: without an autograd graph when
-    the weight is 0, so a term that is only reported (PPO's KL and entropy at coefficient 0)
-    costs no backward pass. The loss then leaves the term out of its total."""
+    the weight is 0, so a term that is only reported (A2C's entropy at coefficient 0) costs
+    no backward pass. The loss then leaves the term out of its total."""
     return contextlib.nullcontext() if weight else torch.no_grad()
 
 
