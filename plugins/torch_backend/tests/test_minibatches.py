@@ -138,8 +138,10 @@ def test_the_optimizer_reports_the_last_epoch(tmp_path, monkeypatch):
         return learn(samples, rows, **kwargs)
 
     monkeypatch.setattr(policy, "learn_on_minibatches", recorded)
-    result = trainer.train()
-    trainer.stop()
+    try:
+        result = trainer.train()
+    finally:
+        trainer.stop()
     assert calls == [(6, {"stats_of_last": 2})]
     assert np.isfinite(result["info"]["learner"]["default_policy"]["kl"])
 
