@@ -374,16 +374,20 @@ class TemplatePolicy(TemplateClass, Policy):
             else:
                 stats, _, finite = self._learn(batch)
             steps.append((stats, finite))
+        numpy_many = self.backend.numpy_many
+        reported = [stats for stats, _ in steps[first_reported:]]
         flags_and_stats = [finite for _, finite in steps]
-        flags_and_stats += [value for stats, _ in steps for value in stats.values()]
-        host = iter(self.backend.numpy_many(flags_and_stats))
+        flags_and_stats += [value for stats in reported for value in stats.values()]
+        host = iter(numpy_many(flags_and_stats))
         finite = [bool(next(host)) for _ in steps]
-        updates = [{key: next(host) for key in stats} for stats, _ in steps]
-        bad = [stats for stats, ok in zip(updates, finite, strict=True) if not ok]
-        if bad:
-            first = ", ".join(f"{k}={v}" for k, v in bad[0].items() if _bad(v))
-            self._nonfinite_update(first, len(bad), len(steps))
-        return mean_stats(updates[first_reported:])
+        updates = [{key: next(host) for key in stats} for stats in reported]
+        bad = [i for i, ok in enumerate(finite) if not ok]
+        if bad:  # the first bad update's values, read for the error
+            stats = steps[bad[0]][0]
+            values = dict(zip(stats, numpy_many(list(stats.values())), strict=True))
+            offending = ", ".join(f"{k}={v}" for k, v in values.items() if _bad(v))
+            self._nonfinite_update(offending, len(bad), len(steps))
+        return mean_stats(updates)
 
     def compute_gradients(self, postprocessed_batch: SampleBatch) -> tuple[list, dict]:
         """The gradients (numpy, one per trainable weight) and the learner stats."""
