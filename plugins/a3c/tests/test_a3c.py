@@ -77,6 +77,20 @@ def test_value_loss_falls_and_stats_are_reported():
     assert stats["cur_lr"] == pytest.approx(0.01)
 
 
+@pytest.mark.parametrize("entropy_coeff", [0.0, 0.01])
+def test_the_entropy_at_coefficient_0_is_computed_only_for_the_stats(entropy_coeff, monkeypatch):
+    worker = _workers(entropy_coeff=entropy_coeff).local_worker()
+    policy = worker.get_policy()
+    batch = worker.sample()
+    calls: list[int] = []
+    entropy = policy.dist_class.entropy
+    monkeypatch.setattr(policy.dist_class, "entropy", lambda d: calls.append(1) or entropy(d))
+    train_batch = policy.backend.train_batch(batch)
+    out = policy._loss_fn(policy, policy.model, policy.dist_class, train_batch)
+    assert len(calls) == (1 if entropy_coeff else 0) and out.loss.requires_grad
+    assert out.computed_stats()["policy_entropy"] > 0 and len(calls) == 1
+
+
 def test_entropy_bonus_alone_raises_entropy():
     worker = _workers(lr=0.03, entropy_coeff=0.0, vf_loss_coeff=0.0).local_worker()
     policy = worker.get_policy()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from plugrl import Postprocessing, SampleBatch
 from plugrl.policy import LossOutput
 from plugrl_a3c.a3c import POLICY_TEMPLATE
 from plugrl_torch import build_torch_policy
-from plugrl_torch.ops import explained_variance, graph_unless_zero, valid_rows
+from plugrl_torch.ops import explained_variance, valid_rows
 
 
 def actor_critic_loss(policy: Any, model: Any, dist_class: type, train_batch: Any) -> LossOutput:
@@ -23,17 +25,27 @@ def actor_critic_loss(policy: Any, model: Any, dist_class: type, train_batch: An
     logp = dist.logp(train_batch[SampleBatch.ACTIONS])
     policy_loss = -valid(logp * train_batch[Postprocessing.ADVANTAGES]).mean()
     entropy_coeff = float(policy.entropy_coeff)
-    with graph_unless_zero(entropy_coeff):
-        entropy = valid(dist.entropy()).mean()
+    # at coefficient 0 the entropy is left out of the loss and computed only for the stats
+    entropy = valid(dist.entropy()).mean() if entropy_coeff else None
     total = policy_loss - entropy_coeff * entropy if entropy_coeff else policy_loss
-    stats = {"policy_loss": policy_loss, "policy_entropy": entropy}
-    if config["use_critic"]:
+    use_critic = config["use_critic"]
+    if use_critic:
         values = model.value_function()
         targets = train_batch[Postprocessing.VALUE_TARGETS]
         vf_loss = 0.5 * valid((values - targets) ** 2).mean()
         total = total + config["vf_loss_coeff"] * vf_loss
-        explained = explained_variance(valid(targets), valid(values))
-        stats.update(vf_loss=vf_loss, vf_explained_var=explained)
+
+    @torch.no_grad()
+    def stats() -> dict[str, Any]:
+        out = {
+            "policy_loss": policy_loss,
+            "policy_entropy": valid(dist.entropy()).mean() if entropy is None else entropy,
+        }
+        if use_critic:
+            out["vf_loss"] = vf_loss
+            out["vf_explained_var"] = explained_variance(valid(targets), valid(values))
+        return out
+
     return LossOutput(total, stats)
 
 

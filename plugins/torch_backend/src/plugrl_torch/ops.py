@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,13 +16,6 @@ def explained_variance(targets: torch.Tensor, predictions: torch.Tensor) -> torc
         variance = torch.var(targets)
         explained = torch.clamp(1 - torch.var(targets - predictions) / variance, min=-1.0)
         return torch.where(variance > 0, explained, torch.zeros_like(explained))
-
-
-def graph_unless_zero(weight: float) -> contextlib.AbstractContextManager:
-    """Where a loss computes a term it adds with ``weight``: without an autograd graph when
-    the weight is 0, so a term that is only reported (A2C's entropy at coefficient 0) costs
-    no backward pass. The loss then leaves the term out of its total."""
-    return contextlib.nullcontext() if weight else torch.no_grad()
 
 
 def valid_rows(train_batch: Mapping[str, Any]) -> Callable[[torch.Tensor], torch.Tensor]:
