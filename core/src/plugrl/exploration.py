@@ -214,6 +214,15 @@ def batch_size(action_distribution: Any) -> int:
     return len(action_distribution.inputs)
 
 
+def deterministic_actions(action_distribution: Any) -> np.ndarray:
+    """The distribution's deterministic sample as a numpy array on the host (numpy cannot read
+    a torch tensor on a GPU: it is copied back first)."""
+    actions = action_distribution.deterministic_sample()
+    if hasattr(actions, "detach"):  # a torch tensor, on whatever device
+        actions = actions.detach().cpu()
+    return np.asarray(actions)
+
+
 def zero_logp(n: int) -> np.ndarray:
     """The log-probability reported for actions that are not a sample of the distribution."""
     return np.zeros(n, dtype=np.float32)

@@ -126,6 +126,45 @@ def test_gaussian_noise_random_phase_then_scaled_noise():
         _make(GaussianNoise, DISCRETE)
 
 
+class _OnTheGpu:
+    """A distribution whose deterministic sample numpy cannot read, as a torch tensor on a GPU
+    (``.cpu()`` copies it back)."""
+
+    def __init__(self, dist):
+        self.inputs = dist.inputs
+        self._actions = dist.deterministic_sample()
+
+    def deterministic_sample(self):
+        actions = self._actions
+
+        class DeviceTensor:
+            def __array__(self, *args, **kwargs):
+                raise TypeError("can't convert cuda:0 device type tensor to numpy")
+
+            def detach(self):
+                return self
+
+            def cpu(self):
+                return actions
+
+        return DeviceTensor()
+
+
+@pytest.mark.parametrize("name", ["EpsilonGreedy", "GaussianNoise"])
+def test_greedy_actions_come_back_from_the_gpu(name):
+    exploration, dist = {
+        "EpsilonGreedy": (_make(EpsilonGreedy, initial_epsilon=0.5), _q_values(50)),
+        "GaussianNoise": (_make(GaussianNoise, BOX, random_timesteps=0, stddev=0.0), _means(50)),
+    }[name]
+    greedy = dist.deterministic_sample().numpy()
+    for explore in (True, False):
+        actions, _ = exploration.get_exploration_action(
+            action_distribution=_OnTheGpu(dist), timestep=0, explore=explore
+        )
+        assert isinstance(actions, np.ndarray) and actions.shape == greedy.shape
+        assert (actions == greedy).any() and (explore or (actions == greedy).all())
+
+
 def test_ou_noise_is_correlated_and_its_state_round_trips():
     np.random.seed(1)
     exp = _make(OrnsteinUhlenbeckNoise, BOX, random_timesteps=0, initial_scale=1.0)

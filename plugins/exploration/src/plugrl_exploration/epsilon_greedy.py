@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 from plugrl import Exploration
-from plugrl.exploration import batch_size, random_actions, zero_logp
+from plugrl.exploration import batch_size, deterministic_actions, random_actions, zero_logp
 from plugrl.sampling.seeding import numpy_random
 from plugrl.schedules import PiecewiseSchedule
 
@@ -45,7 +45,7 @@ class EpsilonGreedy(Exploration):
     def get_exploration_action(
         self, *, action_distribution: Any, timestep: int | None, explore: bool = True
     ) -> tuple[Any, Any]:
-        greedy = np.asarray(action_distribution.deterministic_sample())
+        greedy = deterministic_actions(action_distribution)
         n = batch_size(action_distribution)
         if not explore:
             return greedy, zero_logp(n)
@@ -62,7 +62,7 @@ class EpsilonGreedy(Exploration):
         return actions, self._logp(actions, greedy)
 
     def log_likelihoods(self, action_distribution: Any, actions: Any) -> Any:
-        greedy = np.asarray(action_distribution.deterministic_sample())
+        greedy = deterministic_actions(action_distribution)
         return self._logp(np.asarray(actions), greedy)
 
     def _logp(self, actions: np.ndarray, greedy: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 
 from plugrl import Exploration
 from plugrl.errors import ConfigError
-from plugrl.exploration import batch_size, random_actions, zero_logp
+from plugrl.exploration import batch_size, deterministic_actions, random_actions, zero_logp
 from plugrl.sampling.seeding import numpy_random
 from plugrl.schedules import PiecewiseSchedule
 
@@ -53,7 +53,7 @@ class GaussianNoise(Exploration):
         self, *, action_distribution: Any, timestep: int | None, explore: bool = True
     ) -> tuple[Any, Any]:
         n = batch_size(action_distribution)
-        action = np.asarray(action_distribution.deterministic_sample())
+        action = deterministic_actions(action_distribution)
         if not explore:
             return action, zero_logp(n)
         if timestep is not None:
