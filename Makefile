@@ -10,7 +10,7 @@ CORE_VENV := .venv-core
 SB3_VENV := .venv-sb3
 SB3_STAMP := $(SB3_VENV)/.installed
 
-.PHONY: setup train test bench bench-tune bench-offline bench-minatar soak lint check-core check-wheels docs clean
+.PHONY: setup train test bench bench-gpu bench-tune bench-offline bench-minatar soak lint check-core check-wheels docs clean
 
 setup: $(STAMP)
 
@@ -42,6 +42,11 @@ $(SB3_STAMP): constraints.txt
 	test -x $(SB3_VENV)/bin/python || $(PYTHON) -m venv $(SB3_VENV)
 	$(SB3_VENV)/bin/python -m pip --disable-pip-version-check -q install -c constraints.txt torch==2.13.0 stable-baselines3==2.9.2
 	touch $(SB3_STAMP)
+
+# PPO's learner with num_gpus: 1 against the CPU (learner cost, time to 450); CPU alone without
+# a CUDA device.
+bench-gpu: setup
+	$(PY) benchmarks/gpu_learner.py
 
 # The PPO CartPole grid (3 lrs x 2 seeds) under Ray Tune, against six plugrl train runs in a row.
 bench-tune: setup
