@@ -83,7 +83,8 @@ def test_a_term_with_coefficient_0_is_computed_only_for_the_stats(
     assert calls == in_loss and out.loss.requires_grad
     stats = out.computed_stats()
     assert sorted(calls) == ["entropy", "kl"]  # each once, the rest only now
-    assert stats["kl"] >= 0 and stats["entropy"] > 0
+    # the policy has not moved: KL 0, up to round-off (the acting pass joins the branches)
+    assert stats["kl"] > -1e-6 and stats["entropy"] > 0
 
 
 def test_surrogate_is_clipped():
