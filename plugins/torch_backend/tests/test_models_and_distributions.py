@@ -250,3 +250,49 @@ def test_categorical_samples_follow_the_probabilities():
     counts = torch.bincount(dist.sample(), minlength=3).float() / 20000
     assert torch.allclose(counts, probs, atol=0.015)
     assert torch.allclose(dist.sampled_action_logp(), probs.log()[dist._last_sample])
+
+
+class _Dropout(TorchModelV2, nn.Module):
+    """Dropout before the outputs; records the mode of each forward pass."""
+
+    def __init__(self, obs_space, action_space, num_outputs, model_config, name):
+        TorchModelV2.__init__(self, obs_space, action_space, num_outputs, model_config, name)
+        nn.Module.__init__(self)
+        self.hidden = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Dropout(0.5))
+        self.out, self.vf = nn.Linear(16, num_outputs), nn.Linear(16, 1)
+        self.modes: list[bool] = []
+
+    def forward(self, input_dict, state, seq_lens):
+        self.modes.append(self.training)
+        self._features = self.hidden(input_dict["obs"])
+        return self.out(self._features), state
+
+    def value_function(self):
+        return self.vf(self._features).squeeze(-1)
+
+
+def test_policies_act_in_eval_mode_and_learn_in_training_mode():
+    """As RLlib's torch policies: dropout is off (and batch norm uses its running statistics)
+    when acting, on when learning."""
+    from plugrl import RolloutWorker
+    from plugrl.env.creator import make_env_creator
+    from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy
+
+    ModelCatalog.register_custom_model("test_dropout", _Dropout)
+    config = {**DEFAULT_CONFIG, "model": {"custom_model": "test_dropout"}, "seed": 0}
+    config.update(num_envs_per_worker=2, rollout_fragment_length=16, sgd_minibatch_size=16)
+    worker = RolloutWorker(make_env_creator("CartPole-v1"), PPOTorchPolicy, config)
+    policy = worker.get_policy()
+    model = policy.model
+    obs = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+    outputs = [policy.compute_actions(obs, explore=False)[2] for _ in range(2)]
+    for key in ("action_dist_inputs", "vf_preds"):
+        np.testing.assert_array_equal(outputs[0][key], outputs[1][key])  # no dropout
+    batch = worker.sample()
+    assert not any(model.modes)
+    model.modes.clear()
+    policy.learn_on_batch(batch)
+    assert model.modes and all(model.modes)
+    model.modes.clear()
+    worker.sample()  # acting again: back in eval mode
+    assert model.modes and not any(model.modes)

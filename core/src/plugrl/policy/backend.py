@@ -114,8 +114,11 @@ class Backend:
     def assign(self, scalar: Any, value: float) -> None:
         raise NotImplementedError
 
-    def no_grad(self) -> AbstractContextManager:
-        """A context in which nothing records gradients (acting)."""
+    def acting(self, model: Any) -> AbstractContextManager:
+        """A context for ``model``'s forward passes outside learning (actions, values,
+        log-likelihoods): nothing records gradients, and the model is in its inference mode
+        (torch: ``eval()``, so dropout is off and batch norm uses its running statistics;
+        learning puts it back in training mode)."""
         raise NotImplementedError
 
     # --- learning ---------------------------------------------------------------------------

@@ -197,7 +197,7 @@ class TemplatePolicy(TemplateClass, Policy):
                 "state= for a single action), get_initial_state() at an episode's start and "
                 "then the state_out of the step before."
             )
-        with backend.no_grad():
+        with backend.acting(self.model):
             obs = backend.tensor(np.asarray(obs_batch, dtype=np.float32))
             state = [backend.tensor(np.asarray(s, np.float32)) for s in state_batches or []]
             if state or self.prev_inputs:
@@ -256,7 +256,7 @@ class TemplatePolicy(TemplateClass, Policy):
         explores (through its exploration: e.g. SoftQ's tempered softmax, EpsilonGreedy's
         mixture), for off-policy estimation."""
         backend = self.backend
-        with backend.no_grad():
+        with backend.acting(self.model):
             obs = backend.tensor(np.asarray(obs_batch, dtype=np.float32))
             dist, _, _ = self._forward(obs, [], True, self.global_timestep)
             logp = self.exploration.log_likelihoods(dist, backend.tensor(np.asarray(actions)))
@@ -300,7 +300,7 @@ class TemplatePolicy(TemplateClass, Policy):
         recurrent policy's needs the ``state`` after the step before (and the model's previous
         action and reward inputs, if it reads them)."""
         backend = self.backend
-        with backend.no_grad():
+        with backend.acting(self.model):
             obs = backend.tensor(np.asarray(obs, dtype=np.float32)[None])
             states = [backend.tensor(np.asarray(s, np.float32)[None]) for s in state or []]
             if states or self.prev_inputs:
@@ -325,7 +325,7 @@ class TemplatePolicy(TemplateClass, Policy):
         if not own or self._initial_state or self.prev_inputs or not self.config["use_critic"]:
             return None
         backend = self.backend
-        with backend.no_grad():
+        with backend.acting(self.model):
             obs = backend.tensor(np.asarray(next_obs, dtype=np.float32))
             return np.asarray(backend.numpy(self._value(obs, [])), dtype=np.float32)
 

@@ -102,8 +102,8 @@ class TFBackend(Backend):
     def assign(self, scalar: Any, value: float) -> None:
         scalar.assign(float(value))
 
-    def no_grad(self) -> Any:
-        return nullcontext()
+    def acting(self, model: Any) -> Any:
+        return nullcontext()  # no tape records outside learning; models see is_training False
 
     # --- learning ---------------------------------------------------------------------------
 

@@ -84,7 +84,9 @@ class TorchBackend(Backend):
     def assign(self, scalar: Any, value: float) -> None:
         scalar.fill_(float(value))
 
-    def no_grad(self) -> Any:
+    def acting(self, model: Any) -> Any:
+        if model.training:  # switched once per change of phase, not per call
+            model.eval()
         return torch.inference_mode()
 
     # --- learning ---------------------------------------------------------------------------
@@ -92,7 +94,8 @@ class TorchBackend(Backend):
     def loss_and_gradients(
         self, policy: Any, batch: Mapping[str, Any], compute_loss: Callable[[], Any]
     ) -> tuple[Any, Gradients, dict[str, Any]]:
-        policy.model.train()
+        if not policy.model.training:
+            policy.model.train()
         optimizers = policy.optimizers
         for optimizer in optimizers:
             optimizer.zero_grad()
