@@ -102,3 +102,35 @@ def test_the_global_norm_covers_every_gradient_and_overflows_as_torchs(second):
     weights[0].grad[0] = 1.0
     weights[1].grad[1] = float("nan")
     assert backend.global_norm([[*weights, unused]]).isnan()
+
+
+def test_step_counts_are_one_tensor_and_stay_right_across_loads_and_missing_gradients():
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))
+    twin = copy.deepcopy(net)
+    ours = adam(net.parameters(), 1e-2)
+    theirs = torch.optim.Adam(twin.parameters(), 1e-2, fused=True)
+
+    def step_both(skip: float = 0.0, frozen: bool = False) -> None:
+        for optimizer, model in ((ours, net), (theirs, twin)):
+            optimizer.zero_grad()
+            model(torch.ones(2, 3)).sum().backward()
+            if frozen:  # a weight without a gradient keeps its count
+                model[0].bias.grad = None
+            optimizer.found_inf = torch.tensor(skip)
+            optimizer.step()
+            del optimizer.found_inf
+
+    def counts(optimizer: torch.optim.Optimizer, model: torch.nn.Module) -> list[float]:
+        return [optimizer.state[p]["step"].item() for p in model.parameters()]
+
+    for kwargs in ({}, {}, {"skip": 1.0}, {"frozen": True}, {}):
+        step_both(**kwargs)
+        assert counts(ours, net) == counts(theirs, twin)
+    assert counts(ours, net) == [4.0, 3.0, 4.0, 4.0]
+    steps = [ours.state[p]["step"] for p in net.parameters()]
+    assert len({step.untyped_storage().data_ptr() for step in steps}) == 1  # one tensor
+    ours.load_state_dict(ours.state_dict())  # new tensors: joined again at the next step
+    step_both()
+    assert counts(ours, net) == counts(theirs, twin) == [5.0, 4.0, 5.0, 5.0]
+    for mine, torchs in zip(net.parameters(), twin.parameters(), strict=True):
+        torch.testing.assert_close(mine, torchs)

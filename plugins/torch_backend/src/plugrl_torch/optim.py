@@ -11,7 +11,10 @@ calling those methods as torch wrote them, without the wrappers that import dyna
 Its ``step`` also calls torch's fused kernel directly when that is all torch's step would do
 (fused plain Adam, the state made, one device and dtype per group): torch's step first sorts
 every weight through code for sparse, complex, capturable and multi-device cases, which for
-the small networks RL uses costs as much as the update itself.
+the small networks RL uses costs as much as the update itself. That step keeps a group's
+step counts as the elements of one tensor, so one add counts a step (on the CPU a foreach add
+adds to each weight's count in turn), and ``zero_grad`` opens no profiler range unless a
+profiler runs.
 """
 
 from __future__ import annotations
@@ -42,6 +45,12 @@ class Adam(torch.optim.Adam):
         _ADD_PARAM_GROUP(self, param_group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        if set_to_none and not torch._C._autograd._profiler_enabled():
+            # torch's opens a profiler range even when no profiler runs (5 us a call)
+            for group in self.param_groups:
+                for param in group["params"]:
+                    param.grad = None
+            return
         _ZERO_GRAD(self, set_to_none)
 
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
@@ -58,7 +67,7 @@ class Adam(torch.optim.Adam):
             return False
         found_inf = getattr(self, "found_inf", None)
         calls = []
-        for group in self.param_groups:
+        for index, group in enumerate(self.param_groups):
             lr = group["lr"]
             if (
                 not group["fused"]
@@ -76,12 +85,15 @@ class Adam(torch.optim.Adam):
                 p.device != device or p.dtype != dtype or p.grad.is_sparse for p in params
             ):
                 return False
-            calls.append((group, params, states))
-        for group, params, states in calls:
-            steps = [state["step"] for state in states]
+            calls.append((index, group, params, states))
+        for index, group, params, states in calls:
+            counts, steps = self._step_counts(index, states)
             skip = None if found_inf is None else found_inf.to(params[0].device)
             beta1, beta2 = group["betas"]
-            torch._foreach_add_(steps, 1)
+            if counts is None:
+                torch._foreach_add_(steps, 1)
+            else:
+                counts.add_(1)
             torch._fused_adam_(
                 params,
                 [p.grad for p in params],
@@ -100,8 +112,33 @@ class Adam(torch.optim.Adam):
                 found_inf=skip,
             )
             if found_inf is not None:
-                torch._foreach_sub_(steps, [skip] * len(steps))
+                if counts is None:
+                    torch._foreach_sub_(steps, [skip] * len(steps))
+                else:
+                    counts.sub_(skip)
         return True
+
+    def _step_counts(
+        self, index: int, states: list[dict[str, Any]]
+    ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+        """The step counts of ``states`` (the group's weights that have gradients), and one
+        tensor whose elements they are when they are all of the group's: then one add counts
+        a step for every weight (a foreach add on the CPU adds to each tensor in turn). The
+        counts are joined again when the states' are new tensors (after load_state_dict)."""
+        steps = [state["step"] for state in states]
+        if len(steps) != len(self.param_groups[index]["params"]):
+            return None, steps
+        cache = self.__dict__.setdefault("_joined_counts", {})  # by group index
+        counts, joined = cache.get(index, (None, []))
+        if len(joined) != len(steps) or any(a is not b for a, b in zip(steps, joined, strict=True)):
+            if len({(step.device, step.dtype) for step in steps}) != 1:
+                return None, steps
+            counts = torch.stack(steps)
+            joined = list(counts.unbind())
+            for state, count in zip(states, joined, strict=True):
+                state["step"] = count
+            cache[index] = counts, joined
+        return counts, joined
 
     def state_dict(self) -> dict[str, Any]:
         return _STATE_DICT(self)
