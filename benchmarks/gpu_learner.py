@@ -23,11 +23,10 @@ import time
 
 import gymnasium as gym
 import numpy as np
+import plugrl_side
 import torch
-from plugrl_side import TUNED
 
 from plugrl.registry import get_trainer_class, register_env
-from plugrl.testing import train_until, tuned_example
 
 SGD = {  # one batch: 8 envs x 200 steps, 10 epochs of 256-step minibatches
     "num_envs_per_worker": 8,
@@ -85,22 +84,8 @@ def learn_cost(case: str, gpus: int, repeats: int) -> dict:
 
 def time_to(seed: int, gpus: int) -> dict:
     """Seconds (construction included) and steps for the tuned example to reach 450."""
-    start = time.perf_counter()
-    trainer_class, config = tuned_example(TUNED["PPO"], seed=seed, num_gpus=gpus)
-    with tempfile.TemporaryDirectory() as logdir:
-        trainer = trainer_class(config=config, logdir=logdir)
-        try:
-            result = train_until(trainer, 450, 300_000)
-        finally:
-            trainer.stop()
-    reached = result["episode_reward_mean"] >= 450
-    return {
-        "figure": "time-to",
-        "seed": seed,
-        "gpus": gpus,
-        "seconds": time.perf_counter() - start if reached else float("nan"),
-        "steps": result["timesteps_total"],
-    }
+    ((seconds, steps),) = plugrl_side.time_to("PPO", [450], seed, 300_000, num_gpus=gpus)["reached"]
+    return {"figure": "time-to", "seed": seed, "gpus": gpus, "seconds": seconds, "steps": steps}
 
 
 def main() -> None:
