@@ -55,7 +55,11 @@ class Minibatch(TensorDict):
 
     def _column(self, key: str) -> Any:
         column = self._source[key]
-        return column[self._index] if isinstance(column, torch.Tensor) else column[self._rows]
+        if not isinstance(column, torch.Tensor):
+            return column[self._rows]
+        if isinstance(self._index, slice):
+            return column[self._index]
+        return column.index_select(0, self._index)  # about half the cost of column[index]
 
     @property
     def count(self) -> int:
