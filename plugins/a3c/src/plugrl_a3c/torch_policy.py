@@ -35,16 +35,16 @@ def actor_critic_loss(policy: Any, model: Any, dist_class: type, train_batch: An
         vf_loss = 0.5 * valid((values - targets) ** 2).mean()
         total = total + config["vf_loss_coeff"] * vf_loss
 
-    @torch.no_grad()
     def stats() -> dict[str, Any]:
-        out = {
-            "policy_loss": policy_loss,
-            "policy_entropy": valid(dist.entropy()).mean() if entropy is None else entropy,
-        }
-        if use_critic:
-            out["vf_loss"] = vf_loss
-            out["vf_explained_var"] = explained_variance(valid(targets), valid(values))
-        return out
+        with torch.no_grad():  # inside: a decorator would cost every update 3 us, reported or not
+            out = {
+                "policy_loss": policy_loss,
+                "policy_entropy": valid(dist.entropy()).mean() if entropy is None else entropy,
+            }
+            if use_critic:
+                out["vf_loss"] = vf_loss
+                out["vf_explained_var"] = explained_variance(valid(targets), valid(values))
+            return out
 
     return LossOutput(total, stats)
 
