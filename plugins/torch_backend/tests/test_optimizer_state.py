@@ -1,10 +1,12 @@
 """The torch backend's optimizer: its state round trip (checkpoints), plugrl's Adam against
-torch's, and the gradients' global norm (whose finiteness decides whether an update is applied)."""
+torch's, and the gradients' global norm (whose finiteness decides whether an update is applied);
+and tensors back to numpy."""
 
 from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
@@ -134,3 +136,13 @@ def test_step_counts_are_one_tensor_and_stay_right_across_loads_and_missing_grad
     assert counts(ours, net) == counts(theirs, twin) == [5.0, 4.0, 5.0, 5.0]
     for mine, torchs in zip(net.parameters(), twin.parameters(), strict=True):
         torch.testing.assert_close(mine, torchs)
+
+
+def test_tensors_come_back_as_numpy_from_inside_and_outside_autograd():
+    backend = TorchBackend({"num_gpus": 0, "num_cpus_for_driver": 1}, WorkerContext())
+    weight = torch.ones(3, requires_grad=True)
+    with torch.inference_mode():
+        acted = torch.arange(3.0)
+    for value, expected in ((weight * 2, [2.0, 2.0, 2.0]), (acted, [0.0, 1.0, 2.0])):
+        array = backend.numpy(value)
+        assert isinstance(array, np.ndarray) and array.tolist() == expected

@@ -54,7 +54,10 @@ class TorchBackend(Backend):
 
     def numpy(self, value: Any) -> Any:
         if isinstance(value, torch.Tensor):
-            return value.detach().cpu().numpy()
+            try:
+                return value.numpy()  # a CPU tensor outside autograd (acting): no copy
+            except (RuntimeError, TypeError):  # it records gradients, or is on a GPU
+                return value.detach().cpu().numpy()
         return np.asarray(value)
 
     def train_batch(self, samples: SampleBatch | Minibatch) -> Mapping[str, Any]:
