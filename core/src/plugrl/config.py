@@ -83,7 +83,8 @@ COMMON_CONFIG: dict[str, Any] = {
     # "complete_episodes": only whole episodes, at least rollout_fragment_length steps per env.
     "batch_mode": "truncate_episodes",
     # === Training ===
-    # GPUs the driver's policy uses (torch backend: the model moves to cuda:0 when > 0).
+    # GPUs the driver's policy uses (torch backend: the model moves to cuda:0 when > 0;
+    # without a CUDA device it warns and stays on the CPU).
     "num_gpus": 0,
     # Size of the batch each optimizer step learns on.
     "train_batch_size": 200,

@@ -146,3 +146,10 @@ def test_tensors_come_back_as_numpy_from_inside_and_outside_autograd():
     for value, expected in ((weight * 2, [2.0, 2.0, 2.0]), (acted, [0.0, 1.0, 2.0])):
         array = backend.numpy(value)
         assert isinstance(array, np.ndarray) and array.tolist() == expected
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is there")
+def test_gpus_asked_for_without_a_cuda_device_warn_and_run_on_the_cpu():
+    with pytest.warns(UserWarning, match="sees no CUDA device.*Set it to 0"):
+        backend = TorchBackend({"num_gpus": 1, "num_cpus_for_driver": 1}, WorkerContext())
+    assert backend.device.type == "cpu"

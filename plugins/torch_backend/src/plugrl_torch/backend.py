@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,15 @@ class TorchBackend(Backend):
     def __init__(self, config: dict, context: Any):
         super().__init__(config, context)
         use_gpu = self.gpus() > 0 and torch.cuda.is_available()
+        if self.gpus() > 0 and not use_gpu:
+            warnings.warn(
+                f"The config reserves {self.gpus():g} GPU for this policy (num_gpus, or "
+                f"num_gpus_per_worker on a rollout worker), but torch {torch.__version__} "
+                "sees no CUDA device, so it runs on the CPU. Set it to 0 on a machine without "
+                "a GPU, or install a CUDA build of torch.",
+                UserWarning,
+                stacklevel=2,
+            )
         self.device = torch.device("cuda:0" if use_gpu else "cpu")
         if not use_gpu:
             torch.set_num_threads(self.cpus())
