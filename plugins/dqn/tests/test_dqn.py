@@ -100,6 +100,10 @@ def test_trainer_reports_stats_and_updates_the_target_network():
     policy = trainer.get_policy()
     online, target = policy.get_weights(), policy.get_state()["target_model"]
     assert all(np.array_equal(online[k], target[k]) for k in online)  # just synced at 200
+    with torch.no_grad():  # the target holds copies, not the online weights themselves
+        for weight in policy.model.parameters():
+            weight.add_(1.0)
+    assert all(np.array_equal(policy.get_state()["target_model"][k], target[k]) for k in target)
     trainer.stop()
 
 

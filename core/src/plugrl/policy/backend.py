@@ -71,7 +71,7 @@ class Backend:
     def copy_model(self, policy: Any) -> Any:
         """A second model like ``policy.model``, with its weights (a target network)."""
         model = policy.make_model()
-        self.set_weights(model, self.get_weights(policy.model))
+        self.copy_weights(policy.model, model)
         return model
 
     def default_optimizers(self, model: Any, lr: float, epsilon: float | None = None) -> list[Any]:
@@ -167,6 +167,11 @@ class Backend:
 
     def set_weights(self, model: Any, weights: dict[str, Any]) -> None:
         raise NotImplementedError
+
+    def copy_weights(self, source: Any, target: Any) -> None:
+        """Give ``target`` (a model built like ``source``) ``source``'s weights (a target
+        network's update); a backend may copy them without a trip through numpy."""
+        self.set_weights(target, self.get_weights(source))
 
     def optimizer_state(self, optimizer: Any) -> Any:
         """The optimizer's state as numpy arrays and plain values."""

@@ -113,7 +113,7 @@ class TargetNetwork:
 
     def update(self) -> None:
         """Copy the model's current weights into the target."""
-        self._backend.set_weights(self.model, self._backend.get_weights(self._source))
+        self._backend.copy_weights(self._source, self.model)
 
     def on_timestep(self, timestep: int) -> None:
         pass

@@ -172,6 +172,9 @@ class TorchBackend(Backend):
     def set_weights(self, model: Any, weights: dict[str, Any]) -> None:
         model.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in weights.items()})
 
+    def copy_weights(self, source: Any, target: Any) -> None:
+        target.load_state_dict(source.state_dict())  # on the device: no trip to the host
+
     def optimizer_state(self, optimizer: Any) -> Any:
         return _to_numpy_tree(optimizer.state_dict())
 
