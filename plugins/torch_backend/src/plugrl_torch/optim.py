@@ -67,7 +67,7 @@ class Adam(torch.optim.Adam):
             return False
         found_inf = getattr(self, "found_inf", None)
         calls = []
-        for index, group in enumerate(self.param_groups):
+        for group in self.param_groups:
             lr = group["lr"]
             if (
                 not group["fused"]
@@ -85,9 +85,9 @@ class Adam(torch.optim.Adam):
                 p.device != device or p.dtype != dtype or p.grad.is_sparse for p in params
             ):
                 return False
-            calls.append((index, group, params, states))
-        for index, group, params, states in calls:
-            counts, steps = self._step_counts(index, states)
+            calls.append((group, params, states))
+        for group, params, states in calls:
+            counts, steps = _step_counts(group, states)
             skip = None if found_inf is None else found_inf.to(params[0].device)
             beta1, beta2 = group["betas"]
             if counts is None:
@@ -118,30 +118,29 @@ class Adam(torch.optim.Adam):
                     counts.sub_(skip)
         return True
 
-    def _step_counts(
-        self, index: int, states: list[dict[str, Any]]
-    ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
-        """The step counts of ``states`` (the group's weights that have gradients), and one
-        tensor whose elements they are when they are all of the group's: then one add counts
-        a step for every weight (a foreach add on the CPU adds to each tensor in turn). The
-        counts are joined again when the states' are new tensors (after load_state_dict)."""
-        steps = [state["step"] for state in states]
-        if len(steps) != len(self.param_groups[index]["params"]):
-            return None, steps
-        cache = self.__dict__.setdefault("_joined_counts", {})  # by group index
-        counts, joined = cache.get(index, (None, []))
-        if len(joined) != len(steps) or any(a is not b for a, b in zip(steps, joined, strict=True)):
-            if len({(step.device, step.dtype) for step in steps}) != 1:
-                return None, steps
-            counts = torch.stack(steps)
-            joined = list(counts.unbind())
-            for state, count in zip(states, joined, strict=True):
-                state["step"] = count
-            cache[index] = counts, joined
-        return counts, joined
-
     def state_dict(self) -> dict[str, Any]:
         return _STATE_DICT(self)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         _LOAD_STATE_DICT(self, state_dict)
+
+
+def _step_counts(
+    group: dict[str, Any], states: list[dict[str, Any]]
+) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+    """The step counts of ``states`` (the weights of ``group`` that have gradients), and the
+    one tensor whose elements they are when they are all of the group's: then one add counts a
+    step for every weight (a foreach add on the CPU adds to each tensor in turn). Counts that
+    are not one tensor's elements yet (the first step, a load_state_dict) are joined."""
+    steps = [state["step"] for state in states]
+    if len(steps) != len(group["params"]):
+        return None, steps
+    counts = steps[0]._base
+    if counts is None or counts.numel() != len(steps) or any(s._base is not counts for s in steps):
+        if len({(step.device, step.dtype) for step in steps}) != 1:
+            return None, steps
+        counts = torch.stack(steps)
+        steps = list(counts.unbind())
+        for state, count in zip(states, steps, strict=True):
+            state["step"] = count
+    return counts, steps
