@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
-import time
 
 import gymnasium as gym
 import numpy as np
 import plugrl_side
+import side_common
 import torch
 
 from plugrl.registry import get_trainer_class, register_env
@@ -66,20 +65,16 @@ def learn_cost(case: str, gpus: int, repeats: int) -> dict:
         trainer = get_trainer_class("PPO")(config=config, logdir=logdir)
         try:
             batch = trainer.workers.local_worker().sample()
-            trainer.optimizer.learn(batch.copy())  # warm-up: kernels, allocator, optimizer
-            times = []
-            for _ in range(repeats):
-                copy = batch.copy()
+
+            def learn() -> None:
+                trainer.optimizer.learn(batch.copy())
                 if gpus:
-                    torch.cuda.synchronize()
-                start = time.perf_counter()
-                trainer.optimizer.learn(copy)
-                if gpus:
-                    torch.cuda.synchronize()
-                times.append((time.perf_counter() - start) / batch.count)
+                    torch.cuda.synchronize()  # the GPU's work done before the clock stops
+
+            seconds = side_common.median_time(learn, repeats) / batch.count
         finally:
             trainer.stop()
-    return {"figure": "learn", "case": case, "gpus": gpus, "s_per_step": statistics.median(times)}
+    return {"figure": "learn", "case": case, "gpus": gpus, "s_per_step": seconds}
 
 
 def time_to(seed: int, gpus: int) -> dict:

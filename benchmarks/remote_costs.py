@@ -19,6 +19,7 @@ per worker of the broadcast. Throughput is ``N * F / T(N)``; sampling alone (no 
 
 from __future__ import annotations
 
+import functools
 import pickle
 import statistics
 import tempfile
@@ -26,6 +27,7 @@ import time
 from dataclasses import dataclass
 
 import ray
+import side_common
 
 from plugrl import RolloutWorker, SampleBatch
 from plugrl.env.creator import make_env_creator
@@ -37,15 +39,7 @@ MODEL = {"fcnet_hiddens": [64, 64], "fcnet_activation": "tanh"}
 REPEATS = 7
 
 
-def median_time(fn, repeats: int = REPEATS) -> float:
-    """Median seconds of ``fn()`` over ``repeats`` calls (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+median_time = functools.partial(side_common.median_time, repeats=REPEATS)
 
 
 @dataclass

@@ -1,11 +1,13 @@
-"""What ``plugrl_side.py`` and ``sb3_side.py`` share: their command line and the peak RSS.
-Imports neither plugrl nor Stable-Baselines3 (each side runs in its own environment)."""
+"""What ``plugrl_side.py`` and ``sb3_side.py`` share: their command line, the peak RSS and the
+timers (the other benchmark scripts use the timers too). Imports neither plugrl nor
+Stable-Baselines3 (each side runs in its own environment)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import resource
+import statistics
 import time
 from collections.abc import Callable
 
@@ -26,6 +28,17 @@ def rates(collect: Callable[[], int], repeats: int, steps: int) -> list[float]:
             done += collect()
         out.append(done / (time.perf_counter() - begin))
     return out
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    """Median seconds of ``fn()`` over ``repeats`` calls (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def main(doc: str | None, algorithms: list[str], time_to: Callable, sampling: Callable) -> None:
