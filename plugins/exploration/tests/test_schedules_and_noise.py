@@ -126,28 +126,31 @@ def test_gaussian_noise_random_phase_then_scaled_noise():
         _make(GaussianNoise, DISCRETE)
 
 
+class _DeviceTensor:
+    """Stands for a torch tensor on a GPU: numpy cannot read it; ``.cpu()`` copies it back."""
+
+    def __init__(self, values: torch.Tensor):
+        self._values = values
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError("can't convert cuda:0 device type tensor to numpy")
+
+    def detach(self) -> _DeviceTensor:
+        return self
+
+    def cpu(self) -> torch.Tensor:
+        return self._values
+
+
 class _OnTheGpu:
-    """A distribution whose deterministic sample numpy cannot read, as a torch tensor on a GPU
-    (``.cpu()`` copies it back)."""
+    """A distribution whose deterministic sample is a :class:`_DeviceTensor`."""
 
     def __init__(self, dist):
         self.inputs = dist.inputs
         self._actions = dist.deterministic_sample()
 
-    def deterministic_sample(self):
-        actions = self._actions
-
-        class DeviceTensor:
-            def __array__(self, *args, **kwargs):
-                raise TypeError("can't convert cuda:0 device type tensor to numpy")
-
-            def detach(self):
-                return self
-
-            def cpu(self):
-                return actions
-
-        return DeviceTensor()
+    def deterministic_sample(self) -> _DeviceTensor:
+        return _DeviceTensor(self._actions)
 
 
 @pytest.mark.parametrize("name", ["EpsilonGreedy", "GaussianNoise"])

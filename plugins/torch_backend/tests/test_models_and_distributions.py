@@ -10,8 +10,11 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
+from plugrl import RolloutWorker
+from plugrl.env.creator import make_env_creator
 from plugrl.errors import ConfigError, EnvError
 from plugrl.models import ModelCatalog
+from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy
 from plugrl_torch.distributions import (
     TorchCategorical,
     TorchDiagGaussian,
@@ -274,10 +277,6 @@ class _Dropout(TorchModelV2, nn.Module):
 def test_policies_act_in_eval_mode_and_learn_in_training_mode():
     """As RLlib's torch policies: dropout is off (and batch norm uses its running statistics)
     when acting, on when learning."""
-    from plugrl import RolloutWorker
-    from plugrl.env.creator import make_env_creator
-    from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy
-
     ModelCatalog.register_custom_model("test_dropout", _Dropout)
     config = {**DEFAULT_CONFIG, "model": {"custom_model": "test_dropout"}, "seed": 0}
     config.update(num_envs_per_worker=2, rollout_fragment_length=16, sgd_minibatch_size=16)
