@@ -253,6 +253,8 @@ def test_categorical_samples_follow_the_probabilities():
     counts = torch.bincount(dist.sample(), minlength=3).float() / 20000
     assert torch.allclose(counts, probs, atol=0.015)
     assert torch.allclose(dist.sampled_action_logp(), probs.log()[dist._last_sample])
+    with pytest.raises(RuntimeError, match="needs a call to sample"):
+        TorchCategorical(probs.log().expand(2, 3)).sampled_action_logp()
 
 
 class _Dropout(TorchModelV2, nn.Module):

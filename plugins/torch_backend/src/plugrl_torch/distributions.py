@@ -74,8 +74,15 @@ class TorchCategorical(TorchDistribution):
         return self._last_sample
 
     def logp(self, actions: Any) -> torch.Tensor:
-        index = self._actions_to_tensor(actions).unsqueeze(-1)
-        return self.log_probs.gather(-1, index).squeeze(-1)
+        return self._gather(self._actions_to_tensor(actions))
+
+    def sampled_action_logp(self) -> torch.Tensor:
+        if self._last_sample is None:
+            return super().sampled_action_logp()  # the error
+        return self._gather(self._last_sample)  # already a tensor of indices, on the device
+
+    def _gather(self, actions: torch.Tensor) -> torch.Tensor:
+        return self.log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
 
     def entropy(self) -> torch.Tensor:
         return -(self.log_probs.exp() * self.log_probs).sum(dim=-1)
