@@ -314,6 +314,23 @@ def test_traced_and_eager_policies_learn_the_same():
     )
 
 
+def test_a_traced_forward_pass_reads_each_calls_timestep():
+    def tilted(policy, model, obs, *, explore, timestep, is_training):
+        logits, _ = model({"obs": obs}, [], None)
+        # action 1 wins once the step passes 1,000, whatever the network says
+        tilt = tf.cast(timestep > 1000, tf.float32) * 1e6
+        return logits + tf.stack([0.0, 1.0]) * tilt, TFCategorical, []
+
+    TiltedPolicy = PGPolicy.with_updates(name="TiltedPolicy", action_distribution_fn=tilted)
+    policy = TiltedPolicy(CARTPOLE_OBS, spaces.Discrete(2), {"model": SMALL})
+    obs = np.zeros((4, 4), np.float32)
+    for timestep, expected in ((0, None), (2000, 1), (3000, 1), (5, None)):
+        actions, _, extra = policy.compute_actions(obs, explore=False, timestep=timestep)
+        greedy = extra["action_dist_inputs"].argmax(-1)
+        np.testing.assert_array_equal(actions, greedy if expected is None else [expected] * 4)
+        assert (extra["action_dist_inputs"][:, 1] > 1e5).all() == (expected == 1)
+
+
 def test_traced_paths_do_not_retrace_per_call():
     policy = _policy(tracing=True)
     rng = np.random.default_rng(0)
