@@ -209,6 +209,8 @@ class FullyConnectedNetwork(TorchModelV2):
 
     def _encode(self, obs: torch.Tensor) -> torch.Tensor:
         """The input of the policy's hidden layers: the observations, flattened."""
+        if obs.dtype is torch.float32 and obs.dim() == 2:
+            return obs  # as the policies pass them: two ops fewer per acting call
         obs = obs.float()
         return obs.reshape(obs.shape[0], -1)
 
