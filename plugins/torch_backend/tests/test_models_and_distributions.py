@@ -257,6 +257,18 @@ def test_categorical_samples_follow_the_probabilities():
         TorchCategorical(probs.log().expand(2, 3)).sampled_action_logp()
 
 
+def test_the_drawn_actions_log_probabilities_come_from_logp():
+    class Halved(TorchCategorical):  # a subclass's logp serves its drawn actions too
+        def logp(self, actions):
+            return super().logp(actions) / 2
+
+    dist = Halved(torch.zeros(4, 2))
+    dist.sample()
+    assert torch.allclose(dist.sampled_action_logp(), torch.full((4,), np.log(0.5) / 2))
+    # indices given as another dtype or as a list are converted, as before
+    assert torch.allclose(dist.logp([0, 1, 1, 0]), dist.logp(torch.tensor([0, 1, 1, 0.0])))
+
+
 class _Dropout(TorchModelV2, nn.Module):
     """Dropout before the outputs; records the mode of each forward pass."""
 
