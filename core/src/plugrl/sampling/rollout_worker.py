@@ -372,6 +372,7 @@ class RolloutWorker:
         ends: list[tuple[int, int, Episode]] = []  # (step, env, episode) of episode ends
         completed_steps = 0
         t = 0
+        inference_s = env_wait_s = processing_s = 0.0  # added to the worker's timers at the end
         while t < fragment if truncate else completed_steps < fragment * n:
             t0 = time.perf_counter()
             if self._rnn is None:
@@ -392,19 +393,22 @@ class RolloutWorker:
             if self._prev_actions is None:
                 self._prev_actions = np.zeros_like(actions)
             env_actions = self.to_env_actions(actions)
+            # lists while the envs step (a numpy element costs more to set and to read)
             rewards: list = [None] * n
-            terminateds = np.zeros(n, dtype=bool)
-            truncateds = np.zeros(n, dtype=bool)
+            terminated: list = [False] * n
+            truncated: list = [False] * n
             infos: list = [None] * n
             raws: list = [None] * n
             for i, env in enumerate(self.envs):
                 result = env.step(env_actions[i])
                 try:
-                    raws[i], rewards[i], terminateds[i], truncateds[i], infos[i] = result
+                    raws[i], rewards[i], terminated[i], truncated[i], infos[i] = result
                 except (TypeError, ValueError):
                     check_step(env, result)  # names what the env returned
                     raise
             t2 = time.perf_counter()
+            terminateds = np.array(terminated, dtype=bool)
+            truncateds = np.array(truncated, dtype=bool)
             steps = [e.length + 1 for e in self._episodes]
             rewards = self._guard.rewards(rewards, self.envs, steps)
             if clip_rewards:
@@ -438,7 +442,7 @@ class RolloutWorker:
                 )
                 if on_step:
                     self._episode_hook("on_episode_step", episode, i)
-                if terminateds[i] or truncateds[i]:
+                if terminated[i] or truncated[i]:
                     ends.append((t, i, episode))
                     completed_steps += episode.length
                     self._end_episode(i)
@@ -446,11 +450,15 @@ class RolloutWorker:
                     self._prev_actions[i] = 0
                     self._prev_rewards[i] = 0.0
             self._obs = next_obs
-            self._perf["inference_s"] += t1 - t0
-            self._perf["env_wait_s"] += t2 - t1
-            self._perf["processing_s"] += time.perf_counter() - t2
-            self._perf["steps"] += n
+            inference_s += t1 - t0
+            env_wait_s += t2 - t1
+            processing_s += time.perf_counter() - t2
             t += 1
+        perf = self._perf
+        perf["inference_s"] += inference_s
+        perf["env_wait_s"] += env_wait_s
+        perf["processing_s"] += processing_s
+        perf["steps"] += n * t
         samples = SampleBatch.concat_samples(self._trajectories(columns, ends, truncate))
         if self.callbacks.active("on_sample_end"):
             self.callbacks.call("on_sample_end", worker=self, samples=samples)
