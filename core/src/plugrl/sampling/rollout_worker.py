@@ -393,7 +393,8 @@ class RolloutWorker:
             if self._prev_actions is None:
                 self._prev_actions = np.zeros_like(actions)
             env_actions = self.to_env_actions(actions)
-            # lists while the envs step (a numpy element costs more to set and to read)
+            # lists while the envs step (a numpy element costs more to set and to read); the
+            # flags become the columns' arrays below
             rewards: list = [None] * n
             terminated: list = [False] * n
             truncated: list = [False] * n
@@ -407,8 +408,6 @@ class RolloutWorker:
                     check_step(env, result)  # names what the env returned
                     raise
             t2 = time.perf_counter()
-            terminateds = np.array(terminated, dtype=bool)
-            truncateds = np.array(truncated, dtype=bool)
             steps = [e.length + 1 for e in self._episodes]
             rewards = self._guard.rewards(rewards, self.envs, steps)
             if clip_rewards:
@@ -421,8 +420,8 @@ class RolloutWorker:
             columns["obs"].append(self._obs)
             columns["actions"].append(actions)
             columns["rewards"].append(rewards)
-            columns["terminateds"].append(terminateds)
-            columns["truncateds"].append(truncateds)
+            columns["terminateds"].append(np.array(terminated, dtype=bool))
+            columns["truncateds"].append(np.array(truncated, dtype=bool))
             columns["infos"].append(infos)
             columns["new_obs"].append(new_obs)
             columns["prev_actions"].append(self._prev_actions)
