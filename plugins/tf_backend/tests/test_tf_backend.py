@@ -180,6 +180,20 @@ def test_fcnet_shapes_and_names(vf_share_layers):
     assert weights["policy_hidden.0.weight"].shape == (8, 4)  # torch's [out, in]
 
 
+def test_fcnet_flattens_only_what_needs_it():
+    model = get_model(spaces.Box(-1.0, 1.0, (2, 3)), spaces.Discrete(3), 3, SMALL)
+
+    def logits(obs):
+        return model({"obs": obs, "is_training": False})[0]
+
+    flat = tf.function(logits).get_concrete_function(tf.TensorSpec([None, 6], tf.float32))
+    assert "Reshape" not in {op.type for op in flat.graph.get_operations()}
+    grid = np.random.default_rng(0).uniform(-1, 1, (B, 2, 3))  # float64, flattened and cast
+    np.testing.assert_allclose(
+        logits(grid), logits(grid.reshape(B, 6).astype(np.float32)), rtol=1e-6
+    )
+
+
 def test_fcnet_free_log_std_and_no_outputs():
     action_space = spaces.Box(-1.0, 1.0, (2,))
     model = get_model(OBS, action_space, 4, {**SMALL, "free_log_std": True})

@@ -258,6 +258,8 @@ class FullyConnectedNetwork(TFModelV2):
 
     def _encode(self, obs: tf.Tensor) -> tf.Tensor:
         """The input of the policy's hidden layers: the observations, flattened."""
+        if isinstance(obs, tf.Tensor) and obs.dtype == tf.float32 and obs.shape.rank == 2:
+            return obs  # as the policies pass them: four kernels fewer per traced call
         obs = tf.cast(obs, tf.float32)
         return tf.reshape(obs, [tf.shape(obs)[0], -1])
 
