@@ -52,7 +52,9 @@ def time_to(
     return {"reached": reached, "peak_rss_mib": side_common.peak_rss_mib()}
 
 
-def sampling(num_envs: int, hiddens: list[int], repeats: int, steps: int) -> dict:
+def sampling_worker(num_envs: int, hiddens: list[int]) -> RolloutWorker:
+    """A worker with PPO's torch policy on ``num_envs`` CartPole-v1 envs, 200 steps per env
+    per ``sample()``."""
     from plugrl_ppo import DEFAULT_CONFIG, PPOTorchPolicy
 
     config = dict(
@@ -62,7 +64,11 @@ def sampling(num_envs: int, hiddens: list[int], repeats: int, steps: int) -> dic
         model={"fcnet_hiddens": hiddens, "fcnet_activation": "tanh"},
         seed=0,
     )
-    worker = RolloutWorker(make_env_creator("CartPole-v1"), PPOTorchPolicy, config)
+    return RolloutWorker(make_env_creator("CartPole-v1"), PPOTorchPolicy, config)
+
+
+def sampling(num_envs: int, hiddens: list[int], repeats: int, steps: int) -> dict:
+    worker = sampling_worker(num_envs, hiddens)
     rates = side_common.rates(lambda: worker.sample().count, repeats, steps)
     return {"rates": rates, "torch_threads": torch.get_num_threads()}
 
