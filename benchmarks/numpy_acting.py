@@ -26,8 +26,9 @@ HIDDENS = [64, 64]
 
 
 def joined_network(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Weights and biases of the policy and value branches side by side: 4 -> 128 -> 128 -> 3
-    (2 logits and the value), block-diagonal after the first layer as the torch backend's."""
+    """Weights and biases in the shapes of the policy and value branches side by side, as the
+    torch backend joins them: 4 -> 128 -> 128 -> 3 (2 logits and the value). The values are
+    random: only the shapes set the cost."""
     width = 2 * HIDDENS[0]
     sizes = [(4, width), (width, width), (width, 3)]
     return [
@@ -69,14 +70,16 @@ def sampler_step(samples: int) -> tuple[float, float]:
     """plugrl's microseconds per step of the 8 envs: the whole step, and its acting call (the
     worker's inference timer), over ``samples`` calls of ``sample()`` after a warm-up."""
     worker = sampling_worker(NUM_ENVS, HIDDENS)
-    for _ in range(3):  # warm-up
-        worker.sample()
-    before = worker._perf["inference_s"]  # the worker's own timer: seconds in acting calls
-    start, steps = time.perf_counter(), 0
-    for _ in range(samples):
-        steps += worker.sample().count
+
+    def acting_ms(steps: int) -> float:  # the worker's timer, a mean over all its steps
+        return worker.get_perf_stats()["mean_inference_ms"] * steps
+
+    warm_up = sum(worker.sample().count for _ in range(3))
+    before = acting_ms(warm_up)
+    start = time.perf_counter()
+    steps = sum(worker.sample().count for _ in range(samples))
     seconds = time.perf_counter() - start
-    acting = worker._perf["inference_s"] - before
+    acting = (acting_ms(warm_up + steps) - before) / 1000
     return seconds / steps * NUM_ENVS * 1e6, acting / steps * NUM_ENVS * 1e6
 
 
