@@ -73,14 +73,20 @@ def raw_limit(num_envs: int = 8, steps: int = 1000, hiddens: list[int] | None = 
         with torch.no_grad():
             for _ in range(steps):
                 actions = net(torch.from_numpy(obs.astype(np.float32))).argmax(-1).numpy()
-                rows = []
-                for env, action in zip(envs, actions, strict=True):
-                    ob, _, terminated, truncated, _ = env.step(int(action))
-                    rows.append(env.reset()[0] if terminated or truncated else ob)
-                obs = np.stack(rows)
+                obs = step_envs(envs, actions)
         return steps * num_envs / (time.perf_counter() - start)
 
     return best_of(TRIALS, measure)
+
+
+def step_envs(envs: list[gym.Env], actions: np.ndarray) -> np.ndarray:
+    """Step each env with its action (resetting those whose episode ended): the next
+    observations, stacked."""
+    rows = []
+    for env, action in zip(envs, actions, strict=True):
+        ob, _, terminated, truncated, _ = env.step(int(action))
+        rows.append(env.reset()[0] if terminated or truncated else ob)
+    return np.stack(rows)
 
 
 def sampler_throughput(num_envs: int, total_steps: int = 8000) -> float:

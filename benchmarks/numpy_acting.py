@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import gymnasium as gym
 import numpy as np
-from bench import raw_limit
+from bench import raw_limit, step_envs
 from plugrl_side import sampling_worker
 
 NUM_ENVS = 8
@@ -41,7 +41,8 @@ def joined_network(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarra
 
 
 def make_act(rng: np.random.Generator) -> Callable[[np.ndarray], tuple]:
-    """Actions, their log-probabilities and probabilities, values and logits for a batch."""
+    """The acting call: a batch's actions, their log-probabilities and probabilities, the
+    values and the logits."""
     (w1, b1), (w2, b2), (w3, b3) = joined_network(rng)
 
     def act(obs: np.ndarray) -> tuple:
@@ -95,11 +96,7 @@ def main() -> None:
 
     def step(actions: np.ndarray) -> None:
         nonlocal obs
-        rows = []
-        for env, action in zip(envs, actions, strict=True):
-            ob, _, terminated, truncated, _ = env.step(int(action))
-            rows.append(env.reset()[0] if terminated or truncated else ob)
-        obs = np.stack(rows)
+        obs = step_envs(envs, actions)
 
     random_actions = itertools.cycle(rng.integers(0, 2, (1000, NUM_ENVS)))
     for _ in range(args.rounds):
